@@ -1,0 +1,55 @@
+"""What every analysis command does around its pipeline: inputs in, result out."""
+
+from collections.abc import Callable
+from typing import Any
+
+from .options import GlobalOptions
+from .output import render, warn_rejected, write_rejects
+
+
+def open_inputs(g: GlobalOptions):  # noqa: ANN201
+    """Build the lazily opened inputs from the global options and ``cust.toml``."""
+    from cust.pipelines.config import load_config, parse_column_map
+    from cust.pipelines.inputs import Inputs
+    from cust.pipelines.loader import LoadOptions
+
+    config = load_config(g.config)
+    columns: dict[str, dict[str, str]] = {k: dict(v) for k, v in config.columns.items()}
+    for source, mapping in parse_column_map(list(g.map)).items():
+        columns.setdefault(source, {}).update(mapping)
+    options = LoadOptions(encoding=g.encoding, columns=columns, timezone=config.timezone)
+    paths = {"orders": g.orders, "customers": g.customers, "events": g.events, "prices": g.prices}
+    return Inputs(paths, options), config
+
+
+def check_out_path(g: GlobalOptions, inputs) -> None:  # noqa: ANN001
+    """Refuse an ``--out`` or ``--rejects`` that would overwrite an input file."""
+    from cust.pipelines.errors import InvalidOptionError
+    from cust.pipelines.sources import resolve_paths
+
+    targets = {p.resolve(): opt for p, opt in ((g.out, "--out"), (g.rejects, "--rejects")) if p}
+    if not targets:
+        return
+    for name, spec in inputs.paths.items():
+        if spec is None:
+            continue
+        try:
+            files = resolve_paths(spec, name)
+        except Exception:  # noqa: BLE001 - the loader reports missing inputs itself
+            continue
+        for f in files:
+            if f.resolve() in targets:
+                msg = f"{targets[f.resolve()]} {f} would overwrite the {name} input"
+                raise InvalidOptionError(msg, hint="write the output to another file")
+
+
+def run(g: GlobalOptions, compute: Callable[[Any, Any], Any]) -> Any:
+    """Open the inputs, run ``compute(inputs, config)``, report rejects, render the result."""
+    inputs, config = open_inputs(g)
+    check_out_path(g, inputs)
+    result = compute(inputs, config)
+    if g.rejects is not None:
+        write_rejects(inputs.loaded, g.rejects)
+    warn_rejected(result.input, g)
+    render(result, g)
+    return result

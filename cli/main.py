@@ -1,0 +1,93 @@
+"""The ``cust`` application: one Typer app, global options, one error handler.
+
+Every command module registers itself on :data:`app` (or a sub-app) when imported at the
+bottom of this file. Errors a user can fix (:class:`cust.pipelines.errors.CustError`)
+become a message on stderr and exit code 2; anything else is a bug (exit 1).
+"""
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from . import options as opt
+
+HELP = (
+    "Customer analytics for an electronic-components shop.\n\n"
+    "Order-value bands, customer segments, funnels, cohorts and promotion what-ifs from your "
+    "back-office exports (CSV, GBK CSV with Chinese headers, Parquet). With no input options "
+    "every command runs on the bundled sample data.\n\n"
+    "Example: cust check --orders orders.csv"
+)
+
+
+class CustGroup(TyperGroup):
+    """A command group that turns user-fixable errors into exit code 2."""
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; report :class:`CustError` on stderr and exit 2."""
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            from cust.pipelines.errors import CustError
+
+            if isinstance(exc, CustError):
+                from .output import fail
+
+                fail(str(exc))
+            if isinstance(exc, BrokenPipeError):
+                raise typer.Exit(0) from None
+            raise
+
+
+app = typer.Typer(
+    name="cust",
+    help=HELP,
+    cls=CustGroup,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    add_completion=False,
+)
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    orders: opt.Orders = None,
+    customers: opt.Customers = None,
+    events: opt.Events = None,
+    prices: opt.Prices = None,
+    config: opt.Config = None,
+    map: opt.Map = None,  # noqa: A002 - the contract names the option --map
+    encoding: opt.Encoding = None,
+    rejects: opt.Rejects = None,
+    strict: opt.Strict = False,
+    format: opt.FormatOpt = None,  # noqa: A002
+    out: opt.Out = None,
+    quiet: opt.Quiet = False,
+    since: opt.Since = None,
+    until: opt.Until = None,
+    as_of: opt.AsOf = None,
+) -> None:
+    """Global options; they may also be given after the command."""
+    values = dict(locals())
+    values.pop("ctx")
+    ctx.obj = opt.GlobalOptions(**opt.from_values(values))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:  # `cust ... | head`
+        sys.stderr.close()
+        sys.exit(0)
+
+
+# Command modules register themselves on import.
+from . import check, sample  # noqa: E402, F401

@@ -1,0 +1,280 @@
+"""Global options, accepted before the command (``cust --format json check``) or after it.
+
+The contract puts global options before the command; people also type them after it
+(``cust check --format json``). :func:`command` registers a function on a Typer app with
+every global option appended to its parameters, and merges them with those given to the
+``cust`` callback: a value given after the command wins.
+"""
+
+import inspect
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+INPUT = "Input"
+OUTPUT = "Output"
+PERIOD = "Period"
+
+
+class Format(StrEnum):
+    """Output formats."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.replace("/", "-"))
+    except ValueError:
+        msg = f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-03-31"
+        raise typer.BadParameter(msg) from None
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """The options every command takes (see CONTRACT.md section 2)."""
+
+    orders: str | None = None
+    customers: str | None = None
+    events: str | None = None
+    prices: str | None = None
+    config: Path | None = None
+    map: tuple[str, ...] = ()
+    encoding: str | None = None
+    rejects: Path | None = None
+    strict: bool = False
+    format: Format | None = None
+    out: Path | None = None
+    since: date | None = None
+    until: date | None = None
+    as_of: date | None = None
+    quiet: bool = False
+
+    def merged(self, later: dict[str, Any]) -> "GlobalOptions":
+        """These options overridden by the ones given after the command."""
+        changes: dict[str, Any] = {}
+        for key, value in later.items():
+            if key == "map":
+                if value:
+                    changes["map"] = (*self.map, *value)
+            elif key in ("strict", "quiet"):
+                if value:
+                    changes[key] = True
+            elif value is not None:
+                changes[key] = value
+        return replace(self, **changes)
+
+    @property
+    def fmt(self) -> Format:
+        """The output format (``table`` unless given)."""
+        return self.format or Format.table
+
+
+Orders = Annotated[
+    str | None,
+    typer.Option(
+        "--orders",
+        help="Orders export: file, directory or glob (.csv .tsv .txt .parquet, .gz).",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+Customers = Annotated[
+    str | None,
+    typer.Option(
+        "--customers",
+        help="Customers export (type, role, industry, points).",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+Events = Annotated[
+    str | None,
+    typer.Option(
+        "--events",
+        help="Click-stream export (user_id, event, event_time).",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+Prices = Annotated[
+    str | None,
+    typer.Option(
+        "--prices",
+        help="Price-change export (sku, changed_at, old_price, new_price).",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+Config = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Settings file \\[default: ./cust.toml when present].",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+Map = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="Header of a column, e.g. --map amount=实付金额 (repeatable).",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+Encoding = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="Text encoding of the exports \\[default: detected: UTF-8 or GBK].",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+Rejects = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects",
+        help="Write rejected rows, with a reason column, to this file.",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+Strict = Annotated[
+    bool,
+    typer.Option("--strict", help="Fail (exit 2) when any row is rejected.", rich_help_panel=INPUT),
+]
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (terminal), json, csv or html \\[default: table].",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+        case_sensitive=False,
+    ),
+]
+Out = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Write here instead of stdout (atomically); .parquet writes Parquet.",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+    ),
+]
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="No warnings or progress on stderr.", rich_help_panel=OUTPUT
+    ),
+]
+Since = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="First day analysed (inclusive), YYYY-MM-DD.",
+        rich_help_panel=PERIOD,
+        show_default=False,
+    ),
+]
+Until = Annotated[
+    str | None,
+    typer.Option(
+        "--until",
+        help="Last day analysed (inclusive), YYYY-MM-DD.",
+        rich_help_panel=PERIOD,
+        show_default=False,
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Analysis date \\[default: the latest date in the data].",
+        rich_help_panel=PERIOD,
+        show_default=False,
+    ),
+]
+
+PARAMS: dict[str, Any] = {
+    "orders": Orders,
+    "customers": Customers,
+    "events": Events,
+    "prices": Prices,
+    "config": Config,
+    "map": Map,
+    "encoding": Encoding,
+    "rejects": Rejects,
+    "strict": Strict,
+    "format": FormatOpt,
+    "out": Out,
+    "quiet": Quiet,
+    "since": Since,
+    "until": Until,
+    "as_of": AsOf,
+}
+FLAGS = ("strict", "quiet")
+DATES = ("since", "until", "as_of")
+
+
+def from_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Normalise raw option values (dates parsed, lists to tuples)."""
+    out = dict(values)
+    for key in DATES:
+        out[key] = _date(out.get(key))
+    out["map"] = tuple(out.get("map") or ())
+    return out
+
+
+def command(app: typer.Typer, name: str, **kwargs: Any):  # noqa: ANN201
+    """Register ``fn(g: GlobalOptions, ...)`` as command ``name`` with the global options."""
+
+    def decorate(fn):  # noqa: ANN001, ANN202
+        sig = inspect.signature(fn, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.name != "g"]
+        extra = [
+            inspect.Parameter(
+                key,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=ann,
+                default=False if key in FLAGS else None,
+            )
+            for key, ann in PARAMS.items()
+        ]
+        ctx_param = inspect.Parameter(
+            "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+        )
+
+        def wrapper(ctx: typer.Context, **values: Any) -> Any:
+            later = from_values({k: values.pop(k) for k in PARAMS})
+            base = ctx.find_object(GlobalOptions) or GlobalOptions()
+            return fn(base.merged(later), **values)
+
+        params = [ctx_param, *own, *extra]
+        wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        wrapper.__module__ = fn.__module__
+        return app.command(name, **kwargs)(wrapper)
+
+    return decorate
+
+
+def global_fields() -> list[str]:
+    """Names of the global options, for tests and docs."""
+    return [f.name for f in fields(GlobalOptions)]

@@ -1,0 +1,159 @@
+"""The output layer: any result as a Rich table, JSON, CSV, Parquet or HTML.
+
+stdout carries only data; warnings and progress go to stderr. Files are written
+atomically (a temporary file in the target directory, then a rename), so a cron job
+never leaves half a report behind. CSV cells that a spreadsheet would run as a formula
+are neutralised with a leading apostrophe.
+"""
+
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from .options import Format, GlobalOptions
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = r"^[+-]?[0-9][0-9,]*(\.[0-9]+)?$"  # plain numbers such as -2 stay as they are
+
+
+def stderr() -> Console:
+    """A console on stderr for warnings and progress."""
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool = False) -> None:
+    """Write through ``write(fh)`` into a temp file beside ``path``, then rename."""
+    path = path.expanduser()
+    directory = path.parent if str(path.parent) else Path()
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        mode = "wb" if binary else "w"
+        with os.fdopen(fd, mode, **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def neutralise(frame):  # noqa: ANN001, ANN201 - polars is imported lazily
+    """Prefix text cells that start like a formula with ``'`` (CSV injection)."""
+    import polars as pl
+
+    pattern = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START) + "]"
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if dtype == pl.String:
+            col = pl.col(name)
+            risky = col.str.contains(pattern) & ~col.str.contains(NUMBER)
+            exprs.append(pl.when(risky).then(pl.lit("'") + col).otherwise(col).alias(name))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _csv_ready(frame):  # noqa: ANN001, ANN202
+    """Nested columns (lists) become text so CSV can hold them."""
+    import polars as pl
+
+    nested = [n for n, t in frame.schema.items() if isinstance(t, pl.List | pl.Struct | pl.Array)]
+    if nested:
+        frame = frame.with_columns(
+            pl.col(n).map_elements(
+                lambda v: json.dumps(v, ensure_ascii=False, default=str), return_dtype=pl.String
+            )
+            for n in nested
+        )
+    return neutralise(frame)
+
+
+def render(result, g: GlobalOptions) -> None:  # noqa: ANN001
+    """Render ``result`` in the chosen format to stdout or ``--out``."""
+    out = g.out
+    if out is not None and out.suffix.lower() == ".parquet":
+        main = result.tables()[0].frame
+        write_atomic(out, lambda fh: main.write_parquet(fh), binary=True)
+        return
+    fmt = g.fmt
+    if fmt is Format.json:
+        text = json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n"
+    elif fmt is Format.csv:
+        text = _csv_ready(result.tables()[0].frame).write_csv()
+    elif fmt is Format.html:
+        from cust.reports.html import render_result
+
+        text = render_result(result)
+    else:
+        text = None
+    if text is not None:
+        if out is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            write_atomic(out, lambda fh: fh.write(text))
+        return
+    from .tables import print_result
+
+    if out is None:
+        print_result(result, Console(highlight=False))
+    else:
+        buffer = io.StringIO()
+        print_result(result, Console(file=buffer, width=120, highlight=False, color_system=None))
+        write_atomic(out, lambda fh: fh.write(buffer.getvalue()))
+
+
+def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
+    """One line on stderr per source with rejected rows; exit 2 under --strict."""
+    from cust.pipelines.errors import RejectedRowsError
+
+    bad = {n: s for n, s in report.sources.items() if s.rows_rejected}
+    if not bad:
+        return
+    parts = []
+    for name, s in bad.items():
+        reasons = ", ".join(f"{r} {n}" for r, n in list(s.reasons.items())[:4])
+        parts.append(f"{s.rows_rejected} of {s.rows_read} {name} rows rejected ({reasons})")
+    line = "; ".join(parts)
+    if g.strict:
+        msg = f"--strict: {line}"
+        raise RejectedRowsError(msg, hint="fix the rows (see --rejects PATH) or drop --strict")
+    if not g.quiet:
+        where = f"written to {g.rejects}" if g.rejects else "see them with --rejects PATH"
+        stderr().print(f"[yellow]warning:[/] {line}; {where}", markup=True)
+
+
+def write_rejects(sources, path: Path) -> None:  # noqa: ANN001
+    """Write every rejected row of every loaded source, with ``reason``, to ``path``."""
+    import polars as pl
+
+    frames = []
+    for s in sources:
+        rejected = s.rejected()
+        cols = rejected.collect_schema().names()
+        frames.append(
+            rejected.select(
+                pl.lit(s.name).alias("source"), *[pl.col(c).cast(pl.String) for c in cols]
+            )
+        )
+    if not frames:
+        return
+    table = pl.concat(pl.collect_all(frames), how="diagonal")
+    if path.suffix.lower() == ".parquet":
+        write_atomic(path, lambda fh: table.write_parquet(fh), binary=True)
+    else:
+        write_atomic(path, lambda fh: fh.write(neutralise(table).write_csv()))
+
+
+def fail(message: str) -> None:
+    """Print an error to stderr and exit 2."""
+    from rich.markup import escape
+
+    stderr().print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(2)

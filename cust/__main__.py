@@ -1,0 +1,5 @@
+"""Allow ``python -m cust``."""
+
+from cust.cli.main import main
+
+main()

@@ -1,0 +1,122 @@
+"""``cust.toml``: column mappings, the shop's time zone and per-command defaults.
+
+Example::
+
+    timezone = "Asia/Shanghai"
+
+    [columns.orders]
+    amount = "实付金额"
+    customer_id = "买家账号"
+
+    [funnel]
+    steps = ["product_view", "add_to_cart", "purchase"]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "cust.toml"
+SOURCES = ("orders", "customers", "events", "prices")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings read from ``cust.toml`` (all optional).
+
+    Attributes
+    ----------
+    path
+        The file the settings came from, or ``None`` when there was none.
+    timezone
+        The shop's IANA time zone; ``None`` takes times as they are written.
+    columns
+        Per source, canonical column name -> header in the export.
+    sections
+        Every other table of the file, for the commands that read their own defaults.
+    """
+
+    path: Path | None = None
+    timezone: str | None = None
+    columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    sections: Mapping[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        """Return the table ``[name]`` of the file, or an empty mapping."""
+        value = self.sections.get(name, {})
+        if not isinstance(value, Mapping):
+            msg = f"{self.path}: [{name}] must be a table, found {type(value).__name__}"
+            raise ConfigError(msg, hint=f"write it as `[{name}]` followed by `key = value` lines")
+        return value
+
+
+def load_config(path: Path | None) -> Config:
+    """Read ``path`` (or ``./cust.toml`` when it exists and ``path`` is ``None``)."""
+    if path is None:
+        default = Path(DEFAULT_CONFIG_NAME)
+        if not default.is_file():
+            return Config()
+        path = default
+    if not path.is_file():
+        msg = f"config file not found: {path}"
+        raise ConfigError(msg, hint="pass an existing file to --config, or leave it out")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{path} is not valid TOML: {exc}"
+        raise ConfigError(msg, hint='values need quotes: amount = "实付金额"') from None
+    timezone = data.pop("timezone", None)
+    if timezone is not None:
+        timezone = validate_timezone(timezone, where=str(path))
+    columns_raw = data.pop("columns", {})
+    columns: dict[str, dict[str, str]] = {}
+    if not isinstance(columns_raw, Mapping):
+        msg = f"{path}: [columns] must be tables like [columns.orders]"
+        raise ConfigError(msg, hint='[columns.orders]\namount = "实付金额"')
+    for source, mapping in columns_raw.items():
+        if source not in SOURCES or not isinstance(mapping, Mapping):
+            msg = f"{path}: unknown table [columns.{source}]"
+            raise ConfigError(msg, hint=f"use one of: {', '.join(SOURCES)}")
+        columns[source] = {str(k): str(v) for k, v in mapping.items()}
+    return Config(path=path, timezone=timezone, columns=columns, sections=data)
+
+
+def validate_timezone(name: object, *, where: str) -> str:
+    """Return ``name`` if it is a known IANA time zone, else raise :class:`ConfigError`."""
+    if not isinstance(name, str):
+        msg = f"{where}: timezone must be a string, found {name!r}"
+        raise ConfigError(msg, hint='timezone = "Asia/Shanghai"')
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = f"{where}: unknown time zone {name!r}"
+        raise ConfigError(msg, hint='use an IANA name such as "Asia/Shanghai"') from None
+    return name
+
+
+def parse_column_map(items: list[str]) -> dict[str, dict[str, str]]:
+    """Parse repeated ``--map`` values into per-source mappings.
+
+    ``amount=实付金额`` maps for every source that has an ``amount`` column;
+    ``events.user_id=访客ID`` names the source explicitly.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        key, sep, header = item.partition("=")
+        key, header = key.strip(), header.strip()
+        if not sep or not key or not header:
+            msg = f"--map {item!r} is not of the form column=header"
+            raise ConfigError(msg, hint="--map amount=实付金额  (or --map orders.amount=实付金额)")
+        source, dot, column = key.rpartition(".")
+        if dot and source not in SOURCES:
+            msg = f"--map {item!r}: unknown source {source!r}"
+            raise ConfigError(msg, hint=f"use one of: {', '.join(SOURCES)}")
+        out.setdefault(source if dot else "*", {})[column] = header
+    return out

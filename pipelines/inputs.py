@@ -1,0 +1,133 @@
+"""The exports a command works on, loaded on demand, and the one collect that runs it.
+
+With no input option at all, every source is the bundled sample data (``sample_data/``),
+so a first run needs no files. As soon as one input option is given, only the given
+sources are read: the user's orders are never mixed with the sample's customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .errors import InputFileError
+from .loader import REASON, LoadOptions, Source, check_unique_files, load_source
+
+SAMPLE_FILES = {
+    "orders": "orders.csv",
+    "customers": "customers.csv",
+    "events": "events.parquet",
+    "prices": "prices.csv",
+}
+
+
+def sample_path(name: str) -> Path:
+    """Path of the bundled sample export for source ``name``."""
+    return Path(str(resources.files("cust.sample_data").joinpath(SAMPLE_FILES[name])))
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """Rows read and rejected for one source."""
+
+    rows_read: int
+    rows_rejected: int
+    files: tuple[str, ...]
+    reasons: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's ``input.<source>`` object."""
+        return {
+            "rows_read": self.rows_read,
+            "rows_rejected": self.rows_rejected,
+            "files": list(self.files),
+            "rejected_by_reason": self.reasons,
+        }
+
+
+@dataclass(frozen=True)
+class InputReport:
+    """Per source, what was read; goes into every JSON document as ``input``."""
+
+    sources: dict[str, SourceReport] = field(default_factory=dict)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rejected rows over all sources."""
+        return sum(s.rows_rejected for s in self.sources.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"orders": {"rows_read": ..., "rows_rejected": ...}, ...}``."""
+        return {name: s.to_json() for name, s in self.sources.items()}
+
+
+class Inputs:
+    """The sources of one invocation, opened the first time a pipeline asks for them."""
+
+    def __init__(self, paths: dict[str, str | Path | None], options: LoadOptions) -> None:
+        self.using_sample = all(v is None for v in paths.values())
+        if self.using_sample:
+            paths = {name: sample_path(name) for name in SAMPLE_FILES}
+        self.paths = paths
+        self.options = options
+        self._loaded: dict[str, Source] = {}
+
+    def get(self, name: str) -> Source:
+        """The source ``name``; raises a clear error when it was not given."""
+        if name not in self._loaded:
+            spec = self.paths.get(name)
+            if spec is None:
+                msg = f"this command needs the {name} export, and none was given"
+                raise InputFileError(msg, hint=f"add --{name} PATH (a file, directory or glob)")
+            self._loaded[name] = load_source(name, spec, self.options)
+            check_unique_files(list(self._loaded.values()))
+        return self._loaded[name]
+
+    def optional(self, name: str) -> Source | None:
+        """The source ``name`` when it was given (or the sample is in use), else None."""
+        return self.get(name) if self.paths.get(name) is not None else None
+
+    @property
+    def loaded(self) -> list[Source]:
+        """The sources opened so far."""
+        return list(self._loaded.values())
+
+
+def collect(
+    answers: Sequence[pl.LazyFrame], sources: Sequence[Source]
+) -> tuple[list[pl.DataFrame], InputReport]:
+    """Run the answer frames and every source's row counts in one pass.
+
+    ``pl.collect_all`` lets Polars share the scan of each file between the answer and
+    the counts, so a command reads its inputs once.
+    """
+    plans = list(answers)
+    for s in sources:
+        plans.append(s.counts())
+        plans.append(s.reason_counts())
+    try:
+        frames = pl.collect_all(plans)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        files = ", ".join(str(f.path) for s in sources for f in s.files)
+        text = str(exc).strip().splitlines()
+        detail = next((line for line in text if line.strip()), "unknown error")
+        msg = f"could not read {files}: {detail}"
+        hint = "check the rows near the problem (unbalanced quotes, more fields than headers)"
+        raise InputFileError(msg, hint=hint) from None
+    results = frames[: len(answers)]
+    report: dict[str, SourceReport] = {}
+    rest = frames[len(answers) :]
+    for i, s in enumerate(sources):
+        counts, reasons = rest[2 * i], rest[2 * i + 1]
+        report[s.name] = SourceReport(
+            rows_read=int(counts["rows_read"][0]),
+            rows_rejected=int(counts["rows_rejected"][0] or 0),
+            files=tuple(str(f.path) for f in s.files),
+            reasons=dict(zip(reasons[REASON].to_list(), reasons["rows"].to_list(), strict=True)),
+        )
+    return results, InputReport(report)

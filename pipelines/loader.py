@@ -1,0 +1,303 @@
+"""One loader for every export: files in, validated lazy frames and bad-row counts out.
+
+``load_source`` resolves the paths, opens each file (:mod:`.sources`), matches its headers
+(:mod:`.schema`), parses every canonical column (:mod:`.parse`) and marks each row with the
+first reason it is bad, or null. Nothing is collected here: a :class:`Source` holds the
+lazy plan, and :func:`collect` runs the answer of a command together with the row counts
+of its sources in one pass (``pl.collect_all`` shares the scans).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from . import parse
+from .errors import InputFileError, MissingColumnError
+from .schema import SCHEMAS, Column, Kind, match_headers
+from .sources import OpenedFile, open_file, resolve_paths
+
+REASON = "reason"
+FILE = "source_file"
+ROW = "source_row"
+
+# Bad-row reasons in the order they are checked; a row reports the first that applies.
+REASONS = (
+    "invalid_encoding",
+    "missing_order_id",
+    "missing_customer_id",
+    "missing_user_id",
+    "missing_event",
+    "missing_sku",
+    "bad_order_time",
+    "bad_event_time",
+    "bad_changed_at",
+    "bad_registered_at",
+    "bad_amount",
+    "bad_cost",
+    "bad_discount",
+    "bad_old_price",
+    "bad_new_price",
+    "bad_points",
+    "bad_service_cost",
+    "bad_quantity",
+    "negative_quantity",
+    "bad_status",
+    "mixed_customers",
+    "duplicate_customer",
+)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How exports are read: encoding override, header mappings, the shop's time zone."""
+
+    encoding: str | None = None
+    columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    timezone: str | None = None
+
+    def explicit_map(self, source: str) -> dict[str, str]:
+        """Canonical -> header for ``source``: config first, then ``--map`` on top."""
+        names = {c.name for c in SCHEMAS[source]}
+        merged = dict(self.columns.get(source, {}))
+        merged.update({k: v for k, v in self.columns.get("*", {}).items() if k in names})
+        return merged
+
+
+@dataclass(frozen=True)
+class Source:
+    """A validated export: the lazy rows, each with a rejection reason or null.
+
+    Attributes
+    ----------
+    name
+        ``orders``, ``customers``, ``events`` or ``prices``.
+    files
+        The files read, in order.
+    columns
+        The canonical columns present (required ones always are), plus kept extras.
+    checked
+        Every row, parsed, with the :data:`REASON` column.
+    """
+
+    name: str
+    files: tuple[OpenedFile, ...]
+    columns: tuple[str, ...]
+    checked: pl.LazyFrame
+    located: pl.LazyFrame  # like ``checked`` plus source_file and source_row, for --rejects
+
+    @property
+    def valid(self) -> pl.LazyFrame:
+        """The rows that enter figures (no rejection reason)."""
+        return self.checked.filter(pl.col(REASON).is_null()).drop(REASON)
+
+    def has(self, column: str) -> bool:
+        """Whether the export carries ``column``."""
+        return column in self.columns
+
+    def counts(self) -> pl.LazyFrame:
+        """One row: ``rows_read`` and ``rows_rejected``."""
+        return self.checked.select(
+            pl.len().alias("rows_read"),
+            pl.col(REASON).is_not_null().sum().alias("rows_rejected"),
+        )
+
+    def rejected(self) -> pl.LazyFrame:
+        """The bad rows with their reason, file and 1-based data row number."""
+        return self.located.filter(pl.col(REASON).is_not_null())
+
+    def reason_counts(self) -> pl.LazyFrame:
+        """Rejected rows counted by reason."""
+        return (
+            self.checked.filter(pl.col(REASON).is_not_null())
+            .group_by(REASON)
+            .agg(pl.len().alias("rows"))
+            .sort("rows", REASON, descending=[True, False])
+        )
+
+
+def load_source(name: str, spec: str | Path, options: LoadOptions | None = None) -> Source:
+    """Open, match and validate the export(s) at ``spec`` as source ``name``.
+
+    Raises
+    ------
+    InputFileError
+        A file is missing, empty, corrupt or not what its name says.
+    MissingColumnError
+        A required column matches no header; the message lists the headers found.
+    """
+    options = options or LoadOptions()
+    paths = resolve_paths(spec, name)
+    explicit = options.explicit_map(name)
+    opened = [open_file(p, name, encoding=options.encoding) for p in paths]
+    parts, located_parts, present = [], [], set()
+    for f in opened:
+        mapping, missing = match_headers(name, f.headers, explicit)
+        if missing:
+            raise _missing(name, f, missing, explicit)
+        frame = f.frame.select([pl.col(h).alias(c) for h, c in mapping.items()])
+        schema = {c: f.frame.collect_schema()[h] for h, c in mapping.items()}
+        present.update(schema)
+        located = f.frame.with_row_index(ROW, offset=1)
+        raw = [pl.col(h).cast(pl.String).alias(c) for h, c in mapping.items()]
+        parsed = _parse(name, frame, schema, options.timezone)
+        located_parts.append(
+            located.select(pl.lit(str(f.path)).alias(FILE), pl.col(ROW), *raw).with_columns(
+                _reason(name, schema, options.timezone).alias(REASON)
+            )
+        )
+        parts.append(parsed)
+    canonical = [c.name for c in SCHEMAS[name] if c.name in present]
+    extras = sorted(present - set(canonical))
+    columns = tuple(canonical + extras)
+    checked = _cross_row_checks(name, _concat(parts, columns))
+    located_all = _cross_row_checks(
+        name, _concat(located_parts, (FILE, ROW, *columns), as_text=True)
+    )
+    return Source(name, tuple(opened), columns, checked, located_all)
+
+
+def _missing(name: str, f: OpenedFile, missing: list[str], explicit: dict[str, str]) -> Exception:
+    cols = {c.name: c for c in SCHEMAS[name]}
+    first = cols[missing[0]]
+    aliases = ", ".join(first.aliases[:4])
+    found = ", ".join(repr(h) for h in f.headers) or "(none)"
+    mapped = f" (mapped to {explicit[first.name]!r})" if first.name in explicit else ""
+    msg = (
+        f"{f.path}: required {name} column {', '.join(missing)}{mapped} not found; "
+        f"headers found: {found}"
+    )
+    hint = (
+        f"name the header holding {first.name} with --map {first.name}=<header> or in cust.toml "
+        f"[columns.{name}]; recognised names: {first.name}, {aliases}"
+    )
+    if f.format == "csv" and len(f.headers) <= 1:
+        hint = (
+            f"only one column was found with delimiter {f.delimiter!r}: is the file "
+            "delimited by something else, or not a CSV at all?"
+        )
+    return MissingColumnError(msg, hint=hint)
+
+
+def _concat(
+    parts: Sequence[pl.LazyFrame], columns: Sequence[str], *, as_text: bool = False
+) -> pl.LazyFrame:
+    def col(c: str) -> pl.Expr:
+        return pl.col(c).cast(pl.String) if as_text and c != ROW else pl.col(c)
+
+    aligned = [
+        p.select([col(c) if c in p.collect_schema() else _null_of(c) for c in (*columns, REASON)])
+        for p in parts
+    ]
+    return aligned[0] if len(aligned) == 1 else pl.concat(aligned, how="vertical_relaxed")
+
+
+def _null_of(column: str) -> pl.Expr:
+    return pl.lit(None, dtype=pl.String).alias(column)
+
+
+def _parse(
+    name: str, frame: pl.LazyFrame, schema: Mapping[str, pl.DataType], timezone: str | None
+) -> pl.LazyFrame:
+    """Type every canonical column and add the first rejection reason per row."""
+    values, reason = _expressions(name, schema, timezone)
+    return frame.select(*values, reason.alias(REASON))
+
+
+def _reason(name: str, schema: Mapping[str, pl.DataType], timezone: str | None) -> pl.Expr:
+    """The first rejection reason of a row, from its raw cells (or null)."""
+    return _expressions(name, schema, timezone)[1]
+
+
+def _expressions(
+    name: str, schema: Mapping[str, pl.DataType], timezone: str | None
+) -> tuple[list[pl.Expr], pl.Expr]:
+    """Parsed value expressions for every column, and the rejection-reason expression."""
+    specs: dict[str, Column] = {c.name: c for c in SCHEMAS[name]}
+    values: list[pl.Expr] = []
+    checks: list[tuple[str, pl.Expr]] = []
+    text_columns = [c for c, t in schema.items() if t == pl.String]
+    if text_columns:
+        has_fffd = pl.any_horizontal(
+            pl.col(c).str.contains("\ufffd", literal=True).fill_null(False) for c in text_columns
+        )
+        checks.append(("invalid_encoding", has_fffd))
+    for column, dtype in schema.items():
+        spec = specs.get(column)
+        expr = pl.col(column)
+        if spec is None:
+            values.append(parse.text(expr).alias(column))
+            continue
+        if spec.kind is Kind.ID or spec.kind is Kind.TEXT:
+            if spec.values:
+                mapped, _unknown = parse.category(expr, spec)
+                value = pl.coalesce(mapped, parse.text(expr).str.to_lowercase())
+            else:
+                value = parse.text(expr)
+            if spec.required:
+                checks.append((f"missing_{column}", value.is_null()))
+        elif spec.kind is Kind.STATUS:
+            mapped, unknown = parse.category(expr, spec)
+            value = mapped.fill_null("paid")
+            checks.append(("bad_status", unknown))
+        elif spec.kind is Kind.TIME:
+            value, bad = parse.timestamp(expr, dtype, timezone)
+            checks.append((f"bad_{column}", bad | value.is_null() if spec.required else bad))
+        elif spec.kind is Kind.MONEY or spec.kind is Kind.NUMBER:
+            value, bad = parse.money(expr, dtype)
+            checks.append((f"bad_{column}", bad | value.is_null() if spec.required else bad))
+            if column == "discount":
+                value = value.fill_null(0.0)
+        elif spec.kind is Kind.INT:
+            value, bad, negative = parse.integer(expr, dtype)
+            checks.append((f"bad_{column}", bad))
+            checks.append((f"negative_{column}", negative.fill_null(False)))
+        else:  # pragma: no cover - every Kind is handled above
+            msg = f"unhandled column kind {spec.kind}"
+            raise AssertionError(msg)
+        values.append(value.alias(column))
+    checks.sort(key=lambda rc: REASONS.index(rc[0]) if rc[0] in REASONS else len(REASONS))
+    reason = pl.coalesce(
+        [pl.when(cond.fill_null(False)).then(pl.lit(r)) for r, cond in checks] or [pl.lit(None)]
+    ).cast(pl.String)
+    return values, reason
+
+
+def _cross_row_checks(name: str, frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Checks that look across rows: an order naming two customers, duplicate customers."""
+    if name == "orders":
+        ok = pl.col(REASON).is_null()
+        cust = pl.when(ok).then(parse.text(pl.col("customer_id")))
+        order = parse.text(pl.col("order_id"))
+        mixed = (cust.min().over(order) != cust.max().over(order)).fill_null(False)
+        return frame.with_columns(
+            pl.when(ok & mixed)
+            .then(pl.lit("mixed_customers"))
+            .otherwise(pl.col(REASON))
+            .alias(REASON)
+        )
+    if name == "customers":
+        ok = pl.col(REASON).is_null()
+        dup = pl.int_range(pl.len()).over(parse.text(pl.col("customer_id"))) > 0
+        return frame.with_columns(
+            pl.when(ok & dup)
+            .then(pl.lit("duplicate_customer"))
+            .otherwise(pl.col(REASON))
+            .alias(REASON)
+        )
+    return frame
+
+
+def check_unique_files(sources: Sequence[Source]) -> None:
+    """Refuse the same file given as two different sources (a common slip)."""
+    seen: dict[Path, str] = {}
+    for s in sources:
+        for f in s.files:
+            p = f.path.resolve()
+            if p in seen and seen[p] != s.name:
+                msg = f"{f.path} is given both as {seen[p]} and as {s.name}"
+                raise InputFileError(msg, hint=f"pass the {s.name} export to --{s.name}")
+            seen[p] = s.name

@@ -1,0 +1,80 @@
+"""Typed results: what every pipeline returns and every renderer understands.
+
+A pipeline returns a frozen dataclass derived from :class:`Result`. It holds Polars
+DataFrames and scalars, gives the contract's JSON document (:meth:`Result.to_json`) and
+the tables to show (:meth:`Result.tables`, the first being the main table written by
+``--format csv`` and ``--out x.parquet``). Renderers never need to know which analysis
+produced a result.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+import polars as pl
+
+from .inputs import InputReport
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled frame with hints for display: which columns are money and which shares."""
+
+    key: str
+    title: str
+    frame: pl.DataFrame
+    money: tuple[str, ...] = ()
+    shares: tuple[str, ...] = ()
+    bar: str | None = None  # a share column drawn as an inline bar in terminals
+
+
+@dataclass(frozen=True, kw_only=True)
+class Result:
+    """Base of every analysis result."""
+
+    command: ClassVar[str] = ""
+    input: InputReport
+
+    def payload(self) -> dict[str, Any]:
+        """The command's own keys of the JSON document."""
+        raise NotImplementedError
+
+    def tables(self) -> list[Table]:
+        """Tables to render; the first is the main table."""
+        raise NotImplementedError
+
+    def notes(self) -> list[str]:
+        """Short sentences shown under the tables (assumptions, caveats)."""
+        return []
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole JSON document: ``command``, the payload, ``input`` and ``notes``."""
+        doc = {"command": self.command, **self.payload(), "input": self.input.to_json()}
+        if self.notes():
+            doc["notes"] = self.notes()
+        return jsonable(doc)
+
+
+def jsonable(value: Any) -> Any:
+    """Convert frames, dates and non-finite floats into plain JSON values."""
+    if isinstance(value, pl.DataFrame):
+        return [jsonable(row) for row in value.to_dicts()]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.isoformat(sep="T")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def money(expr: pl.Expr) -> pl.Expr:
+    """Round a money expression to the cent for output."""
+    return expr.round(2)

@@ -1,0 +1,222 @@
+"""Finding export files and opening each one as a lazily scanned Polars frame.
+
+A path may be a file, a directory (every supported file in it) or a glob. Text files
+(``.csv``, ``.tsv``, ``.txt``, optionally ``.gz``) have their encoding detected
+(UTF-8, UTF-8 with BOM, GB18030/GBK) with ``charset-normalizer`` and their delimiter
+sniffed; GB18030 files are transcoded to UTF-8 in a streaming pass into a temporary
+file, so no file is ever held in memory as one string. Parquet files are scanned as
+they are.
+"""
+
+from __future__ import annotations
+
+import atexit
+import codecs
+import csv
+import glob
+import gzip
+import io
+import shutil
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .errors import InputFileError
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+SUPPORTED = ".csv .tsv .txt .parquet, optionally gzip-compressed (.csv.gz)"
+SNIFF_BYTES = 256 * 1024
+TRANSCODE_CHUNK = 4 * 1024 * 1024
+GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "hz", "cp936"})
+# Detector answers that are really GB18030 text read too short.
+GB_LOOKALIKES = frozenset({"big5", "cp950", "euc_jis_2004", "cp932", "shift_jis", "euc_kr"})
+
+_TMPDIR: Path | None = None
+
+
+def _tmpdir() -> Path:
+    global _TMPDIR
+    if _TMPDIR is None:
+        _TMPDIR = Path(tempfile.mkdtemp(prefix="cust-"))
+        atexit.register(shutil.rmtree, _TMPDIR, True)
+    return _TMPDIR
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    """One export file, opened lazily with its headers as found."""
+
+    path: Path
+    format: str  # "csv" or "parquet"
+    encoding: str | None  # as detected or given; None for parquet
+    delimiter: str | None
+    headers: list[str]
+    frame: pl.LazyFrame  # columns exactly as in the file
+    text: bool  # True when every column is text (CSV), False for typed parquet
+
+
+def resolve_paths(spec: str | Path, source: str) -> list[Path]:
+    """Expand a file, directory or glob into the export files it names."""
+    text = str(spec)
+    if any(ch in text for ch in "*?["):
+        found = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not found:
+            msg = f"no {source} files match {text!r}"
+            raise InputFileError(msg, hint=f"check the pattern; supported files: {SUPPORTED}")
+        return found
+    path = Path(text).expanduser()
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.is_file() and _is_supported(p))
+        if not found:
+            msg = f"the {source} directory {path} holds no supported files"
+            raise InputFileError(msg, hint=f"supported files: {SUPPORTED}")
+        return found
+    if not path.exists():
+        msg = f"{source} file not found: {path}"
+        raise InputFileError(msg, hint=f"check the path given to --{source}")
+    return [path]
+
+
+def _is_supported(path: Path) -> bool:
+    name = path.name.lower().removesuffix(".gz")
+    return name.endswith((*TEXT_SUFFIXES, ".parquet"))
+
+
+def open_file(path: Path, source: str, *, encoding: str | None = None) -> OpenedFile:
+    """Open one export lazily, checking it is what its name says."""
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return _open_parquet(path, source)
+    if not _is_supported(path):
+        msg = f"{path}: unsupported file type for {source}"
+        raise InputFileError(msg, hint=f"supported files: {SUPPORTED}")
+    return _open_text(path, source, encoding)
+
+
+def _open_parquet(path: Path, source: str) -> OpenedFile:
+    try:
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:  # noqa: BLE001 - any failure here means an unreadable file
+        msg = f"{path} is not a readable Parquet file ({type(exc).__name__}: {_first_line(exc)})"
+        raise InputFileError(msg, hint="re-export the file, or save it as CSV") from None
+    frame = pl.scan_parquet(path)
+    return OpenedFile(path, "parquet", None, None, list(schema), frame, text=False)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+
+
+def _read_head(path: Path, gz: bool) -> bytes:
+    try:
+        if gz:
+            with gzip.open(path, "rb") as fh:
+                return fh.read(SNIFF_BYTES)
+        with path.open("rb") as fh:
+            return fh.read(SNIFF_BYTES)
+    except (gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
+        kind = "gzip file" if gz else "file"
+        msg = f"{path} is not a readable {kind} ({_first_line(exc)})"
+        hint = "the name ends in .gz but the content is not gzip: rename or re-compress it"
+        raise InputFileError(msg, hint=hint if gz else "check the file's permissions") from None
+
+
+def detect_encoding(head: bytes, path: Path) -> str:
+    """Name the encoding of a text file from its first bytes.
+
+    UTF-8 (with or without BOM) is recognised exactly; anything else is asked of
+    ``charset-normalizer``. Chinese back-office exports are GBK/GB2312, which are read
+    as their superset GB18030.
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    guess = (best.encoding if best is not None else "").lower()
+    if guess in GB_FAMILY or guess in GB_LOOKALIKES or not guess:
+        try:
+            codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+            return "gb18030"
+        except UnicodeDecodeError:
+            if not guess:
+                msg = f"{path}: cannot tell the text encoding (not UTF-8, not GBK)"
+                raise InputFileError(
+                    msg, hint="name it with --encoding, e.g. --encoding latin-1"
+                ) from None
+    return guess
+
+
+def _sniff_delimiter(sample: str, suffix: str) -> str:
+    first = sample.split("\n", 1)[0]
+    default = "\t" if suffix == ".tsv" else ","
+    if suffix in (".csv", ".tsv") and default in first:
+        return default
+    try:
+        return csv.Sniffer().sniff(sample[:65536], delimiters=",\t;|").delimiter
+    except csv.Error:
+        counts = {d: first.count(d) for d in ",\t;|"}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else default
+
+
+def _open_text(path: Path, source: str, encoding: str | None) -> OpenedFile:
+    gz = path.name.lower().endswith(".gz")
+    head = _read_head(path, gz)
+    if not head.strip():
+        msg = f"{path} is empty: no header, no rows"
+        raise InputFileError(msg, hint=f"export the {source} again; the file has 0 bytes of data")
+    if encoding is None:
+        encoding = detect_encoding(head, path)
+    else:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            msg = f"unknown encoding {encoding!r}"
+            raise InputFileError(msg, hint="use e.g. --encoding utf-8 or --encoding gbk") from None
+    codec = codecs.lookup(encoding).name
+    sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+    suffix = Path(path.name.lower().removesuffix(".gz")).suffix
+    delimiter = _sniff_delimiter(sample.lstrip("\ufeff"), suffix)
+    header_line = sample.lstrip("\ufeff").splitlines()[0] if sample.strip() else ""
+    headers = next(csv.reader([header_line], delimiter=delimiter), [])
+    scan_path = path
+    if codec not in ("utf-8", "utf-8-sig", "ascii"):
+        scan_path = _transcode(path, gz, encoding)
+    frame = pl.scan_csv(
+        scan_path,
+        separator=delimiter,
+        infer_schema=False,
+        encoding="utf8-lossy",
+        quote_char='"',
+        raise_if_empty=False,
+    )
+    return OpenedFile(path, "csv", codec, delimiter, headers, frame, text=True)
+
+
+def _transcode(path: Path, gz: bool, encoding: str) -> Path:
+    """Stream a non-UTF-8 text file into a temporary UTF-8 copy, chunk by chunk.
+
+    Undecodable bytes become U+FFFD, which the loader then rejects row by row.
+    """
+    target = _tmpdir() / f"{len(list(_tmpdir().iterdir()))}-{path.name.removesuffix('.gz')}"
+    raw = gzip.open(path, "rb") if gz else path.open("rb")
+    try:
+        with raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as src:
+            with target.open("w", encoding="utf-8", newline="") as dst:
+                while chunk := src.read(TRANSCODE_CHUNK):
+                    dst.write(chunk)
+    except (gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
+        msg = f"{path} could not be read to the end ({_first_line(exc)})"
+        raise InputFileError(msg, hint="the file may be truncated: export it again") from None
+    return target
