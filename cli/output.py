@@ -74,18 +74,37 @@ def _csv_ready(frame):  # noqa: ANN001, ANN202
     return neutralise(frame)
 
 
+SUFFIX_FORMATS = {
+    ".json": Format.json, ".csv": Format.csv, ".html": Format.html, ".htm": Format.html
+}
+
+
+def export_frame(result):  # noqa: ANN001, ANN201
+    """The table that CSV and Parquet output write: ``export_table()`` or the first table.
+
+    Member lists (ABC classes, RFM segments) are exported one row per customer, while the
+    terminal shows their summaries.
+    """
+    exporter = getattr(result, "export_table", None)
+    return exporter() if exporter is not None else result.tables()[0].frame
+
+
 def render(result, g: GlobalOptions) -> None:  # noqa: ANN001
-    """Render ``result`` in the chosen format to stdout or ``--out``."""
+    """Render ``result`` in the chosen format to stdout or ``--out``.
+
+    Without ``--format`` the suffix of ``--out`` chooses: .json, .csv, .html, .parquet;
+    anything else gets the terminal table as plain text.
+    """
     out = g.out
     if out is not None and out.suffix.lower() == ".parquet":
-        main = result.tables()[0].frame
+        main = export_frame(result)
         write_atomic(out, lambda fh: main.write_parquet(fh), binary=True)
         return
-    fmt = g.fmt
+    fmt = g.format or SUFFIX_FORMATS.get(out.suffix.lower() if out else "", Format.table)
     if fmt is Format.json:
         text = json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n"
     elif fmt is Format.csv:
-        text = _csv_ready(result.tables()[0].frame).write_csv()
+        text = _csv_ready(export_frame(result)).write_csv()
     elif fmt is Format.html:
         from cust.reports.html import render_result
 

@@ -1,0 +1,78 @@
+"""``cust segment``: order-value bands, ABC classes, RFM segments, customer profiles."""
+
+from typing import Annotated
+
+import typer
+
+from .common import run
+from .main import app
+from .options import GlobalOptions, command
+
+segment_app = typer.Typer(
+    help="Who buys what: order-value bands, ABC classes, RFM segments, profiles.",
+    no_args_is_help=True,
+)
+app.add_typer(segment_app, name="segment")
+
+
+def _period(g: GlobalOptions):  # noqa: ANN202
+    from cust.pipelines.orders import Period
+
+    return Period(since=g.since, until=g.until, as_of=g.as_of)
+
+
+@command(segment_app, "buckets")
+def buckets(
+    g: GlobalOptions,
+    edges: Annotated[str, typer.Option(
+        "--edges", help="Band edges in yuan; the last band is open.")] = "0,50,100,500,1000,5000",
+    trend: Annotated[str | None, typer.Option(
+        "--trend", help="Also show the band mix per 'month' or 'week', with its change.",
+        show_default=False)] = None,
+) -> None:
+    """Spread orders, customers, revenue and gross profit over order-value bands.
+
+    A band holds the orders with lower <= value < upper; shares are of all banded orders.
+
+    Example: cust segment buckets --edges 0,50,100,500,1000,5000 --trend month
+    """
+    from cust.pipelines.segment_buckets import bucket_orders, parse_edges
+
+    parsed = parse_edges(edges)
+    run(g, lambda inputs, _cfg: bucket_orders(
+        inputs, edges=parsed, period=_period(g), trend=trend))
+
+
+@command(segment_app, "abc")
+def abc(
+    g: GlobalOptions,
+    method: Annotated[str, typer.Option(
+        "--method", help="'share': by cumulative share of contribution; 'rank': by rank.",
+    )] = "share",
+    cutoffs: Annotated[str, typer.Option(
+        "--cutoffs", help="Cumulative shares closing A and B (method share).")] = "0.8,0.95",
+    ranks: Annotated[str, typer.Option(
+        "--ranks", help="Shares of customers closing A and B (method rank).")] = "0.2,0.5",
+    weight: Annotated[str | None, typer.Option(
+        "--weight", help="Rank by a weighted score, e.g. gross_profit=0.6,orders=0.2,recency=0.2.",
+        show_default=False)] = None,
+    subtract_discounts: Annotated[bool, typer.Option(
+        "--subtract-discounts",
+        help="Also subtract the discount column (when amount is before the shop's subsidy).",
+    )] = False,
+    growth_days: Annotated[int, typer.Option(
+        "--growth-days", help="Window for B-to-A growth: last N days vs the N before.")] = 90,
+) -> None:
+    """Class customers A/B/C by profit contribution (Pareto); list loss-making customers.
+
+    --out members.csv (or .parquet) writes one row per customer for the sales team.
+
+    Example: cust segment abc --cutoffs 0.8,0.95 --out members.csv
+    """
+    from cust.pipelines.segment_abc import classify_customers, parse_pair, parse_weights
+
+    cut, rk = parse_pair(cutoffs, "--cutoffs"), parse_pair(ranks, "--ranks")
+    weights = parse_weights(weight) if weight else None
+    run(g, lambda inputs, _cfg: classify_customers(
+        inputs, period=_period(g), method=method, cutoffs=cut, ranks=rk, weights=weights,
+        subtract_discounts=subtract_discounts, growth_days=growth_days))

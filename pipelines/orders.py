@@ -1,0 +1,117 @@
+"""Order lines to orders: the unit of most figures (CONTRACT.md section 1).
+
+Only ``paid`` lines count. An order's value is the sum of ``amount`` over its paid lines;
+its gross profit (毛利) is the sum of ``amount - cost`` and is null when the export has no
+``cost`` column or any of its paid lines has no cost; its time is the earliest
+``order_time`` of its paid lines. An order with no paid line is not an order in any
+figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import polars as pl
+
+from .errors import InvalidOptionError
+from .loader import Source
+
+FIRST_ORDER_PROMO = "first_order"
+
+
+@dataclass(frozen=True)
+class Period:
+    """The analysed period: ``--since`` and ``--until`` (inclusive days) and ``--as-of``."""
+
+    since: date | None = None
+    until: date | None = None
+    as_of: date | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a period that ends before it starts."""
+        if self.since and self.until and self.since > self.until:
+            msg = f"--since {self.since} is after --until {self.until}"
+            raise InvalidOptionError(msg, hint="swap the two dates")
+
+    def filter(self, column: str) -> pl.Expr:
+        """True for times inside the period."""
+        cond = pl.lit(True)
+        if self.since is not None:
+            cond = cond & (pl.col(column) >= datetime.combine(self.since, time()))
+        if self.until is not None:
+            end = datetime.combine(self.until + timedelta(days=1), time())
+            cond = cond & (pl.col(column) < end)
+        return cond
+
+    def as_of_expr(self, column: str) -> pl.Expr:
+        """The analysis date: ``--as-of``, else the latest date of ``column`` in the period."""
+        if self.as_of is not None:
+            return pl.lit(self.as_of, dtype=pl.Date)
+        return pl.col(column).max().dt.date()
+
+
+def paid_lines(source: Source) -> pl.LazyFrame:
+    """Valid lines with status ``paid`` (all lines when the export has no status)."""
+    lines = source.valid
+    if source.has("status"):
+        lines = lines.filter(pl.col("status") == "paid")
+    return lines
+
+
+def orders_frame(source: Source, period: Period | None = None) -> pl.LazyFrame:
+    """One row per paid order inside the period.
+
+    Columns: ``order_id``, ``customer_id``, ``order_time``, ``value``, ``gross_profit``
+    (null without cost), ``discount``, ``lines``, ``units`` (null without quantity),
+    ``skus`` (distinct part numbers; null without sku), ``first_order_promo`` (a line
+    carries the ``first_order`` promo), ``channel`` (null without channel).
+    """
+    lines = paid_lines(source)
+    aggs: list[pl.Expr] = [
+        pl.col("customer_id").first(),
+        pl.col("order_time").min(),
+        pl.col("amount").sum().alias("value"),
+        pl.len().alias("lines"),
+    ]
+    if source.has("cost"):
+        gp = pl.when(pl.col("cost").null_count() == 0).then(
+            (pl.col("amount") - pl.col("cost")).sum()
+        )
+        aggs.append(gp.alias("gross_profit"))
+    else:
+        aggs.append(pl.lit(None, dtype=pl.Float64).alias("gross_profit"))
+    aggs.append(
+        pl.col("discount").sum().alias("discount")
+        if source.has("discount")
+        else pl.lit(0.0).alias("discount")
+    )
+    aggs.append(
+        pl.col("quantity").sum().alias("units")
+        if source.has("quantity")
+        else pl.lit(None, dtype=pl.Int64).alias("units")
+    )
+    aggs.append(
+        pl.col("sku").n_unique().cast(pl.Int64).alias("skus")
+        if source.has("sku")
+        else pl.lit(None, dtype=pl.Int64).alias("skus")
+    )
+    aggs.append(
+        (pl.col("promo") == FIRST_ORDER_PROMO).any().fill_null(False).alias("first_order_promo")
+        if source.has("promo")
+        else pl.lit(False).alias("first_order_promo")
+    )
+    aggs.append(
+        pl.col("channel").drop_nulls().first().alias("channel")
+        if source.has("channel")
+        else pl.lit(None, dtype=pl.String).alias("channel")
+    )
+    orders = lines.group_by("order_id").agg(aggs)
+    if period is not None:
+        orders = orders.filter(period.filter("order_time"))
+    return orders
+
+
+def has_cost(source: Source) -> bool:
+    """Whether gross profit can be computed at all."""
+    return source.has("cost")

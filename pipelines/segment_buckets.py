@@ -1,0 +1,255 @@
+"""Order-value bands (订单金额区间): how orders, customers, revenue and profit spread.
+
+Definition (CONTRACT.md section 3, Buckets): with edges ``e0 < e1 < ... < ek`` band ``i``
+holds the orders with ``e_i <= value < e_{i+1}``; the last band holds ``value >= e_k``.
+Per band: ``orders``, ``customers`` (distinct customers with at least one order in the
+band), ``revenue`` (sum of order values), ``gross_profit``, ``order_share`` and
+``revenue_share`` (of all banded orders), plus average lines and units per order.
+Orders below ``e0`` belong to no band and are counted apart (``unbanded_orders``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import polars as pl
+
+from .errors import InvalidOptionError
+from .inputs import Inputs, collect
+from .orders import Period, has_cost, orders_frame
+from .result import Result, Table, money
+
+DEFAULT_EDGES = (0.0, 50.0, 100.0, 500.0, 1000.0, 5000.0)
+TRENDS = ("month", "week")
+
+
+def parse_edges(text: str) -> tuple[float, ...]:
+    """Parse ``0,50,100`` into strictly increasing edges."""
+    try:
+        edges = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        msg = f"--edges {text!r} must be numbers separated by commas"
+        raise InvalidOptionError(msg, hint="--edges 0,50,100,500,1000,5000") from None
+    if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+        msg = f"--edges {text!r} must be strictly increasing"
+        raise InvalidOptionError(msg, hint="--edges 0,50,100,500,1000,5000")
+    return edges
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if x != int(x) else f"{int(x)}"
+
+
+def band_labels(edges: tuple[float, ...]) -> list[str]:
+    """``0-50``, ``50-100``, ..., ``5000+``."""
+    labels = [f"{_fmt(a)}-{_fmt(b)}" for a, b in zip(edges, edges[1:], strict=False)]
+    return [*labels, f"{_fmt(edges[-1])}+"]
+
+
+def band_expr(value: pl.Expr, edges: tuple[float, ...]) -> pl.Expr:
+    """Index of the band of ``value`` (0-based), or null below the first edge."""
+    index = pl.lit(None, dtype=pl.Int32)
+    for i, edge in enumerate(edges):
+        index = pl.when(value >= edge).then(pl.lit(i, dtype=pl.Int32)).otherwise(index)
+    return index
+
+
+def bands_frame(edges: tuple[float, ...]) -> pl.DataFrame:
+    """One row per band: ``band``, ``label``, ``lower``, ``upper`` (null when open)."""
+    return pl.DataFrame(
+        {
+            "band": list(range(len(edges))),
+            "label": band_labels(edges),
+            "lower": list(edges),
+            "upper": [*edges[1:], None],
+        },
+        schema={"band": pl.Int32, "label": pl.String, "lower": pl.Float64, "upper": pl.Float64},
+    )
+
+
+def band_figures(orders: pl.LazyFrame, edges: tuple[float, ...], by: list[str]) -> pl.LazyFrame:
+    """Per band (and per ``by`` group): orders, customers, revenue, gross profit, averages."""
+    return (
+        orders.with_columns(band_expr(pl.col("value"), edges).alias("band"))
+        .filter(pl.col("band").is_not_null())
+        .group_by(*by, "band")
+        .agg(
+            pl.len().alias("orders"),
+            pl.col("customer_id").n_unique().alias("customers"),
+            pl.col("value").sum().alias("revenue"),
+            pl.col("gross_profit").sum().alias("gross_profit"),
+            pl.col("lines").mean().alias("avg_lines"),
+            pl.col("units").mean().alias("avg_units"),
+        )
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BucketsResult(Result):
+    """Order-value bands, optionally with their trend over time."""
+
+    command: ClassVar[str] = "segment buckets"
+    buckets: pl.DataFrame
+    trend: pl.DataFrame | None
+    totals: dict[str, Any]
+    cost_known: bool
+
+    def payload(self) -> dict[str, Any]:
+        """``buckets`` as in the contract, ``totals``, and ``trend`` when asked."""
+        doc: dict[str, Any] = {"buckets": self.buckets, "totals": self.totals}
+        if self.trend is not None:
+            doc["trend"] = self.trend
+        return doc
+
+    def tables(self) -> list[Table]:
+        """The bands, then the trend."""
+        shown = self.buckets.drop("lower", "upper")
+        tables = [
+            Table(
+                "buckets",
+                "Order-value bands (订单金额区间)",
+                shown,
+                money=("revenue", "gross_profit"),
+                shares=("order_share", "revenue_share", "gross_margin"),
+                bar="order_share",
+            )
+        ]
+        if self.trend is not None:
+            tables.append(
+                Table(
+                    "trend",
+                    "Band mix by period",
+                    self.trend,
+                    money=("revenue",),
+                    shares=("order_share", "revenue_share"),
+                )
+            )
+        return tables
+
+    def notes(self) -> list[str]:
+        """Caveats: no cost column, orders below the first edge."""
+        notes = []
+        if not self.cost_known:
+            notes.append("The orders export has no cost column: gross profit is not available.")
+        elif self.totals.get("orders_without_cost"):
+            notes.append(
+                f"{self.totals['orders_without_cost']} orders have a line without cost; "
+                "their gross profit is left out of gross_profit."
+            )
+        if self.totals.get("unbanded_orders"):
+            notes.append(
+                f"{self.totals['unbanded_orders']} orders are below the first edge and in no band."
+            )
+        return notes
+
+
+def bucket_orders(
+    inputs: Inputs,
+    *,
+    edges: tuple[float, ...] = DEFAULT_EDGES,
+    period: Period | None = None,
+    trend: str | None = None,
+) -> BucketsResult:
+    """Spread paid orders over order-value bands (see the module docstring)."""
+    source = inputs.get("orders")
+    orders = orders_frame(source, period)
+    per_band = band_figures(orders, edges, [])
+    totals = orders.select(
+        pl.len().alias("orders"),
+        pl.col("customer_id").n_unique().alias("customers"),
+        pl.col("value").sum().alias("revenue"),
+        pl.col("gross_profit").sum().alias("gross_profit"),
+        (pl.col("value") < edges[0]).sum().alias("unbanded_orders"),
+        pl.col("gross_profit").is_null().sum().alias("orders_without_cost"),
+        pl.col("order_time").min().alias("first_order_time"),
+        pl.col("order_time").max().alias("last_order_time"),
+    )
+    plans = [per_band, totals]
+    if trend is not None:
+        if trend not in TRENDS:
+            msg = f"--trend {trend!r} is not a period"
+            raise InvalidOptionError(msg, hint="use --trend month or --trend week")
+        unit = "1mo" if trend == "month" else "1w"
+        with_period = orders.with_columns(
+            pl.col("order_time").dt.truncate(unit).dt.date().alias("period")
+        )
+        plans.append(band_figures(with_period, edges, ["period"]))
+    frames, report = collect(plans, [source])
+    cost_known = has_cost(source)
+    buckets = _finish(bands_frame(edges), frames[0], cost_known)
+    tot = frames[1].row(0, named=True)
+    banded_orders = int(buckets["orders"].sum())
+    totals = {
+        "orders": banded_orders,
+        "customers": int(tot["customers"]),
+        "revenue": round(float(tot["revenue"] or 0.0), 2),
+        "gross_profit": round(float(tot["gross_profit"]), 2) if cost_known else None,
+        "unbanded_orders": int(tot["unbanded_orders"]),
+        "orders_without_cost": int(tot["orders_without_cost"]) if cost_known else None,
+        "first_order_time": tot["first_order_time"],
+        "last_order_time": tot["last_order_time"],
+    }
+    trend_frame = _trend(frames[2], edges) if trend is not None else None
+    return BucketsResult(
+        input=report, buckets=buckets, trend=trend_frame, totals=totals, cost_known=cost_known
+    )
+
+
+def _finish(bands: pl.DataFrame, figures: pl.DataFrame, cost_known: bool) -> pl.DataFrame:
+    out = bands.join(figures, on="band", how="left").with_columns(
+        pl.col("orders", "customers").fill_null(0).cast(pl.Int64),
+        pl.col("revenue").fill_null(0.0),
+        (
+            pl.col("gross_profit").fill_null(0.0)
+            if cost_known
+            else pl.lit(None, dtype=pl.Float64).alias("gross_profit")
+        ),
+    )
+    total_orders = out["orders"].sum()
+    total_revenue = out["revenue"].sum()
+    return out.select(
+        "label",
+        "lower",
+        "upper",
+        "orders",
+        "customers",
+        money(pl.col("revenue")).alias("revenue"),
+        money(pl.col("gross_profit")).alias("gross_profit"),
+        (pl.col("orders") / total_orders if total_orders else pl.lit(0.0)).alias("order_share"),
+        (pl.col("revenue") / total_revenue if total_revenue else pl.lit(0.0)).alias(
+            "revenue_share"
+        ),
+        pl.when(pl.col("revenue") != 0)
+        .then(pl.col("gross_profit") / pl.col("revenue"))
+        .alias("gross_margin"),
+        pl.col("avg_lines").round(3),
+        pl.col("avg_units").round(3),
+    )
+
+
+def _trend(figures: pl.DataFrame, edges: tuple[float, ...]) -> pl.DataFrame:
+    """Per period and band: orders, revenue, shares, and the share change vs the period before."""
+    bands = bands_frame(edges).select("band", "label")
+    periods = figures.select("period").unique().sort("period")
+    grid = periods.join(bands, how="cross")
+    out = grid.join(figures, on=["period", "band"], how="left").with_columns(
+        pl.col("orders").fill_null(0).cast(pl.Int64), pl.col("revenue").fill_null(0.0)
+    )
+    out = out.with_columns(
+        (pl.col("orders") / pl.col("orders").sum().over("period")).alias("order_share"),
+        (pl.col("revenue") / pl.col("revenue").sum().over("period")).alias("revenue_share"),
+    ).sort("period", "band")
+    return out.with_columns(
+        (
+            pl.col("order_share") - pl.col("order_share").shift(1).over("band", order_by="period")
+        ).alias("order_share_change"),
+    ).select(
+        "period",
+        "label",
+        "orders",
+        money(pl.col("revenue")).alias("revenue"),
+        "order_share",
+        "revenue_share",
+        "order_share_change",
+    )
