@@ -2,12 +2,29 @@
 
 from datetime import date, datetime
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
 
-BAR_WIDTH = 20
+BAR_WIDTH = 8
+# Short display headers for common columns; JSON and CSV keep the full snake_case names.
+LABELS = {
+    "order_share": "orders %",
+    "revenue_share": "revenue %",
+    "value_share": "value %",
+    "customer_share": "cust. %",
+    "gross_profit": "gross profit",
+    "gross_margin": "margin",
+    "avg_lines": "lines/ord",
+    "avg_units": "units/ord",
+    "rows_read": "rows",
+    "rows_rejected": "rejected",
+    "rejected_share": "rejected %",
+    "cumulative_share": "cum. %",
+    "order_share_change": "Δ orders %",
+}
 
 
 def _bar(share: float) -> Text:
@@ -23,7 +40,7 @@ def _cell(value: object, *, money: bool, share: bool) -> str:
     if money and isinstance(value, int | float):
         return f"{value:,.2f}"
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     if isinstance(value, datetime):
@@ -43,20 +60,27 @@ def print_result(result, console: Console) -> None:  # noqa: ANN001
     """Print every table of ``result``, then its notes and the input summary."""
     for table in result.tables():
         frame = table.frame
-        rich = RichTable(title=escape(table.title), title_justify="left", header_style="bold")
+        rich = RichTable(
+            title=escape(table.title), title_justify="left", header_style="bold",
+            box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
+        )
         for name, dtype in frame.schema.items():
             numeric = dtype.is_numeric()
-            rich.add_column(escape(name), justify="right" if numeric else "left")
-            if table.bar == name:
-                rich.add_column("", justify="left")
+            justify = "left" if table.bar == name or not numeric else "right"
+            bar = table.bar == name
+            rich.add_column(
+                escape(LABELS.get(name, name)), justify=justify, no_wrap=bar,
+                min_width=BAR_WIDTH + 7 if bar else None,
+            )
         for row in frame.iter_rows(named=True):
             cells: list = []
             for name in frame.columns:
                 value = row[name]
                 text = _cell(value, money=name in table.money, share=name in table.shares)
-                cells.append(Text(text))
                 if table.bar == name:
-                    cells.append(_bar(value or 0.0))
+                    cells.append(Text(f"{text:>6} ").append_text(_bar(value or 0.0)))
+                else:
+                    cells.append(Text(text))
             rich.add_row(*cells)
         if frame.height == 0:
             console.print(f"[bold]{escape(table.title)}[/]: no rows")

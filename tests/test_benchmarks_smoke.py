@@ -1,0 +1,25 @@
+"""The benchmark runner works end to end on tiny data (no timings asserted)."""
+
+import numpy as np
+import polars as pl
+
+from benchmarks.__main__ import main
+
+
+def test_runner_on_tiny_data(tmp_path):
+    rng = np.random.default_rng(5)
+    n = 600
+    pl.DataFrame({
+        "order_id": [f"O{i // 2}" for i in range(n)],
+        "customer_id": [f"C{(i // 2) % 50}" for i in range(n)],
+        "order_time": "2024-01-02 03:04:05",
+        "amount": np.round(rng.lognormal(3.5, 1.2, n), 2),
+        "cost": np.round(rng.lognormal(3.2, 1.2, n), 2),
+        "status": "paid",
+    }).write_parquet(tmp_path / "orders.parquet")
+    results = tmp_path / "RESULTS.md"
+    assert main(["--data", str(tmp_path), "--runs", "1", "--results", str(results)]) == 0
+    text = results.read_text(encoding="utf-8")
+    for workload in ("load", "segment buckets", "segment abc"):
+        assert f"| {workload} | 600 |" in text
+    assert "| NO |" not in text
