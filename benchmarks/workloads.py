@@ -152,3 +152,19 @@ WORKLOADS: dict[str, tuple[Callable, Callable]] = {
 }
 # Workloads whose figures must match exactly between the two sides.
 CHECKED = {"segment buckets", "segment abc"}
+
+
+def _register_modules() -> None:
+    """Add the workloads of every ``benchmarks/wl_*.py`` module (one per command)."""
+    import importlib
+    import pkgutil
+
+    package = Path(__file__).resolve().parent
+    for info in sorted(pkgutil.iter_modules([str(package)]), key=lambda m: m.name):
+        if info.name.startswith("wl_"):
+            module = importlib.import_module(f"benchmarks.{info.name}")
+            WORKLOADS.update(module.WORKLOADS)
+            CHECKED.update(module.CHECKED)
+
+
+_register_modules()
