@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .options import GlobalOptions
-from .output import render, warn_rejected, write_rejects
+from .output import render, stderr, warn_rejected, write_rejects
 
 
 def open_inputs(g: GlobalOptions):  # noqa: ANN201
@@ -47,7 +47,12 @@ def run(g: GlobalOptions, compute: Callable[[Any, Any], Any]) -> Any:
     """Open the inputs, run ``compute(inputs, config)``, report rejects, render the result."""
     inputs, config = open_inputs(g)
     check_out_path(g, inputs)
-    result = compute(inputs, config)
+    console = stderr()
+    if console.is_terminal and not g.quiet:
+        with console.status("reading exports and computing…"):
+            result = compute(inputs, config)
+    else:
+        result = compute(inputs, config)
     if g.rejects is not None:
         write_rejects(inputs.loaded, g.rejects)
     warn_rejected(result.input, g)

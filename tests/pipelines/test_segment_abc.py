@@ -4,6 +4,7 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+
 from cust.pipelines.errors import InvalidOptionError
 from cust.pipelines.inputs import Inputs
 from cust.pipelines.loader import LoadOptions

@@ -1,0 +1,54 @@
+"""``cust segment rfm``: recency / frequency / monetary scores and named segments."""
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from .common import run
+from .options import GlobalOptions, command
+from .segment import segment_app
+
+
+class Monetary(StrEnum):
+    """What the M of RFM measures."""
+
+    value = "value"
+    gross_profit = "gross_profit"
+
+
+@command(segment_app, "rfm")
+def rfm(
+    g: GlobalOptions,
+    monetary: Annotated[
+        Monetary,
+        typer.Option(
+            "--monetary",
+            help="M measure: total order value, or total gross profit (needs cost).",
+            case_sensitive=False,
+        ),
+    ] = Monetary.value,
+) -> None:
+    r"""Score customers 1-5 on recency, frequency and monetary value, and name their segments.
+
+    Scores are quantiles of rank; tied customers share the lower score.
+
+    Segments follow (R, F) rules, first match wins; override them in cust.toml \[rfm.segments].
+
+    --format csv and --out members.csv (or .parquet) write the member list, one row per customer.
+
+    Example: cust segment rfm --as-of 2026-03-31 --monetary gross_profit --out members.csv
+    """
+    from cust.pipelines.orders import Period
+    from cust.pipelines.segment_rfm import rfm_segments, rules_from_config
+
+    period = Period(since=g.since, until=g.until, as_of=g.as_of)
+    run(
+        g,
+        lambda inputs, config: rfm_segments(
+            inputs,
+            period=period,
+            monetary=monetary.value,
+            rules=rules_from_config(config),
+        ),
+    )
