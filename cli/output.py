@@ -60,8 +60,10 @@ def neutralise(frame):  # noqa: ANN001, ANN201 - polars is imported lazily
 
 
 def _csv_ready(frame):  # noqa: ANN001, ANN202
-    """Nested columns (lists) become text so CSV can hold them."""
+    """Nested columns (lists) become JSON text; floats get 12 significant digits."""
     import polars as pl
+
+    from cust.pipelines.result import SIGNIFICANT
 
     nested = [n for n, t in frame.schema.items() if isinstance(t, pl.List | pl.Struct | pl.Array)]
     if nested:
@@ -71,6 +73,9 @@ def _csv_ready(frame):  # noqa: ANN001, ANN202
             )
             for n in nested
         )
+    floats = [n for n, t in frame.schema.items() if t in (pl.Float32, pl.Float64)]
+    if floats:  # same data, same bytes: no last-bit noise from parallel float sums
+        frame = frame.with_columns(pl.col(floats).round_sig_figs(SIGNIFICANT))
     return neutralise(frame)
 
 

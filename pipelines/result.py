@@ -18,6 +18,8 @@ import polars as pl
 
 from .inputs import InputReport
 
+SIGNIFICANT = 12
+
 
 @dataclass(frozen=True)
 class Table:
@@ -67,7 +69,9 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        # 12 significant digits: money stays exact to the cent, and the last-bit noise of
+        # parallel float sums cannot make two runs of the same data print differently.
+        return float(f"{value:.{SIGNIFICANT}g}") if math.isfinite(value) else None
     if isinstance(value, datetime):
         return value.isoformat(sep="T")
     if isinstance(value, date):
