@@ -24,7 +24,8 @@ def test_every_command_has_help_with_example_and_readme_entry():
     commands = list(_commands(get_command(app)))
     assert {"check", "sample", "segment buckets", "segment abc"} <= {n for n, _ in commands}
     for name, cmd in commands:
-        assert cmd.help and "Example: cust " in cmd.help, f"{name} has no example in its help"
+        assert cmd.help, f"{name} has no help"
+        assert "Example: cust " in cmd.help, f"{name} has no example in its help"
         assert f"`cust {name}`" in readme, f"README has no entry for cust {name}"
 
 

@@ -61,7 +61,8 @@ def test_abc_members_to_csv_and_parquet(orders, tmp_path):
                                    "cumulative_share"]
     assert dict(members.select("customer_id", "class").iter_rows()) == {"C1": "A", "C3": "B"}
     pq = tmp_path / "members.parquet"
-    assert runner.invoke(app, ["segment", "abc", "--orders", str(orders), "-o", str(pq)]).exit_code == 0
+    again = runner.invoke(app, ["segment", "abc", "--orders", str(orders), "-o", str(pq)])
+    assert again.exit_code == 0, again.output
     assert pl.read_parquet(pq).height == 2
 
 
