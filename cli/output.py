@@ -21,7 +21,9 @@ from rich.console import Console
 from .options import Format, GlobalOptions
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = r"^[+-]?[0-9][0-9,]*(\.[0-9]+)?$"  # plain numbers such as -2 stay as they are
+# Plain negative numbers such as -2 stay as they are; a leading "+" is how formula
+# injections start ("+1+cmd|..."), and no number cust writes carries one.
+NUMBER = r"^-?[0-9][0-9,]*(\.[0-9]+)?$"
 
 
 def stderr() -> Console:

@@ -50,8 +50,9 @@ def sample(
 
     Example: cust sample --out /tmp/shop --customers 20000 --days 730 --seed 1
     """
-    from cust.sample_data.generator import generate
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cust.sample_data.generator import generate
 
     from .output import stderr
 

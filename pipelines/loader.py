@@ -142,7 +142,9 @@ def load_source(name: str, spec: str | Path, options: LoadOptions | None = None)
         schema = {c: f.frame.collect_schema()[h] for h, c in mapping.items()}
         present.update(schema)
         located = f.frame.with_row_index(ROW, offset=1)
-        raw = [pl.col(h).cast(pl.String).alias(c) for h, c in mapping.items()]
+        # Cells stay typed until the reason is computed (it parses by the file's dtypes);
+        # _concat(as_text=True) turns them into text afterwards.
+        raw = [pl.col(h).alias(c) for h, c in mapping.items()]
         parsed = _parse(name, frame, schema, options.timezone)
         located_parts.append(
             located.select(pl.lit(str(f.path)).alias(FILE), pl.col(ROW), *raw).with_columns(
@@ -153,7 +155,7 @@ def load_source(name: str, spec: str | Path, options: LoadOptions | None = None)
     canonical = [c.name for c in SCHEMAS[name] if c.name in present]
     extras = sorted(present - set(canonical))
     columns = tuple(canonical + extras)
-    checked = _cross_row_checks(name, _concat(parts, columns))
+    checked = _cross_row_checks(name, _concat(parts, columns, source=name))
     located_all = _cross_row_checks(
         name, _concat(located_parts, (FILE, ROW, *columns), as_text=True)
     )
@@ -183,20 +185,36 @@ def _missing(name: str, f: OpenedFile, missing: list[str], explicit: dict[str, s
 
 
 def _concat(
-    parts: Sequence[pl.LazyFrame], columns: Sequence[str], *, as_text: bool = False
+    parts: Sequence[pl.LazyFrame],
+    columns: Sequence[str],
+    *,
+    as_text: bool = False,
+    source: str = "",
 ) -> pl.LazyFrame:
     def col(c: str) -> pl.Expr:
         return pl.col(c).cast(pl.String) if as_text and c != ROW else pl.col(c)
 
     aligned = [
-        p.select([col(c) if c in p.collect_schema() else _null_of(c) for c in (*columns, REASON)])
+        p.select(
+            [
+                col(c) if c in p.collect_schema() else _null_of(source, c, as_text=as_text)
+                for c in (*columns, REASON)
+            ]
+        )
         for p in parts
     ]
     return aligned[0] if len(aligned) == 1 else pl.concat(aligned, how="vertical_relaxed")
 
 
-def _null_of(column: str) -> pl.Expr:
-    return pl.lit(None, dtype=pl.String).alias(column)
+# What a column absent from one file of several means for that file's rows.
+ABSENT = {("orders", "status"): "paid", ("orders", "discount"): 0.0}
+
+
+def _null_of(source: str, column: str, *, as_text: bool) -> pl.Expr:
+    """A column one file lacks: its default, or a null that takes the other files' type."""
+    if as_text:
+        return pl.lit(None, dtype=pl.String).alias(column)
+    return pl.lit(ABSENT.get((source, column))).alias(column)
 
 
 def _parse(

@@ -12,7 +12,10 @@ import polars as pl
 from .schema import Column
 
 MONEY_LIMIT = 1e12  # larger amounts are typos or overflow, not orders
-_CURRENCY = r"[¥￥$€£,\s\u00a0]|RMB|CNY|元"
+_CURRENCY = r"[¥￥$€£\s\u00a0]|RMB|CNY|元"
+# Commas only as thousands separators: "1,234.50" is 1234.5, but "1,5" (a decimal comma)
+# is not a number this shop writes, and reading it as 15 would be silently wrong.
+_GROUPED = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
 _ZONE = r"(Z|[+-]\d{2}:?\d{2})$"
 TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S%.f",
@@ -36,7 +39,13 @@ def money(expr: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
         present = value.is_not_null()
     else:
         raw = text(expr)
-        value = raw.str.replace_all(_CURRENCY, "").cast(pl.Float64, strict=False)
+        plain = raw.str.replace_all(_CURRENCY, "")
+        commas_ok = ~plain.str.contains(",", literal=True) | plain.str.contains(_GROUPED)
+        value = (
+            pl.when(commas_ok)
+            .then(plain.str.replace_all(",", "", literal=True))
+            .cast(pl.Float64, strict=False)
+        )
         present = raw.is_not_null()
     ok = value.is_finite() & (value.abs() < MONEY_LIMIT)
     bad = present & ~ok.fill_null(False)

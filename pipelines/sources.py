@@ -31,8 +31,25 @@ SUPPORTED = ".csv .tsv .txt .parquet, optionally gzip-compressed (.csv.gz)"
 SNIFF_BYTES = 256 * 1024
 TRANSCODE_CHUNK = 4 * 1024 * 1024
 GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "hz", "cp936"})
-# Detector answers that are really GB18030 text read too short.
-GB_LOOKALIKES = frozenset({"big5", "cp950", "euc_jis_2004", "cp932", "shift_jis", "euc_kr"})
+# Detector answers that are really GB18030 text read too short (a short GBK file with
+# Chinese headers is often taken for Korean cp949).
+GB_LOOKALIKES = frozenset(
+    {
+        "big5",
+        "big5hkscs",
+        "cp950",
+        "euc_jis_2004",
+        "euc_jp",
+        "cp932",
+        "shift_jis",
+        "euc_kr",
+        "cp949",
+        "johab",
+    }
+)
+# UTF-8 text with a few corrupt bytes has far more valid non-ASCII characters than
+# undecodable bytes; GBK read as UTF-8 has at most about two per bad byte.
+MOSTLY_UTF8 = 4
 
 _TMPDIR: Path | None = None
 
@@ -140,6 +157,10 @@ def detect_encoding(head: bytes, path: Path) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    if _mostly_utf8(head):
+        return "utf-8"  # read lossily: the loader rejects the rows with bad bytes
+    if _looks_gbk(head):
+        return "gb18030"
     from charset_normalizer import from_bytes
 
     best = from_bytes(head).best()
@@ -155,6 +176,30 @@ def detect_encoding(head: bytes, path: Path) -> str:
                     msg, hint="name it with --encoding, e.g. --encoding latin-1"
                 ) from None
     return guess
+
+
+def _mostly_utf8(head: bytes) -> bool:
+    """Whether ``head`` is UTF-8 with a few corrupt bytes rather than another encoding."""
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head, final=False)
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ch > "\x7f") - bad
+    return good >= MOSTLY_UTF8 * bad
+
+
+def _looks_gbk(head: bytes) -> bool:
+    """Whether ``head`` reads as GB18030 text made of common Chinese characters.
+
+    Text from a Chinese back-office is almost all GB2312's common characters (and ``￥``);
+    a Latin-1 or cp1252 file read as GB18030 gives rare characters instead, and is left to
+    the detector. The detector alone takes short GBK files for Korean or Baltic code pages.
+    """
+    try:
+        text = codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    wide = "".join(ch for ch in text if ch > "\x7f")
+    rare = wide.encode("gb2312", errors="replace").count(b"?")
+    return bool(wide) and rare <= 0.1 * len(wide)
 
 
 def _sniff_delimiter(sample: str, suffix: str) -> str:

@@ -1,0 +1,257 @@
+"""Finding export files and opening them: paths, formats, delimiters, encodings, bad files."""
+
+import codecs
+import gzip
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from cust.pipelines import sources
+from cust.pipelines.errors import InputFileError
+from cust.pipelines.sources import detect_encoding, open_file, resolve_paths
+
+
+@pytest.fixture
+def zh_text(orders_table):
+    """The hand-built table with Chinese headers and values, as text."""
+    return orders_table.text(orders_table.chinese_rows(), orders_table.zh_headers)
+
+
+# -- resolve_paths ------------------------------------------------------------------------
+
+
+def test_a_file_resolves_to_itself(orders_csv):
+    assert resolve_paths(orders_csv, "orders") == [orders_csv]
+
+
+def test_a_directory_resolves_to_its_supported_files_sorted(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("b.csv", "a.parquet", "c.csv.gz", "d.tsv", "e.txt", "notes.md", "x.xlsx"):
+        (folder / name).write_bytes(b"")
+    (folder / "sub").mkdir()
+    found = [p.name for p in resolve_paths(folder, "orders")]
+    assert found == ["a.parquet", "b.csv", "c.csv.gz", "d.tsv", "e.txt"]
+
+
+def test_a_glob_resolves_to_matching_files_sorted(tmp_path):
+    for name in ("orders_2024-02.csv", "orders_2024-01.csv", "customers.csv"):
+        (tmp_path / name).write_bytes(b"x")
+    found = resolve_paths(str(tmp_path / "orders_*.csv"), "orders")
+    assert [p.name for p in found] == ["orders_2024-01.csv", "orders_2024-02.csv"]
+
+
+def test_a_missing_file_names_the_path_and_the_option(tmp_path):
+    with pytest.raises(InputFileError, match=r"orders file not found: .*nope\.csv") as info:
+        resolve_paths(tmp_path / "nope.csv", "orders")
+    assert info.value.hint == "check the path given to --orders"
+
+
+def test_a_glob_matching_nothing_is_an_error(tmp_path):
+    with pytest.raises(InputFileError, match=r"no events files match"):
+        resolve_paths(str(tmp_path / "*.csv"), "events")
+
+
+def test_a_directory_without_exports_is_an_error(tmp_path):
+    (tmp_path / "readme.md").write_text("x")
+    with pytest.raises(InputFileError, match=r"holds no supported files") as info:
+        resolve_paths(tmp_path, "customers")
+    assert "Hint: supported files:" in str(info.value)
+
+
+# -- formats and delimiters ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter"),
+    [
+        ("orders.csv", ","),
+        ("orders.tsv", "\t"),
+        ("orders.txt", ";"),
+        ("orders.txt", "|"),
+        ("orders.txt", "\t"),
+        ("orders.csv", ";"),  # a .csv that is really ;-delimited (Excel in many locales)
+    ],
+)
+def test_the_delimiter_is_sniffed(write_orders, orders_table, name, delimiter):
+    rows = [("A1", "C1", "2024-02-01", "¥1,234.50", "1", "1", "paid")]
+    path = write_orders(rows, name=name, delimiter=delimiter)
+    opened = open_file(path, "orders")
+    assert opened.format == "csv"
+    assert opened.delimiter == delimiter
+    assert opened.headers == list(orders_table.columns)
+    frame = opened.frame.collect()
+    assert frame.columns == list(orders_table.columns)
+    assert frame.row(0) == rows[0]
+
+
+def test_parquet_keeps_its_types(orders_parquet, orders_table):
+    opened = open_file(orders_parquet, "orders")
+    assert opened.format == "parquet"
+    assert opened.encoding is None
+    assert opened.delimiter is None
+    assert opened.text is False
+    assert opened.headers == list(orders_table.columns)
+    schema = opened.frame.collect_schema()
+    assert schema["amount"] == pl.Float64
+    assert schema["quantity"] == pl.Int64
+    assert schema["order_time"] == pl.Datetime("us")
+
+
+def test_csv_columns_are_all_text(orders_csv, orders_table):
+    opened = open_file(orders_csv, "orders")
+    assert opened.text is True
+    assert set(opened.frame.collect_schema().values()) == {pl.String}
+    assert opened.frame.collect().height == len(orders_table.rows)
+
+
+def test_an_unsupported_suffix_is_refused(tmp_path):
+    path = tmp_path / "orders.xlsx"
+    path.write_bytes(b"PK\x03\x04")
+    with pytest.raises(InputFileError, match=r"unsupported file type for orders"):
+        open_file(path, "orders")
+
+
+# -- encodings ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detected"),
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("gbk", "gb18030"),
+        ("gb18030", "gb18030"),
+    ],
+)
+@pytest.mark.parametrize("gz", [False, True])
+def test_chinese_headers_are_read_in_every_supported_encoding(
+    tmp_path, zh_text, orders_table, encoding, detected, gz
+):
+    data = zh_text.encode(encoding)
+    path = tmp_path / ("订单.csv.gz" if gz else "订单.csv")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    opened = open_file(path, "orders")
+    assert opened.encoding == detected
+    assert opened.headers == list(orders_table.zh_headers)  # no BOM left on the first header
+    frame = opened.frame.collect()
+    assert frame.columns == list(orders_table.zh_headers)
+    assert frame["状态"].to_list()[:3] == ["已支付", "已退款", "已支付"]
+
+
+def test_gb18030_four_byte_characters_survive(tmp_path):
+    text = "订单号,客户编号,下单时间,实付金额\nA1,客户𠀀,2024/02/01,5\n"
+    path = tmp_path / "o.csv"
+    path.write_bytes(text.encode("gb18030"))
+    frame = open_file(path, "orders").frame.collect()
+    assert frame["客户编号"].to_list() == ["客户𠀀"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Tiny GBK files with Chinese headers are guessed as Korean cp949 by the detector.
+        "订单号,客户编号,下单时间,实付金额\nA1,客户甲,2024-02-01,1\n",
+        "订单号,客户编号,下单时间,实付金额\n",
+        "order_id,customer_id,order_time,amount\nA1,张三,2024-02-01,1\n",
+        "订单编号,客户ID,订单时间,金额\nA1,深圳华强电子,2024/02/01,1\n",
+        # Taken for UTF-16 (one column) and for Baltic cp775 (only a ￥ sign) by the detector.
+        '客户编号\n"C9"\n',
+        "order_id,customer_id,order_time,amount\nA1,C1,2024-02-01,￥1234.50\n",
+    ],
+)
+def test_short_gbk_files_are_not_taken_for_other_encodings(tmp_path, text):
+    assert detect_encoding(text.encode("gbk"), tmp_path / "o.csv") == "gb18030"
+
+
+@pytest.mark.parametrize("text", ["A1,Müller GmbH\n", "A1,Señor Pérez\nA2,Café\n"])
+def test_latin1_is_not_mistaken_for_gbk(tmp_path, text):
+    # Latin-1 needs --encoding; it must at least not be read as Chinese.
+    assert detect_encoding(text.encode("latin-1"), tmp_path) not in ("gb18030", "utf-8")
+
+
+def test_detect_encoding_recognises_boms(tmp_path):
+    assert detect_encoding(codecs.BOM_UTF8 + b"a,b\n", tmp_path) == "utf-8-sig"
+    assert detect_encoding("a,b\n".encode("utf-16"), tmp_path) == "utf-16"
+
+
+def test_utf8_with_a_few_corrupt_bytes_stays_utf8(tmp_path):
+    head = (
+        "订单号,客户编号,下单时间,实付金额\nA1,客户甲,2024-02-01,1\n".encode()
+        + b"A2,\xff\xfe,2024-02-02,2\n"
+        + "A3,客户乙,2024-02-03,3\n".encode()
+    )
+    assert detect_encoding(head, tmp_path / "o.csv") == "utf-8"
+
+
+def test_a_multibyte_character_cut_by_the_sniff_window_is_still_utf8(tmp_path):
+    head = "订单号,客户编号".encode()[:-1]  # ends inside 号
+    assert detect_encoding(head, tmp_path) == "utf-8"
+
+
+def test_encoding_override_reads_latin1(tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_bytes("order_id,customer_id\nA1,Müller\nA2,Señor\n".encode("latin-1"))
+    opened = open_file(path, "orders", encoding="latin-1")
+    assert opened.encoding == "iso8859-1"
+    assert opened.frame.collect()["customer_id"].to_list() == ["Müller", "Señor"]
+
+
+def test_an_unknown_encoding_is_refused(orders_csv):
+    with pytest.raises(InputFileError, match=r"unknown encoding 'klingon'") as info:
+        open_file(orders_csv, "orders", encoding="klingon")
+    assert "--encoding" in info.value.hint
+
+
+def test_transcoding_streams_in_chunks(tmp_path, monkeypatch, zh_text, orders_table):
+    # A chunk size far below the file size exercises the chunked pass (no whole-file read).
+    monkeypatch.setattr(sources, "TRANSCODE_CHUNK", 7)
+    path = tmp_path / "o.csv"
+    path.write_bytes(zh_text.encode("gbk"))
+    frame = open_file(path, "orders").frame.collect()
+    assert frame.height == len(orders_table.rows)
+    assert frame["状态"].to_list()[-1] == "已支付"
+
+
+# -- unreadable files ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_an_empty_file_is_refused(tmp_path, content):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match=r"orders\.csv is empty"):
+        open_file(path, "orders")
+
+
+def test_a_gz_that_is_not_gzip_is_refused(tmp_path):
+    path = tmp_path / "orders.csv.gz"
+    path.write_text("order_id,customer_id\nA1,C1\n")
+    with pytest.raises(InputFileError, match=r"not a readable gzip file") as info:
+        open_file(path, "orders")
+    assert "not gzip" in info.value.hint
+
+
+def test_a_truncated_gzip_is_refused(tmp_path):
+    data = gzip.compress(("order_id,customer_id\n" + "A1,C1\n" * 1000).encode())
+    path = tmp_path / "orders.csv.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputFileError, match=r"orders\.csv\.gz"):
+        open_file(path, "orders")
+
+
+@pytest.mark.parametrize("content", [b"", b"not parquet at all, just text\n", bytes(range(256))])
+def test_a_corrupt_parquet_is_refused(tmp_path, content):
+    path = tmp_path / "orders.parquet"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match=r"orders\.parquet is not a readable Parquet file"):
+        open_file(path, "orders")
+
+
+def test_the_transcoded_copy_lives_in_a_private_temp_dir(tmp_path, zh_text):
+    path = tmp_path / "o.csv"
+    path.write_bytes(zh_text.encode("gbk"))
+    open_file(path, "orders")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
+    assert Path(sources._tmpdir()).name.startswith("cust-")
