@@ -139,10 +139,12 @@ def _duck_source(path: Path) -> str:
     return f"read_csv('{path}', header=true, all_varchar=false)"
 
 
-def _duck_rows(src: str) -> int:
-    import duckdb
+def _duck_rows(src: str) -> int:  # noqa: ARG001
+    """Row count of the DuckDB side: not computed, so it adds no scan to DuckDB's time.
 
-    return int(duckdb.sql(f"select count(*) from {src}").fetchall()[0][0])
+    The runner reports the row count of the cust side, which counts rows in the same pass.
+    """
+    return 0
 
 
 WORKLOADS: dict[str, tuple[Callable, Callable]] = {
