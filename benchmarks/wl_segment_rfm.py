@@ -59,7 +59,7 @@ def duck_rfm(path: Path) -> tuple[list[tuple], int]:
         select *,
             (5 * rank() over (order by days desc) + n - 1) // n as r_score,
             (5 * rank() over (order by orders) + n - 1) // n as f_score,
-            (5 * rank() over (order by revenue) + n - 1) // n as m_score
+            (5 * rank() over (order by round(revenue, 2)) + n - 1) // n as m_score
         from m
     """)
     cells = con.sql("""

@@ -259,8 +259,11 @@ def _days(start: pl.Expr, end: pl.Expr) -> pl.Expr:
 def score_members(measures: pl.LazyFrame, monetary: str, rules: Sequence[Rule]) -> pl.LazyFrame:
     """Add ``monetary``, the three scores and the segment to :func:`customer_measures`."""
     source = "revenue" if monetary == "value" else "gross_profit"
-    # A customer none of whose orders has a cost adds 0 gross profit to the ranking.
-    scored = measures.with_columns(pl.col(source).fill_null(0.0).alias("monetary")).with_columns(
+    # A customer none of whose orders has a cost adds 0 gross profit to the ranking. Money is
+    # ranked to the cent: sums of the same amounts in another order may differ in the last
+    # bits, and two customers who spent the same to the cent must tie.
+    monetary_expr = pl.col(source).fill_null(0.0).round(2).alias("monetary")
+    scored = measures.with_columns(monetary_expr).with_columns(
         score_expr(pl.col("days_since_last"), descending=True).alias("r_score"),
         score_expr(pl.col("orders")).alias("f_score"),
         score_expr(pl.col("monetary")).alias("m_score"),

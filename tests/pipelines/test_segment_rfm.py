@@ -332,3 +332,19 @@ def test_orders_without_cost(tmp_path):
     assert rows["A"]["revenue"] == 150.0
     assert result.orders_without_cost == 2
     assert any("2 orders have a line without cost" in n for n in result.notes())
+
+
+def test_monetary_ties_to_the_cent(tmp_path):
+    # A's 0.1 + 0.2 is 0.30000000000000004 in floating point, B's 0.3 is 0.3: the same to
+    # the cent, so they must tie (rank 1 of 3 -> M = ceil(5/3) = 2), and C (1.00) gets M = 5.
+    path = write(tmp_path, """\
+order_id,customer_id,order_time,amount
+a1,A,2024-06-01,0.1
+a2,A,2024-06-02,0.2
+b1,B,2024-06-01,0.3
+c1,C,2024-06-01,1.00
+""")
+    members = rfm_segments(inputs_for(path)).members
+    scores = dict(members.select("customer_id", "m_score").iter_rows())
+    assert scores == {"A": 2, "B": 2, "C": 5}
+    assert members.filter(pl.col("customer_id") == "A")["monetary"][0] == 0.3
