@@ -28,8 +28,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d")
 
 def text(expr: pl.Expr) -> pl.Expr:
     """Strip a cell and turn the empty string into null."""
-    s = expr.cast(pl.String).str.strip_chars()
-    return pl.when(s.str.len_bytes() > 0).then(s)
+    return expr.cast(pl.String).str.strip_chars().replace("", None)
 
 
 def money(expr: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
