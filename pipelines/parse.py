@@ -1,11 +1,19 @@
 """Polars expressions that turn raw export cells into typed values.
 
-Each parser returns ``(value, bad)``: the parsed expression and a boolean expression that
-is true where the cell held something that could not be parsed. An empty cell is never
-"bad" here; whether it is allowed is the loader's decision (required columns).
+Each parser returns a :class:`Parsed`: the parsed value and a boolean ``bad`` that is true
+where the cell held something that could not be parsed. An empty cell is never "bad" here;
+whether it is allowed is the loader's decision (required columns).
+
+Parsers work in stages. Polars does not share a sub-expression used several times inside
+one expression (a ``when/then`` repeats its operands), so a money cell's regexes or a time
+cell's ``strptime`` candidates, written as one tree, would run once per use: nine times for
+a money cell. Instead each intermediate result is a named temporary column computed once
+(``stages``, in order), and ``value``/``bad`` only refer to those columns by name.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -24,6 +32,20 @@ TIME_FORMATS = (
     "%Y%m%d%H%M%S",
 )
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d")
+TEMP = "__cust_"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed column: temporary stages, then ``value`` and ``bad`` over them."""
+
+    value: pl.Expr
+    bad: pl.Expr
+    stages: list[dict[str, pl.Expr]] = field(default_factory=list)
+
+    def temps(self) -> list[str]:
+        """Names of the temporary columns."""
+        return [name for stage in self.stages for name in stage]
 
 
 def text(expr: pl.Expr) -> pl.Expr:
@@ -31,36 +53,43 @@ def text(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.String).str.strip_chars().replace("", None)
 
 
-def money(expr: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+def _finite(number: pl.Expr, present: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    ok = number.is_finite() & (number.abs() < MONEY_LIMIT)
+    return pl.when(ok).then(number), present & ~ok.fill_null(False)
+
+
+def money(expr: pl.Expr, dtype: pl.DataType, name: str) -> Parsed:
     """Parse ``¥1,234.50``-style cells (or numeric Parquet columns) to Float64."""
     if dtype.is_numeric():
-        value = expr.cast(pl.Float64)
-        present = value.is_not_null()
-    else:
-        raw = text(expr)
-        plain = raw.str.replace_all(_CURRENCY, "")
-        commas_ok = ~plain.str.contains(",", literal=True) | plain.str.contains(_GROUPED)
-        value = (
-            pl.when(commas_ok)
-            .then(plain.str.replace_all(",", "", literal=True))
+        number = expr.cast(pl.Float64)
+        value, bad = _finite(number, number.is_not_null())
+        return Parsed(value, bad)
+    plain, num = f"{TEMP}{name}_plain", f"{TEMP}{name}_num"
+    p = pl.col(plain)
+    commas_ok = ~p.str.contains(",", literal=True) | p.str.contains(_GROUPED)
+    stages = [
+        {plain: text(expr).str.replace_all(_CURRENCY, "")},
+        {
+            num: pl.when(commas_ok)
+            .then(p.str.replace_all(",", "", literal=True))
             .cast(pl.Float64, strict=False)
-        )
-        present = raw.is_not_null()
-    ok = value.is_finite() & (value.abs() < MONEY_LIMIT)
-    bad = present & ~ok.fill_null(False)
-    return pl.when(ok).then(value), bad
+        },
+    ]
+    value, bad = _finite(pl.col(num), p.is_not_null())
+    return Parsed(value, bad, stages)
 
 
-def integer(expr: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """Parse a whole number; returns ``(value, bad, negative)``."""
-    number, bad = money(expr, dtype)
-    whole = number == number.round(0)
-    bad = bad | (number.is_not_null() & ~whole)
-    value = pl.when(whole).then(number).cast(pl.Int64)
-    return value, bad, value < 0
+def integer(expr: pl.Expr, dtype: pl.DataType, name: str) -> Parsed:
+    """Parse a whole number to Int64; a negative number is the loader's business."""
+    number = money(expr, dtype, name)
+    stages = [*number.stages, {f"{TEMP}{name}_float": number.value}]
+    n = pl.col(f"{TEMP}{name}_float")
+    whole = n == n.round(0)
+    bad = number.bad | (n.is_not_null() & ~whole)
+    return Parsed(pl.when(whole).then(n).cast(pl.Int64), bad, stages)
 
 
-def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None) -> tuple[pl.Expr, pl.Expr]:
+def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str) -> Parsed:
     """Parse the time forms of the contract to a naive Datetime in the shop's zone.
 
     Zone-less times are taken as the shop's local time. A time carrying an offset
@@ -72,18 +101,24 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None) -> tuple[
         if dtype.time_zone is not None:
             value = value.dt.convert_time_zone(timezone) if timezone else value
             value = value.dt.replace_time_zone(None)
-        return value.cast(pl.Datetime("us")), pl.lit(False)
+        return Parsed(value.cast(pl.Datetime("us")), pl.lit(False))
     if isinstance(dtype, pl.Date):
-        return expr.cast(pl.Datetime("us")), pl.lit(False)
-    raw = text(expr)
-    norm = raw.str.replace_all("/", "-").str.replace("T", " ")
-    zone = norm.str.extract(_ZONE, 1)
-    base = norm.str.replace(_ZONE, "").str.strip_chars()
+        return Parsed(expr.cast(pl.Datetime("us")), pl.lit(False))
+    t = {k: f"{TEMP}{name}_{k}" for k in ("norm", "zone", "base", "wall", "value")}
+    norm, zone, base, wall = (pl.col(t[k]) for k in ("norm", "zone", "base", "wall"))
     candidates = [base.str.strptime(pl.Datetime("us"), f, strict=False) for f in TIME_FORMATS]
     candidates += [
         base.str.strptime(pl.Date, f, strict=False).cast(pl.Datetime("us")) for f in DATE_FORMATS
     ]
-    wall = pl.coalesce(candidates)
+    stages = [
+        {t["norm"]: text(expr).str.replace_all("/", "-").str.replace("T", " ")},
+        {
+            t["zone"]: norm.str.extract(_ZONE, 1),
+            t["base"]: norm.str.replace(_ZONE, "").str.strip_chars(),
+        },
+        {t["wall"]: pl.coalesce(candidates)},
+    ]
+    final = wall
     if timezone:
         sign = pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
         digits = zone.str.replace_all(r"[^0-9]", "")
@@ -94,14 +129,23 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None) -> tuple[
         minutes = pl.when(zone == "Z").then(0).otherwise(minutes)
         utc = (wall - pl.duration(minutes=minutes)).dt.replace_time_zone("UTC")
         converted = utc.dt.convert_time_zone(timezone).dt.replace_time_zone(None)
-        wall = pl.when(zone.is_not_null()).then(converted).otherwise(wall)
-    return wall, raw.is_not_null() & wall.is_null()
+        final = pl.when(zone.is_not_null()).then(converted).otherwise(wall)
+    stages.append({t["value"]: final})
+    value = pl.col(t["value"])
+    return Parsed(value, norm.is_not_null() & value.is_null(), stages)
 
 
-def category(expr: pl.Expr, column: Column) -> tuple[pl.Expr, pl.Expr]:
-    """Map a categorical cell through its aliases; returns ``(value, unknown)``."""
-    raw = text(expr)
-    folded = raw.str.to_lowercase()
+def category(expr: pl.Expr, column: Column, name: str) -> Parsed:
+    """Map a categorical cell through its aliases (``bad``: a value with no alias)."""
+    raw, mapped = f"{TEMP}{name}_raw", f"{TEMP}{name}_mapped"
     mapping = {alias.casefold(): value for value, aliases in column.values for alias in aliases}
-    mapped = folded.replace_strict(mapping, default=None, return_dtype=pl.String)
-    return mapped, raw.is_not_null() & mapped.is_null()
+    stages = [
+        {raw: text(expr)},
+        {
+            mapped: pl.col(raw)
+            .str.to_lowercase()
+            .replace_strict(mapping, default=None, return_dtype=pl.String)
+        },
+    ]
+    bad = pl.col(raw).is_not_null() & pl.col(mapped).is_null()
+    return Parsed(pl.col(mapped), bad, stages)
