@@ -1,0 +1,48 @@
+"""``cust cohort``: new-customer retention and whether the first-order offer pays back."""
+
+from typing import Annotated
+
+import typer
+
+from .common import run
+from .main import app
+from .options import GlobalOptions, command
+
+
+@command(app, "cohort")
+def cohort(
+    g: GlobalOptions,
+    period: Annotated[str, typer.Option(
+        "--period", help="Cohorts by calendar 'month' or ISO 'week'.")] = "month",
+    max_periods: Annotated[int | None, typer.Option(
+        "--max-periods", help="Show at most this many periods per cohort.",
+        show_default=False)] = None,
+    metric: Annotated[str, typer.Option(
+        "--metric", help="Also give 'revenue' or 'gross_profit' per period.")] = "customers",
+    cumulative: Annotated[bool, typer.Option(
+        "--cumulative", help="Active = ordered in the period or later ('on or after').",
+    )] = False,
+    split: Annotated[str | None, typer.Option(
+        "--split", help="Retention per group: promo, channel, customer_type or industry.",
+        show_default=False)] = None,
+    offer: Annotated[str | None, typer.Option(
+        "--offer", help="Who took the offer: first order with the first_order 'promo', "
+        "with a 'discount', or 'either' [default: promo when the export has one].",
+        show_default=False)] = None,
+) -> None:
+    """Retention of new customers by cohort (period of their first paid order).
+
+    Shows active customers and retention per period index (* marks a period not complete
+    by the analysis date), the share of one-order customers, days to the second order, and
+    whether the gross profit of the offer customers' later orders covers the first-order
+    offer's cost (payback period).
+
+    Example: cust cohort --period month --max-periods 12 --split promo
+    """
+    from cust.pipelines.cohort import cohort_retention
+    from cust.pipelines.orders import Period
+
+    span = Period(since=g.since, until=g.until, as_of=g.as_of)
+    run(g, lambda inputs, _cfg: cohort_retention(
+        inputs, period=span, unit=period, max_periods=max_periods, metric=metric,
+        cumulative=cumulative, split=split, offer=offer))
