@@ -24,6 +24,15 @@ LABELS = {
     "rejected_share": "rejected %",
     "cumulative_share": "cum. %",
     "order_share_change": "Δ orders %",
+    "qualifying_orders": "qualifying",
+    "qualifying_share": "qual. %",
+    "subsidy_cost": "cost",
+    "incremental_revenue": "+revenue",
+    "net_gross_profit_effect": "net GP",
+    "break_even_uptake": "break-even",
+    "one_order_share": "1 order %",
+    "payback_period": "payback",
+    "repeat_gross_profit": "repeat GP",
 }
 
 

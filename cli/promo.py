@@ -1,0 +1,133 @@
+"""``cust promo``: what-if threshold promotions (满减, 每满减, 满赠, lottery, points)."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import run
+from .main import app
+from .options import GlobalOptions, command
+
+promo_app = typer.Typer(
+    help="What a threshold promotion would cost and earn on your own orders.",
+    no_args_is_help=True,
+)
+app.add_typer(promo_app, name="promo")
+
+
+@command(promo_app, "simulate")
+def simulate(
+    g: GlobalOptions,
+    threshold: Annotated[float, typer.Option(
+        "--threshold", "-x", help="Order value X from which the reward applies.")] = 5000.0,
+    reward_amount: Annotated[float | None, typer.Option(
+        "--reward-amount", help="满X减Y: Y off each qualifying order.",
+        show_default=False)] = None,
+    per_multiple: Annotated[bool, typer.Option(
+        "--per-multiple", help="每满X减Y: Y off per full multiple of X.")] = False,
+    reward_percent: Annotated[float | None, typer.Option(
+        "--reward-percent", help="P percent off qualifying orders.", show_default=False)] = None,
+    gift_cost: Annotated[float | None, typer.Option(
+        "--gift-cost", help="满赠: a gift costing G (purchase cost) per qualifying order.",
+        show_default=False)] = None,
+    tiers: Annotated[str | None, typer.Option(
+        "--tiers", help="Tiered 满减, e.g. 100:10,500:60,1000:150.", show_default=False)] = None,
+    lottery_prize_cost: Annotated[float | None, typer.Option(
+        "--lottery-prize-cost", help="Expected prize cost per draw; one draw per X reached.",
+        show_default=False)] = None,
+    points_rate: Annotated[float | None, typer.Option(
+        "--points-rate", help="Extra points per yuan on qualifying orders.",
+        show_default=False)] = None,
+    point_value: Annotated[float, typer.Option(
+        "--point-value", help="Yuan a point is worth.")] = 0.01,
+    response: Annotated[str, typer.Option(
+        "--response", help="'none': exact replay; 'fixed': orders within --reach of X top up "
+        "with probability --uptake.")] = "none",
+    reach: Annotated[float | None, typer.Option(
+        "--reach", help="Yuan below X within which orders may top up [default: 10% of X].",
+        show_default=False)] = None,
+    uptake: Annotated[float, typer.Option(
+        "--uptake", help="Probability that a reachable order tops up (fixed response).")] = 0.2,
+    sweep: Annotated[str | None, typer.Option(
+        "--sweep", help="Evaluate every threshold start:stop:step, ranked, e.g. 500:10000:500.",
+        show_default=False)] = None,
+    segment: Annotated[str | None, typer.Option(
+        "--segment", help="Only these customers' orders, e.g. customer_type=enterprise.",
+        show_default=False)] = None,
+    new_customers: Annotated[bool, typer.Option(
+        "--new-customers", help="Only new customers' first orders.")] = False,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", help="Resamples of customers for an interval of the net effect.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+) -> None:
+    """Simulate a threshold promotion on the paid orders of the chosen period.
+
+    Without a reward option the scenario is 满5000减500 (--reward-amount 500). Gives
+    qualifying orders, subsidy cost, revenue and gross profit before and after, customers
+    near the threshold, the order-value histogram around it, and with --response fixed the
+    incremental revenue, net gross profit effect, ROI and break-even uptake.
+
+    Example: cust promo simulate --threshold 5000 --reward-amount 500 --response fixed --uptake 0.2
+    """
+    from cust.pipelines import promo
+    from cust.pipelines.orders import Period
+
+    rewards = (reward_amount, reward_percent, gift_cost, tiers, lottery_prize_cost, points_rate)
+    if all(r is None for r in rewards):
+        reward_amount = 500.0
+    parsed_tiers = promo.parse_tiers(tiers) if tiers else ()
+    base = promo.Scenario(
+        threshold=min(t for t, _ in parsed_tiers) if parsed_tiers else threshold,
+        reward_amount=reward_amount, per_multiple=per_multiple, reward_percent=reward_percent,
+        gift_cost=gift_cost, tiers=parsed_tiers, lottery_prize_cost=lottery_prize_cost,
+        points_rate=points_rate, point_value=point_value,
+    )
+    scenarios = promo.sweep_scenarios(base, promo.parse_sweep(sweep)) if sweep else [base]
+    model = promo.Response(response, reach, uptake)
+    period = Period(since=g.since, until=g.until, as_of=g.as_of)
+    run(g, lambda inputs, _cfg: promo.simulate(
+        inputs, scenarios, period=period, response=model, segment=promo.parse_segment(segment),
+        new_customers=new_customers, bootstrap=bootstrap, seed=seed))
+
+
+@command(promo_app, "compare")
+def compare(
+    g: GlobalOptions,
+    scenarios_file: Annotated[Path | None, typer.Argument(
+        help="TOML file with [scenarios.<name>] tables [default: [promo.scenarios] in "
+        "cust.toml, else a built-in set].", show_default=False)] = None,
+    response: Annotated[str, typer.Option(
+        "--response", help="'none' or 'fixed' (see promo simulate).")] = "none",
+    reach: Annotated[float | None, typer.Option(
+        "--reach", help="Yuan below X within which orders may top up [default: 10% of X].",
+        show_default=False)] = None,
+    uptake: Annotated[float, typer.Option("--uptake", help="Top-up probability.")] = 0.2,
+) -> None:
+    """Rank several promotion scenarios side by side by net gross profit effect.
+
+    A scenarios file holds one table per scenario with the options of promo simulate:
+
+        [scenarios.spend_5000]
+        threshold = 5000
+        reward_amount = 500
+
+    Example: cust promo compare scenarios.toml --response fixed --uptake 0.2
+    """
+    from cust.pipelines import promo
+    from cust.pipelines.orders import Period
+
+    model = promo.Response(response, reach, uptake)
+    period = Period(since=g.since, until=g.until, as_of=g.as_of)
+
+    def job(inputs, config):  # noqa: ANN001, ANN202
+        if scenarios_file is not None:
+            chosen = promo.scenarios_from_toml(scenarios_file)
+        elif config.section("promo").get("scenarios"):
+            chosen = promo.scenarios_from_mapping(
+                config.section("promo")["scenarios"], "cust.toml [promo.scenarios]")
+        else:
+            chosen = list(promo.DEFAULT_COMPARISON)
+        return promo.simulate(inputs, chosen, period=period, response=model)
+
+    run(g, job)
