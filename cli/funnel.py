@@ -1,0 +1,87 @@
+"""``cust funnel`` and ``cust paths``: conversion funnels, drift alerts, next steps."""
+
+from typing import Annotated
+
+import typer
+
+from .common import run
+from .main import app
+from .options import GlobalOptions, command
+
+
+@command(app, "funnel")
+def funnel(
+    g: GlobalOptions,
+    steps: Annotated[str | None, typer.Option(
+        "--steps", help="Event names in order [default: [funnel] steps in cust.toml, else "
+        "product_view,add_to_cart,purchase].", show_default=False)] = None,
+    unit: Annotated[str, typer.Option(
+        "--unit", help="Count 'session's or 'user's.")] = "session",
+    window: Annotated[str, typer.Option(
+        "--window", help="With --unit user: time allowed from the first step (24h, 7d).",
+    )] = "24h",
+    period: Annotated[str, typer.Option(
+        "--period", help="Periods by 'day' or ISO 'week' of the step-1 time.")] = "day",
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Break down by event columns, e.g. category or platform,channel.",
+        show_default=False)] = None,
+    drift: Annotated[bool, typer.Option(
+        "--drift", help="Alert where a step's conversion left its normal band.")] = False,
+    baseline: Annotated[int | None, typer.Option(
+        "--baseline", help="Baseline periods for --drift [default: 28 days or 8 weeks].",
+        show_default=False)] = None,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="With --drift: list the price rises behind each alert (--prices).",
+    )] = False,
+    fail_on_drift: Annotated[bool, typer.Option(
+        "--fail-on-drift", help="Exit 3 when there are drift alerts (for cron).")] = False,
+) -> None:
+    """Step-by-step conversion (浏览→加购→支付), breakdowns and drift alerts.
+
+    Per step: units entered, conversion from the previous and the first step, drop-off,
+    and cart abandonment and banner click-through when the events have them. --drift
+    tests every step, period and breakdown value against its baseline (Laney p-chart and
+    EWMA, false alarms controlled over all tests); --explain names the price rises in the
+    alert's category and window.
+
+    Example: cust funnel --period week --by category --drift --explain
+    """
+    from cust.pipelines import funnel as fn
+    from cust.pipelines.drift import DriftSpec
+    from cust.pipelines.orders import Period
+
+    span = Period(since=g.since, until=g.until, as_of=g.as_of)
+    groups = tuple(b.strip() for b in by.split(",") if b.strip()) if by else ()
+
+    def job(inputs, config):  # noqa: ANN001, ANN202
+        spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=unit,
+                             window=fn.parse_window(window), period=period, by=groups)
+        check = DriftSpec(baseline=baseline) if (drift or explain or fail_on_drift) else None
+        return fn.funnel(inputs, spec, period=span, drift=check, explain=explain)
+
+    result = run(g, job)
+    if fail_on_drift and result.alerts:
+        raise typer.Exit(3)
+
+
+@command(app, "paths")
+def paths(
+    g: GlobalOptions,
+    origin: Annotated[str, typer.Option(
+        "--from", help="The event (or --field value) to look from.")] = "home",
+    field: Annotated[str, typer.Option(
+        "--field", help="Events column that names the step: event, page, ...")] = "event",
+    unit: Annotated[str, typer.Option("--unit", help="Within a 'session' or a 'user'.")] = (
+        "session"),
+    top: Annotated[int, typer.Option("--top", help="Show the N most common next steps.")] = 10,
+) -> None:
+    """Where users go next from a page or event, with shares (behaviour paths).
+
+    Example: cust paths --from home --top 10
+    """
+    from cust.pipelines.funnel import next_steps
+    from cust.pipelines.orders import Period
+
+    span = Period(since=g.since, until=g.until, as_of=g.as_of)
+    run(g, lambda inputs, _cfg: next_steps(
+        inputs, origin, field=field, unit=unit, top=top, period=span))

@@ -1,0 +1,229 @@
+"""Drift alerts on funnel conversion, and what explains them.
+
+For every step k >= 2, breakdown value and period p, the rate is
+``entered_k / entered_{k-1}`` among the units of period p. Its baseline is the pooled rate
+``p0`` of the ``--baseline`` periods just before p (default 28 days or 8 weeks). Two tests:
+
+- **p-chart**: the rate of period p alone against the baseline (a sudden change);
+- **sustained shift**: the pooled rate of the ``--baseline`` periods *from* p against the
+  baseline before p (a change point at p): a drop too small to see in one period but lasting
+  for weeks. This is what answers "since when": a run of alerts starts at the first period
+  whose following periods differ from the ones before it.
+
+Both are two-proportion z-tests, ``z = (r - p0) / (phi * sqrt(p0 (1 - p0) (1/n + 1/n0)))``
+with ``n`` and ``n0`` the units entering step k-1 in the tested periods and in the baseline.
+``phi`` is Laney's over-dispersion factor (mean moving range of the baseline periods'
+z-scores / 1.128, at least 1), so day-to-day swings wider than binomial noise widen the band
+instead of raising alerts.
+
+False alarms: the critical value is Bonferroni-corrected over every test of the run
+(series x judged periods x 2 tests) at ``alpha`` = 0.05: on a stable funnel the probability
+that a run raises *any* alert is at most 5 % (the tests overlap, so the bound is
+conservative; a test measures the rate on simulated stable series). A period is judged only
+when every unit of the tested periods has had time to finish (``--window`` for users, a day
+for sessions) by the end of the data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from .errors import InvalidOptionError
+from .funnel import FunnelSpec, judged_until
+from .inputs import Inputs
+from .orders import Period
+
+MIN_BASE_UNITS = 30  # a baseline with fewer units entering the step is not a baseline
+
+
+@dataclass(frozen=True)
+class DriftSpec:
+    """Baseline length in periods (None: 28 days or 8 weeks) and family-wise alpha."""
+
+    baseline: int | None = None
+    alpha: float = 0.05
+
+    def periods(self, spec: FunnelSpec) -> int:
+        """Baseline length for the funnel's period unit."""
+        b = self.baseline or (28 if spec.period == "day" else 8)
+        if b < 2:
+            msg = f"--baseline {b} is too short"
+            raise InvalidOptionError(msg, hint="use at least 2 periods, e.g. --baseline 28")
+        return b
+
+
+def _series(periods: pl.DataFrame, spec: FunnelSpec) -> list[tuple[dict, int, list, np.ndarray,
+                                                                     np.ndarray]]:
+    """(segment, step index k, period starts, n (entered k-1), x (entered k)) per series."""
+    if periods.height == 0:
+        return []
+    first, last = periods["period"].min(), periods["period"].max()
+    step = timedelta(days=1 if spec.period == "day" else 7)
+    grid = pl.DataFrame({"period": pl.date_range(first, last, step, eager=True)})
+    out = []
+    groups = (
+        [((), periods)] if not spec.by
+        else periods.partition_by(list(spec.by), as_dict=True, maintain_order=True).items()
+    )
+    for key, frame in groups:
+        full = grid.join(frame, on="period", how="left").fill_null(0)
+        segment = dict(zip(spec.by, key, strict=True)) if spec.by else {}
+        for k in range(2, len(spec.steps) + 1):
+            n = full[f"entered_{k - 1}"].to_numpy().astype(float)
+            x = full[f"entered_{k}"].to_numpy().astype(float)
+            out.append((segment, k, full["period"].to_list(), n, x))
+    return out
+
+
+def detect(
+    periods: pl.DataFrame, spec: FunnelSpec, drift: DriftSpec, data_end: datetime
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Alerts (contract keys plus ``z``, ``p_value``, ``test`` and ``since``) and the method."""
+    b = drift.periods(spec)
+    last_judged = judged_until(data_end, spec)
+    prepared = []
+    tests = 0
+    for segment, k, starts, n, x in _series(periods, spec):
+        finished = np.array([s <= last_judged for s in starts], dtype=bool)
+        shock = _compare(n, x, b, 1, finished)
+        shift = _compare(n, x, b, b, finished)
+        tests += int(shock[3].sum()) + int(shift[3].sum())
+        prepared.append((segment, k, starts, n, x, shock, shift))
+    zc = NormalDist().inv_cdf(1 - drift.alpha / (2 * max(tests, 1)))
+    alerts: list[dict[str, Any]] = []
+    for segment, k, starts, _n, _x, shock, shift in prepared:
+        run_start: date | None = None
+        for i, s in enumerate(starts):
+            hits = [(name, t) for name, t in (("p-chart", shock), ("shift", shift))
+                    if t[3][i] and abs(t[0][i]) > zc]
+            if not hits:
+                run_start = None
+                continue
+            run_start = run_start or s
+            name, (z, rate, expected, _judged, se, units) = max(
+                hits, key=lambda h: abs(h[1][0][i]))
+            alerts.append({
+                "period": s,
+                "step": spec.steps[k - 1],
+                "from_step": spec.steps[k - 2],
+                "segment": segment,
+                "rate": float(rate[i]),
+                "expected": float(expected[i]),
+                "lower": max(0.0, float(expected[i] - zc * se[i])),
+                "upper": min(1.0, float(expected[i] + zc * se[i])),
+                "direction": "down" if z[i] < 0 else "up",
+                "z": float(z[i]),
+                "p_value": 2 * (1 - NormalDist().cdf(abs(float(z[i])))),
+                "test": name,
+                "units": int(units[i]),
+                "since": run_start,
+            })
+    method = {
+        "test": f"two-proportion z-tests with Laney's over-dispersion factor: each period "
+        f"(p-chart) and the {b} periods from it (sustained shift) against the pooled "
+        f"{b} periods before it",
+        "alpha": drift.alpha,
+        "tests": tests,
+        "z_critical": zc,
+        "baseline_periods": b,
+        "last_judged": last_judged,
+    }
+    return alerts, method
+
+
+def _compare(
+    n: np.ndarray, x: np.ndarray, b: int, w: int, finished: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Per period i: the window [i, i+w) against the baseline [i-b, i).
+
+    Returns ``(z, window rate, baseline rate, judged, standard error, window units)``.
+    A period is judged when the whole window is finished, the baseline has at least
+    :data:`MIN_BASE_UNITS` units, and its rate is strictly between 0 and 1.
+    """
+    size = len(n)
+    z, rate, expected, se = (np.zeros(size) for _ in range(4))
+    units = np.zeros(size)
+    judged = np.zeros(size, dtype=bool)
+    cn, cx = np.concatenate([[0], np.cumsum(n)]), np.concatenate([[0], np.cumsum(x)])
+    for i in range(b, size - w + 1):
+        if not finished[i + w - 1]:
+            continue
+        n0, x0 = cn[i] - cn[i - b], cx[i] - cx[i - b]
+        n1, x1 = cn[i + w] - cn[i], cx[i + w] - cx[i]
+        if n1 <= 0 or n0 < MIN_BASE_UNITS:
+            continue
+        p0 = x0 / n0
+        if p0 <= 0 or p0 >= 1:
+            continue
+        window_n, window_x = n[i - b:i], x[i - b:i]
+        ok = window_n > 0
+        zb = (window_x[ok] / window_n[ok] - p0) / np.sqrt(p0 * (1 - p0) / window_n[ok])
+        phi = max(1.0, float(np.mean(np.abs(np.diff(zb)))) / 1.128) if len(zb) > 2 else 1.0
+        se[i] = phi * math.sqrt(p0 * (1 - p0) * (1 / n1 + 1 / n0))
+        rate[i], expected[i], units[i] = x1 / n1, p0, n1
+        z[i] = (rate[i] - p0) / se[i]
+        judged[i] = True
+    return z, rate, expected, judged, se, units
+
+
+def explain_alerts(
+    alerts: list[dict[str, Any]],
+    inputs: Inputs,
+    spec: FunnelSpec,
+    drift: DriftSpec,
+    period: Period,
+) -> list[dict[str, Any]]:
+    """Per alerted series: the price rises in its window (needs the prices export)."""
+    prices = inputs.optional("prices")
+    runs: dict[tuple, dict[str, Any]] = {}
+    for a in alerts:
+        key = (a["step"], tuple(sorted(a["segment"].items())), a["since"])
+        run = runs.setdefault(key, {"step": a["step"], "from_step": a["from_step"],
+                                    "segment": a["segment"], "since": a["since"],
+                                    "until": a["period"], "direction": a["direction"],
+                                    "alerts": 0})
+        run["until"] = max(run["until"], a["period"])
+        run["alerts"] += 1
+    out = list(runs.values())
+    if prices is None or not out:
+        for run in out:
+            run["price_rises"] = []
+        return out
+    b = drift.periods(spec)
+    unit = timedelta(days=1 if spec.period == "day" else 7)
+    plans = []
+    for run in out:
+        start = run["since"] - b * unit
+        end = run["until"] + unit
+        rises = prices.valid.filter(
+            (pl.col("new_price") > pl.col("old_price"))
+            & (pl.col("changed_at") >= datetime.combine(start, datetime.min.time()))
+            & (pl.col("changed_at") < datetime.combine(end, datetime.min.time()))
+        )
+        category = run["segment"].get("category")
+        if category is not None and prices.has("category"):
+            rises = rises.filter(pl.col("category") == category)
+        cols = ["sku", "changed_at", "old_price", "new_price"]
+        if prices.has("category"):
+            cols.append("category")
+        plans.append(
+            rises.select(cols)
+            .with_columns((pl.col("new_price") / pl.col("old_price") - 1).alias("change"))
+            .sort("change", "sku", descending=[True, False])
+        )
+    from .inputs import collect
+
+    frames, _ = collect(plans, [])
+    for run, frame in zip(out, frames, strict=True):
+        run["price_rises_total"] = frame.height
+        run["price_rises"] = frame.head(10).to_dicts()
+        if frame.height:
+            run["median_price_rise"] = float(frame["change"].median())
+    return out

@@ -1,0 +1,443 @@
+"""Conversion funnels over the click-stream (CONTRACT.md section 3, "Funnel").
+
+A *unit* is a session (default) or a user. Sessions come from ``session_id``; without it a
+session is a run of one user's events with no gap longer than 30 minutes. A unit enters
+step 1 at its earliest ``s1`` event; it reaches step k at its earliest ``s_k`` event at or
+after the time it reached step k-1 (other events in between are fine, equal timestamps count
+as in order). With ``--unit user`` only events within ``--window`` (default 24 h) of the
+unit's first ``s1`` count. The unit's period (day, or ISO week from Monday) is that of its
+step-1 time, and its breakdown values (``--by``) are those of its step-1 event.
+
+Each step is one join of the step's events to the units that reached the previous step and
+a group-by minimum; only the events named in the steps are read, so a 50M-event file is
+scanned once and the work is proportional to the events that matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, ClassVar
+
+import polars as pl
+
+from .config import Config
+from .errors import EmptySelectionError, InvalidOptionError, MissingColumnError
+from .inputs import Inputs, collect
+from .orders import Period
+from .result import Result, Table
+
+DEFAULT_STEPS = ("product_view", "add_to_cart", "purchase")
+SESSION_GAP = timedelta(minutes=30)
+UNITS = ("session", "user")
+PERIODS = ("day", "week")
+UNIT = "__unit"
+
+
+def steps_from(text: str | None, config: Config) -> tuple[str, ...]:
+    """``--steps`` as given, else ``[funnel] steps`` in cust.toml, else the default."""
+    if text:
+        steps = tuple(s.strip() for s in text.split(",") if s.strip())
+    else:
+        configured = config.section("funnel").get("steps")
+        steps = tuple(configured) if configured else DEFAULT_STEPS
+    if len(steps) < 2 or len(set(steps)) != len(steps):
+        msg = f"--steps {','.join(steps)!r} needs at least two different event names"
+        raise InvalidOptionError(msg, hint="e.g. --steps product_view,add_to_cart,purchase")
+    return steps
+
+
+def parse_window(text: str) -> timedelta:
+    """``24h``, ``30m``, ``2d`` or ``1w`` to a duration."""
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    number, unit = text[:-1].strip(), text[-1:].lower()
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if unit not in units or value <= 0:
+        msg = f"--window {text!r} is not a duration"
+        raise InvalidOptionError(msg, hint="e.g. --window 24h, 30m, 7d or 1w")
+    return timedelta(**{units[unit]: value})
+
+
+@dataclass(frozen=True)
+class FunnelSpec:
+    """What to count: steps, unit, window, period and breakdowns."""
+
+    steps: tuple[str, ...] = DEFAULT_STEPS
+    unit: str = "session"
+    window: timedelta = timedelta(hours=24)
+    period: str = "day"
+    by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Validate the choices."""
+        if self.unit not in UNITS:
+            msg = f"--unit {self.unit!r} is not session or user"
+            raise InvalidOptionError(msg, hint="use --unit session or --unit user")
+        if self.period not in PERIODS:
+            msg = f"--period {self.period!r} is not day or week"
+            raise InvalidOptionError(msg, hint="use --period day or --period week")
+
+    @property
+    def lag(self) -> timedelta:
+        """How long after its start a unit may still convert (for 'not finished')."""
+        return self.window if self.unit == "user" else timedelta(days=1)
+
+
+def _truncate(period: str, expr: pl.Expr) -> pl.Expr:
+    return expr.dt.truncate("1d" if period == "day" else "1w").dt.date()
+
+
+def unit_frame(source_events: pl.LazyFrame, spec: FunnelSpec, has_session: bool) -> pl.LazyFrame:
+    """Events of the steps with a ``__unit`` key (session, derived session or user)."""
+    ev = source_events
+    if spec.unit == "user":
+        return ev.with_columns(pl.col("user_id").alias(UNIT))
+    if has_session:
+        return ev.with_columns(
+            pl.concat_str(pl.col("user_id"), pl.col("session_id"), separator="\x1f").alias(UNIT)
+        )
+    # Derived sessions need every event of a user, not only the steps' events.
+    ordered = ev.sort("user_id", "event_time")
+    gap = pl.col("event_time").diff().over("user_id")
+    new = (gap > SESSION_GAP).fill_null(True) | gap.is_null()
+    seq = new.cast(pl.Int64).cum_sum().over("user_id")
+    return ordered.with_columns(
+        pl.concat_str(pl.col("user_id"), seq.cast(pl.String), separator="\x1f").alias(UNIT)
+    )
+
+
+def reached(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """One row per unit that entered step 1: its step times ``t1..tn`` (null if not reached).
+
+    Also ``period`` and the ``--by`` values of its step-1 event.
+    """
+    first = spec.steps[0]
+    s1 = events.filter(pl.col("event") == first)
+    units = s1.group_by(UNIT).agg(
+        pl.col("event_time").min().alias("t1"),
+        *[
+            pl.col(b).sort_by("event_time").first().cast(pl.String).fill_null("(none)").alias(b)
+            for b in spec.by
+        ],
+    )
+    limit = pl.col("t1") + spec.window if spec.unit == "user" else None
+    for k, step in enumerate(spec.steps[1:], start=2):
+        prev = f"t{k - 1}"
+        cand = events.filter(pl.col("event") == step).select(UNIT, "event_time").join(
+            units.filter(pl.col(prev).is_not_null()).select(*dict.fromkeys([UNIT, prev, "t1"])),
+            on=UNIT,
+        )
+        cond = pl.col("event_time") >= pl.col(prev)
+        if limit is not None:
+            cond = cond & (pl.col("event_time") <= limit)
+        hit = cand.filter(cond).group_by(UNIT).agg(pl.col("event_time").min().alias(f"t{k}"))
+        units = units.join(hit, on=UNIT, how="left")
+    return units.with_columns(_truncate(spec.period, pl.col("t1")).alias("period"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunnelResult(Result):
+    """Funnel counts per step and per period (and breakdown), with drift alerts if asked."""
+
+    command: ClassVar[str] = "funnel"
+    spec: FunnelSpec
+    steps: pl.DataFrame
+    periods: pl.DataFrame  # period, by..., entered_1..entered_n
+    behaviour: dict[str, Any]
+    data_end: Any
+    alerts: list[dict[str, Any]] | None = None
+    drift_method: dict[str, Any] | None = None
+    explanations: list[dict[str, Any]] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        """``steps``, ``periods`` and (with ``--drift``) ``alerts`` as in the contract."""
+        n = len(self.spec.steps)
+        periods = [
+            {
+                "period": r["period"],
+                "segment": {b: r[b] for b in self.spec.by},
+                "entered": [r[f"entered_{k}"] for k in range(1, n + 1)],
+            }
+            for r in self.periods.iter_rows(named=True)
+        ]
+        doc: dict[str, Any] = {
+            "unit": self.spec.unit,
+            "period_unit": self.spec.period,
+            "by": list(self.spec.by),
+            "steps": self.steps,
+            "periods": periods,
+            **self.behaviour,
+        }
+        if self.alerts is not None:
+            doc["alerts"] = self.alerts
+            doc["drift_method"] = self.drift_method
+            if self.explanations:
+                doc["explanations"] = self.explanations
+        return doc
+
+    def tables(self) -> list[Table]:
+        """Steps with a funnel bar, then alerts, then explanations."""
+        tables = [
+            Table("steps", "Funnel", self.steps.drop("median_seconds_to_convert"),
+                  shares=("conversion_from_previous", "conversion_from_first"),
+                  bar="conversion_from_first"),
+        ]
+        if self.alerts:
+            cols = ["period", "step", "segment", "rate", "expected", "lower", "upper",
+                    "direction", "z", "since"]
+            frame = pl.DataFrame(
+                [{c: (_segment_text(a[c]) if c == "segment" else a.get(c)) for c in cols}
+                 for a in self.alerts]
+            )
+            tables.append(Table("alerts", "Drift alerts", frame,
+                                shares=("rate", "expected", "lower", "upper")))
+        for e in self.explanations:
+            if e.get("price_rises"):
+                tables.append(Table(
+                    f"prices_{len(tables)}",
+                    f"Price rises behind {e['step']} {_segment_text(e['segment'])} "
+                    f"since {e['since']}",
+                    pl.DataFrame(e["price_rises"]), money=("old_price", "new_price"),
+                    shares=("change",),
+                ))
+        return tables
+
+    def notes(self) -> list[str]:
+        """Unit, drift method and what was not judged."""
+        notes = [f"Unit: {self.spec.unit}; periods by {self.spec.period} of the step-1 time."]
+        if "cart_abandonment" in self.behaviour and self.behaviour["cart_abandonment"]:
+            ab = self.behaviour["cart_abandonment"]
+            if ab.get("rate") is not None:
+                notes.append(
+                    f"Cart abandonment: {ab['rate']:.1%} of {ab['units_with_cart']:,} units "
+                    "that added to cart did not purchase."
+                )
+        if self.drift_method:
+            m = self.drift_method
+            notes.append(
+                f"Drift: {m['test']}; family-wise false-alarm rate {m['alpha']:.0%} over "
+                f"{m['tests']} tests (|z| > {m['z_critical']:.2f}). Periods after "
+                f"{m['last_judged']} are not judged (units may not have finished)."
+            )
+            if self.alerts == []:
+                notes.append("No drift alerts.")
+        return notes
+
+
+def _segment_text(segment: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in segment.items()) or "all"
+
+
+def funnel(
+    inputs: Inputs,
+    spec: FunnelSpec,
+    *,
+    period: Period | None = None,
+    drift: Any = None,
+    explain: bool = False,
+) -> FunnelResult:
+    """Count the funnel (module doc); ``drift`` is a :class:`.drift.DriftSpec` or None."""
+    period = period or Period()
+    source = inputs.get("events")
+    for b in spec.by:
+        if not source.has(b):
+            found = ", ".join(source.columns)
+            msg = f"--by {b}: the events export has no {b!r} column (columns: {found})"
+            raise MissingColumnError(msg, hint="breakdowns can be any column of the events export")
+    events = source.valid.filter(period.filter("event_time"))
+    if period.as_of is not None:
+        end = period.as_of + timedelta(days=1)
+        events = events.filter(pl.col("event_time") < pl.datetime(end.year, end.month, end.day))
+    wanted = set(spec.steps) | {"banner_view", "banner_click"}
+    keep = ["user_id", "event", "event_time", *spec.by]
+    has_session = source.has("session_id") and spec.unit == "session"
+    if has_session:
+        keep.append("session_id")
+    if source.has("banner_id"):
+        keep.append("banner_id")
+    keep = list(dict.fromkeys(keep))
+    if spec.unit == "session" and not has_session:
+        units = unit_frame(events.select(keep), spec, False).filter(
+            pl.col("event").is_in(list(wanted))
+        )
+    else:
+        units = unit_frame(events.filter(pl.col("event").is_in(list(wanted))).select(keep),
+                           spec, has_session)
+    per_unit = reached(units, spec)
+    n = len(spec.steps)
+    counts = [pl.col(f"t{k}").is_not_null().sum().alias(f"entered_{k}") for k in range(1, n + 1)]
+    totals = per_unit.select(
+        *counts,
+        *[
+            (pl.col(f"t{k}") - pl.col(f"t{k - 1}")).dt.total_seconds().median()
+            .alias(f"median_{k}")
+            for k in range(2, n + 1)
+        ],
+    )
+    by_period = per_unit.group_by("period", *spec.by).agg(counts).sort("period", *spec.by)
+    end_plan = events.select(pl.col("event_time").max().alias("end"))
+    plans = [totals, by_period, end_plan]
+    cart = "add_to_cart" in spec.steps and "purchase" in spec.steps
+    if cart:
+        ci, pi = spec.steps.index("add_to_cart") + 1, spec.steps.index("purchase") + 1
+        if pi > ci:
+            plans.append(per_unit.select(
+                pl.col(f"t{ci}").is_not_null().sum().alias("with_cart"),
+                (pl.col(f"t{ci}").is_not_null() & pl.col(f"t{pi}").is_null()).sum()
+                .alias("abandoned"),
+            ))
+        else:
+            cart = False
+    if source.has("banner_id"):
+        plans.append(
+            units.filter(pl.col("event").is_in(["banner_view", "banner_click"]))
+            .group_by("banner_id")
+            .agg(
+                (pl.col("event") == "banner_view").sum().alias("views"),
+                (pl.col("event") == "banner_click").sum().alias("clicks"),
+            )
+            .sort("banner_id")
+        )
+    frames, report = collect(plans, [source])
+    tot = frames[0].row(0, named=True)
+    if not tot["entered_1"]:
+        msg = f"no unit entered the first step ({spec.steps[0]!r}) in the selected period"
+        raise EmptySelectionError(
+            msg, hint="check --steps against the event names (cust check --events ...)"
+        )
+    steps = _steps_frame(spec.steps, tot)
+    behaviour: dict[str, Any] = {}
+    rest = frames[3:]
+    if cart:
+        c = rest.pop(0).row(0, named=True)
+        behaviour["cart_abandonment"] = {
+            "units_with_cart": c["with_cart"],
+            "abandoned": c["abandoned"],
+            "rate": c["abandoned"] / c["with_cart"] if c["with_cart"] else None,
+        }
+    if rest:
+        banners = rest.pop(0).with_columns(
+            pl.when(pl.col("views") > 0).then(pl.col("clicks") / pl.col("views"))
+            .alias("click_through")
+        )
+        behaviour["banners"] = banners
+    data_end = frames[2]["end"][0]
+    result = FunnelResult(
+        input=report, spec=spec, steps=steps, periods=frames[1], behaviour=behaviour,
+        data_end=data_end,
+    )
+    if drift is None:
+        return result
+    from .drift import detect, explain_alerts
+
+    alerts, method = detect(frames[1], spec, drift, data_end)
+    explanations = (
+        explain_alerts(alerts, inputs, spec, drift, period) if explain and alerts else []
+    )
+    return FunnelResult(
+        input=report, spec=spec, steps=steps, periods=frames[1], behaviour=behaviour,
+        data_end=data_end, alerts=alerts, drift_method=method, explanations=explanations,
+    )
+
+
+def _steps_frame(steps: Sequence[str], tot: dict[str, Any]) -> pl.DataFrame:
+    entered = [int(tot[f"entered_{k}"]) for k in range(1, len(steps) + 1)]
+    rows = []
+    for k, step in enumerate(steps, start=1):
+        e, prev, first = entered[k - 1], entered[k - 2] if k > 1 else None, entered[0]
+        rows.append({
+            "step": step,
+            "entered": e,
+            "conversion_from_previous": (e / prev if prev else None) if k > 1 else 1.0,
+            "conversion_from_first": e / first if first else None,
+            "drop_off": (prev - e) if prev is not None else 0,
+            "median_seconds_to_convert": tot.get(f"median_{k}"),
+        })
+    return pl.DataFrame(rows, schema_overrides={
+        "conversion_from_previous": pl.Float64, "conversion_from_first": pl.Float64,
+        "median_seconds_to_convert": pl.Float64,
+    })
+
+
+def judged_until(data_end: Any, spec: FunnelSpec) -> date:
+    """The last period start whose units have all had time to finish by ``data_end``."""
+    last = (data_end - spec.lag).date()
+    if spec.period == "day":
+        return last - timedelta(days=1)
+    monday = last - timedelta(days=last.weekday())
+    return monday - timedelta(weeks=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathsResult(Result):
+    """Where units go next from one page or event."""
+
+    command: ClassVar[str] = "paths"
+    origin: str
+    field: str
+    occurrences: int
+    next_steps: pl.DataFrame
+
+    def payload(self) -> dict[str, Any]:
+        """``from``, ``field``, ``occurrences`` and ``next``: list of {step, count, share}."""
+        return {"from": self.origin, "field": self.field, "occurrences": self.occurrences,
+                "next": self.next_steps}
+
+    def tables(self) -> list[Table]:
+        """The next steps, with shares as bars."""
+        return [Table("next", f"Next {self.field} after {self.origin!r}", self.next_steps,
+                      shares=("share",), bar="share")]
+
+    def notes(self) -> list[str]:
+        """What "(exit)" means."""
+        return ["(exit): the unit had no later event."]
+
+
+def next_steps(
+    inputs: Inputs,
+    origin: str,
+    *,
+    field: str = "event",
+    unit: str = "session",
+    top: int = 10,
+    period: Period | None = None,
+) -> PathsResult:
+    """Count what follows each ``origin`` event (or page) within its unit, with shares."""
+    period = period or Period()
+    if top < 1:
+        msg = f"--top {top} is below 1"
+        raise InvalidOptionError(msg, hint="e.g. --top 10")
+    source = inputs.get("events")
+    if not source.has(field):
+        msg = f"--field {field}: the events export has no {field!r} column"
+        raise MissingColumnError(msg, hint="use --field event, or a column such as page")
+    spec = FunnelSpec(unit=unit)
+    keep = list(dict.fromkeys(["user_id", "event_time", "event", field]))
+    has_session = source.has("session_id") and unit == "session"
+    if has_session:
+        keep.append("session_id")
+    events = unit_frame(
+        source.valid.filter(period.filter("event_time")).select(keep), spec, has_session
+    )
+    # A stable order inside a unit: time, then the row's position in the export.
+    ordered = events.with_row_index("__row").sort(UNIT, "event_time", "__row")
+    nxt = ordered.with_columns(
+        pl.col(field).cast(pl.String).shift(-1).over(UNIT).fill_null("(exit)").alias("next")
+    ).filter(pl.col(field).cast(pl.String) == origin)
+    counts = nxt.group_by("next").agg(pl.len().alias("count"))
+    frames, report = collect([counts], [source])
+    total = int(frames[0]["count"].sum()) if frames[0].height else 0
+    if total == 0:
+        msg = f"no {field} {origin!r} in the events"
+        raise EmptySelectionError(msg, hint=f"check the values of {field} (cust check --events)")
+    table = (
+        frames[0].sort(["count", "next"], descending=[True, False]).head(top)
+        .with_columns((pl.col("count") / total).alias("share"))
+        .rename({"next": "step"})
+    )
+    return PathsResult(input=report, origin=origin, field=field, occurrences=total,
+                       next_steps=table)

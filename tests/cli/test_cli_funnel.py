@@ -1,0 +1,43 @@
+"""``cust funnel`` and ``cust paths`` from the command line."""
+
+import json
+
+from typer.testing import CliRunner
+
+from cust.cli.main import app
+
+runner = CliRunner()
+
+
+def test_funnel_json_keys_on_the_sample():
+    result = runner.invoke(app, ["funnel", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [s["step"] for s in doc["steps"]] == ["product_view", "add_to_cart", "purchase"]
+    assert set(doc["steps"][0]) >= {"step", "entered", "conversion_from_previous",
+                                    "conversion_from_first"}
+    entered = [s["entered"] for s in doc["steps"]]
+    assert entered == sorted(entered, reverse=True)
+    assert sum(p["entered"][0] for p in doc["periods"]) == entered[0]
+    assert "alerts" not in doc
+
+
+def test_fail_on_drift_exits_3_and_alerts_have_contract_keys():
+    result = runner.invoke(app, ["funnel", "--period", "week", "--by", "category",
+                                 "--drift", "--explain", "--fail-on-drift", "-f", "json"])
+    assert result.exit_code == 3, result.output
+    doc = json.loads(result.stdout)
+    alert = doc["alerts"][0]
+    assert set(alert) >= {"period", "step", "segment", "rate", "expected", "lower", "upper",
+                          "direction"}
+    assert alert["segment"] == {"category": "mcu"}
+
+
+def test_paths_and_refusals():
+    result = runner.invoke(app, ["paths", "--from", "home", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert abs(sum(r["share"] for r in doc["next"]) - 1) < 0.05 or len(doc["next"]) == 10
+    bad = runner.invoke(app, ["funnel", "--steps", "home"])
+    assert bad.exit_code == 2
+    assert "Hint:" in bad.output
