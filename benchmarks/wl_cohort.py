@@ -31,7 +31,7 @@ def duck_cohort(path: Path) -> tuple[list[tuple], int]:
     src = _duck_source(path)
     rows = duckdb.sql(f"""
         with o as (
-            select customer_id, min(order_time) as t from {src}
+            select customer_id, min(cast(order_time as timestamp)) as t from {src}
             where status = 'paid' group by order_id, customer_id
         ), f as (select customer_id, date_trunc('month', min(t)) as c from o group by 1)
         select strftime(f.c, '%Y-%m'), datediff('month', f.c, date_trunc('month', o.t)),

@@ -20,6 +20,7 @@ def test_runner_on_tiny_data(tmp_path):
     results = tmp_path / "RESULTS.md"
     assert main(["--data", str(tmp_path), "--runs", "1", "--results", str(results)]) == 0
     text = results.read_text(encoding="utf-8")
-    for workload in ("load", "segment buckets", "segment abc"):
+    for workload in ("load", "segment buckets", "segment abc", "segment rfm", "cohort",
+                     "promo one", "promo sweep"):
         assert f"| {workload} | 600 |" in text
     assert "| NO |" not in text
