@@ -8,7 +8,7 @@ sources are read: the user's orders are never mixed with the sample's customers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,26 @@ class Inputs:
     def optional(self, name: str) -> Source | None:
         """The source ``name`` when it was given (or the sample is in use), else None."""
         return self.get(name) if self.paths.get(name) is not None else None
+
+    def materialize(self, name: str, columns: Sequence[str] | None = None) -> None:
+        """Validate source ``name`` once and keep it in memory for the following pipelines.
+
+        For commands that run several pipelines on the same export (the weekly report):
+        each would otherwise scan, parse and check the file again. ``columns`` limits
+        what is kept (the reason column always is). A missing optional source is skipped.
+        """
+        if self.paths.get(name) is None:
+            return
+        source = self.get(name)
+        keep = [c for c in (columns or source.columns) if source.has(c)]
+        try:
+            frame = source.checked.select(*keep, REASON).collect()
+        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+            files = ", ".join(str(f.path) for f in source.files)
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
+            msg = f"could not read {files}: {detail}"
+            raise InputFileError(msg, hint="check the rows near the problem") from None
+        self._loaded[name] = replace(source, checked=frame.lazy(), columns=tuple(keep))
 
     @property
     def loaded(self) -> list[Source]:

@@ -1,0 +1,160 @@
+"""The weekly (or monthly) edition: which days it covers, and its headline figures.
+
+An *edition* is an ISO week (Monday to Sunday) or a calendar month. By default it is the
+last complete one in the data: the week ending on the last Sunday on or before the last
+paid order's date (the month ending on the last day of a month on or before it); with
+``--as-of`` it is the week (month) containing that date.
+
+Headline figures per edition, for this edition, the previous one and the average of the
+four before this one: paid orders, customers (distinct buyers), new customers (whose first
+paid order in the whole export falls in the edition), revenue, gross profit, gross margin
+(gross profit / revenue of the orders with cost), average order value, and conversion
+(sessions reaching the last funnel step / sessions entering the first, from the funnel's
+daily counts, when events are given).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from .errors import EmptySelectionError, InvalidOptionError
+from .inputs import Inputs, InputReport, collect
+from .orders import orders_frame
+
+KINDS = ("week", "month")
+HISTORY = 4
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One report period: ``start`` to ``end`` inclusive."""
+
+    kind: str
+    start: date
+
+    def __post_init__(self) -> None:
+        """Only weeks and months."""
+        if self.kind not in KINDS:
+            msg = f"--period {self.kind!r} is not week or month"
+            raise InvalidOptionError(msg, hint="use --period week or --period month")
+
+    @classmethod
+    def containing(cls, day: date, kind: str) -> Edition:
+        """The edition that contains ``day``."""
+        if kind == "week":
+            return cls(kind, day - timedelta(days=day.weekday()))
+        return cls(kind, day.replace(day=1))
+
+    @classmethod
+    def last_complete(cls, last_day: date, kind: str) -> Edition:
+        """The last edition that ends on or before ``last_day``."""
+        here = cls.containing(last_day, kind)
+        return here if here.end <= last_day else here.shift(-1)
+
+    @property
+    def end(self) -> date:
+        """The last day."""
+        return self.shift(1).start - timedelta(days=1)
+
+    def shift(self, n: int) -> Edition:
+        """The edition ``n`` periods later (earlier when negative)."""
+        if self.kind == "week":
+            return Edition(self.kind, self.start + timedelta(weeks=n))
+        months = self.start.year * 12 + self.start.month - 1 + n
+        return Edition(self.kind, date(months // 12, months % 12 + 1, 1))
+
+    @property
+    def label(self) -> str:
+        """``2026-W43`` or ``2026-10``."""
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return self.start.strftime("%Y-%m")
+
+
+METRICS = ("orders", "customers", "new_customers", "revenue", "gross_profit", "gross_margin",
+           "aov", "conversion")
+
+
+def last_order_day(inputs: Inputs) -> date:
+    """The date of the last paid order (one small query)."""
+    frames, _ = collect(
+        [orders_frame(inputs.get("orders")).select(pl.col("order_time").max())], []
+    )
+    last = frames[0].item()
+    if last is None:
+        msg = "the orders export has no paid order"
+        raise EmptySelectionError(msg, hint="check the status column (cust check)")
+    return last.date()
+
+
+def headline(inputs: Inputs, edition: Edition) -> tuple[list[dict[str, Any]], InputReport]:
+    """Rows ``metric``, ``current``, ``previous``, ``average_4``, with changes (no conversion).
+
+    Conversion is added by the report from the funnel, so events are read once.
+    """
+    source = inputs.get("orders")
+    orders = orders_frame(source)
+    first = edition.shift(-HISTORY)
+    unit = "1w" if edition.kind == "week" else "1mo"
+    firsts = orders.group_by("customer_id").agg(pl.col("order_time").min().alias("first_time"))
+    dated = orders.join(firsts, on="customer_id").with_columns(
+        pl.col("order_time").dt.truncate(unit).dt.date().alias("edition"),
+        pl.col("first_time").dt.truncate(unit).dt.date().alias("first_edition"),
+    ).filter(pl.col("edition").is_between(first.start, edition.start))
+    known = pl.col("gross_profit").is_not_null()
+    per = dated.group_by("edition").agg(
+        pl.len().alias("orders"),
+        pl.col("customer_id").n_unique().alias("customers"),
+        pl.col("customer_id").filter(pl.col("edition") == pl.col("first_edition"))
+        .n_unique().alias("new_customers"),
+        pl.col("value").sum().alias("revenue"),
+        pl.col("gross_profit").sum().alias("gross_profit"),
+        pl.col("value").filter(known).sum().alias("revenue_with_cost"),
+    )
+    frames, report = collect([per], [source])
+    rows = {r["edition"]: r for r in frames[0].to_dicts()}
+
+    def figures(e: Edition) -> dict[str, float | None]:
+        r = rows.get(e.start)
+        if r is None:
+            return {m: 0.0 for m in METRICS if m != "conversion"} | {
+                "gross_margin": None, "aov": None}
+        return {
+            "orders": r["orders"],
+            "customers": r["customers"],
+            "new_customers": r["new_customers"],
+            "revenue": round(r["revenue"], 2),
+            "gross_profit": round(r["gross_profit"], 2),
+            "gross_margin": r["gross_profit"] / r["revenue_with_cost"]
+            if r["revenue_with_cost"] else None,
+            "aov": r["revenue"] / r["orders"] if r["orders"] else None,
+        }
+
+    now, before = figures(edition), figures(edition.shift(-1))
+    history = [figures(edition.shift(-i)) for i in range(1, HISTORY + 1)]
+    out = []
+    for metric in METRICS[:-1]:
+        values = [h[metric] for h in history if h[metric] is not None]
+        out.append(row(metric, now[metric], before[metric],
+                       sum(values) / len(values) if values else None))
+    return out, report
+
+
+def row(metric: str, current: Any, previous: Any, average: Any) -> dict[str, Any]:
+    """One headline row with its relative changes."""
+    def change(a: Any, b: Any) -> float | None:
+        return (a - b) / abs(b) if a is not None and b not in (None, 0) else None
+
+    return {
+        "metric": metric,
+        "current": current,
+        "previous": previous,
+        "change": change(current, previous),
+        "average_4": average,
+        "change_vs_average": change(current, average),
+    }
