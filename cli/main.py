@@ -90,4 +90,4 @@ def main() -> None:
 
 
 # Command modules register themselves on import.
-from . import check, cohort, funnel, promo, sample, segment, segment_profile, segment_rfm  # noqa: E402, F401, I001
+from . import check, cohort, funnel, promo, report, sample, segment, segment_profile, segment_rfm  # noqa: E402, F401, I001

@@ -41,6 +41,10 @@ def write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool = Fal
         mode = "wb" if binary else "w"
         with os.fdopen(fd, mode, **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
             write(fh)
+        # mkstemp creates the file private (0600); give it the usual permissions instead.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

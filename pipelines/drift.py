@@ -5,10 +5,11 @@ For every step k >= 2, breakdown value and period p, the rate is
 ``p0`` of the ``--baseline`` periods just before p (default 28 days or 8 weeks). Two tests:
 
 - **p-chart**: the rate of period p alone against the baseline (a sudden change);
-- **sustained shift**: the pooled rate of the ``--baseline`` periods *from* p against the
-  baseline before p (a change point at p): a drop too small to see in one period but lasting
-  for weeks. This is what answers "since when": a run of alerts starts at the first period
-  whose following periods differ from the ones before it.
+- **sustained shift**: the pooled rate of the ``--baseline`` periods *from* p (fewer at the
+  end of the data, but at least half as many) against the baseline before p (a change point
+  at p): a drop too small to see in one period but lasting for weeks. This answers "since
+  when": a run of alerts starts at the first period whose following periods differ from
+  the ones before it.
 
 Both are two-proportion z-tests, ``z = (r - p0) / (phi * sqrt(p0 (1 - p0) (1/n + 1/n0)))``
 with ``n`` and ``n0`` the units entering step k-1 in the tested periods and in the baseline.
@@ -144,7 +145,8 @@ def _compare(
     """Per period i: the window [i, i+w) against the baseline [i-b, i).
 
     Returns ``(z, window rate, baseline rate, judged, standard error, window units)``.
-    A period is judged when the whole window is finished, the baseline has at least
+    The window holds only finished periods; at the end of the data it shrinks, down to
+    half its length. A period is judged when its window is long enough, the baseline has at least
     :data:`MIN_BASE_UNITS` units, and its rate is strictly between 0 and 1.
     """
     size = len(n)
@@ -152,11 +154,15 @@ def _compare(
     units = np.zeros(size)
     judged = np.zeros(size, dtype=bool)
     cn, cx = np.concatenate([[0], np.cumsum(n)]), np.concatenate([[0], np.cumsum(x)])
-    for i in range(b, size - w + 1):
-        if not finished[i + w - 1]:
+    done = int(finished.sum()) and int(np.nonzero(finished)[0].max()) + 1
+    for i in range(b, size):
+        # Near the end of the data the window shrinks to the finished periods, but keeps
+        # at least half its length (or the single period of the p-chart).
+        end = min(i + w, done)
+        if end - i < max(1, w // 2):
             continue
         n0, x0 = cn[i] - cn[i - b], cx[i] - cx[i - b]
-        n1, x1 = cn[i + w] - cn[i], cx[i + w] - cx[i]
+        n1, x1 = cn[end] - cn[i], cx[end] - cx[i]
         if n1 <= 0 or n0 < MIN_BASE_UNITS:
             continue
         p0 = x0 / n0

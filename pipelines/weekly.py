@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from .errors import EmptySelectionError, InvalidOptionError
-from .inputs import Inputs, InputReport, collect
+from .inputs import InputReport, Inputs, collect
 from .orders import orders_frame
 
 KINDS = ("week", "month")

@@ -59,3 +59,96 @@ def render_result(result: Any) -> str:
     ]
     page = environment().get_template("result.html")
     return page.render(command=result.command, tables=tables, notes=result.notes(), inputs=inputs)
+
+
+def _table(table: Any) -> Any:
+    """One ``Table`` as an escaped HTML table (Markup, safe to inline)."""
+    from markupsafe import Markup, escape
+
+    kinds = {c: "money" for c in table.money} | {c: "share" for c in table.shares}
+    head = "".join(
+        f'<th class="{"num" if d.is_numeric() else ""}">{escape(c)}</th>'
+        for c, d in zip(table.frame.columns, table.frame.dtypes, strict=True)
+    )
+    body = []
+    for values in table.frame.rows():
+        cells = "".join(
+            f'<td class="{"num" if d.is_numeric() else ""}">'
+            f"{escape(format_cell(v, kinds.get(c, '')))}</td>"
+            for c, d, v in zip(table.frame.columns, table.frame.dtypes, values, strict=True)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return Markup(f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>')
+
+
+def render_weekly(report: Any) -> str:
+    """The weekly report as one self-contained HTML page (inline SVG, no scripts)."""
+    from markupsafe import Markup
+
+    from .labels import LABELS
+
+    t = LABELS[report.lang]
+
+    def pct(x: Any) -> str:
+        return "—" if x is None else f"{x:+.1%}"
+
+    headline = []
+    for r in report.headline:
+        share = r["metric"] in ("gross_margin", "conversion")
+        kind = "share" if share else ("money" if r["metric"] in (
+            "revenue", "gross_profit", "aov") else "")
+        headline.append({
+            "metric": r["metric"],
+            "current": format_cell(r["current"], kind),
+            "current_raw": "" if r["current"] is None else f"{r['current']:.12g}",
+            "previous": format_cell(r["previous"], kind),
+            "average_4": format_cell(r["average_4"], kind),
+            "change": pct(r["change"]),
+            "change_vs_average": pct(r["change_vs_average"]),
+            "change_class": _trend(r["change"]),
+            "avg_class": _trend(r["change_vs_average"]),
+        })
+    tables = {
+        "bands": _table(report.bands.tables()[0]),
+        "payback": _table(report.cohorts.tables()[-1]),
+        "abc": _table(report.abc.tables()[0]),
+        "rfm": _table(report.rfm.tables()[0]),
+    }
+    if report.funnel is not None:
+        tables["funnel"] = _table(report.funnel.tables()[0])
+    if report.promo is not None:
+        tables["promo"] = _table(report.promo.tables()[0])
+    explanations = {
+        (e["step"], tuple(sorted(e["segment"].items())), e["since"]): e
+        for e in (report.funnel.explanations if report.funnel is not None else [])
+    }
+    from .weekly import _runs, _segment
+
+    alerts = []
+    for a in _runs(report.alerts):
+        e = explanations.get((a["step"], tuple(sorted(a["segment"].items())), a["since"]), {})
+        rises = e.get("price_rises") or []
+        alerts.append({
+            "from_step": a["from_step"], "step": a["step"], "segment": _segment(a["segment"]),
+            "rate": f"{a['rate']:.1%}", "expected": f"{a['expected']:.1%}", "since": a["since"],
+            "rises": ", ".join(
+                f"{r['sku']} {r['change']:+.0%} ({str(r['changed_at'])[:10]})" for r in rises[:5]
+            ) + (f" … ({e['price_rises_total']})" if e.get("price_rises_total", 0) > 5 else ""),
+        })
+    quality = [
+        {"source": name, "rows_read": f"{s.rows_read:,}", "rows_rejected": f"{s.rows_rejected:,}",
+         "reasons": ", ".join(f"{k}: {v}" for k, v in s.reasons.items()) or "—"}
+        for name, s in report.input.sources.items()
+    ]
+    page = environment().get_template("weekly.html")
+    return page.render(
+        t=t, lang=report.lang, edition=report.edition, headline=headline, tables=tables,
+        charts={k: Markup(v) for k, v in report.charts.items()}, alerts=alerts,
+        quality=quality,
+    )
+
+
+def _trend(x: Any) -> str:
+    if x is None or x == 0:
+        return ""
+    return "up" if x > 0 else "down"
