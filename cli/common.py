@@ -47,6 +47,7 @@ def run(g: GlobalOptions, compute: Callable[[Any, Any], Any]) -> Any:
     """Open the inputs, run ``compute(inputs, config)``, report rejects, render the result."""
     inputs, config = open_inputs(g)
     check_out_path(g, inputs)
+    salt = mask_salt(g, config)
     console = stderr()
     if console.is_terminal and not g.quiet:
         with console.status("reading exports and computing…"):
@@ -56,5 +57,24 @@ def run(g: GlobalOptions, compute: Callable[[Any, Any], Any]) -> Any:
     if g.rejects is not None:
         write_rejects(inputs.loaded, g.rejects)
     warn_rejected(result.input, g)
-    render(result, g)
+    if salt is not None:
+        from .masking import Masked
+
+        render(Masked(result, salt), g)
+    else:
+        render(result, g)
     return result
+
+
+def mask_salt(g: GlobalOptions, config: Any) -> str | None:
+    """The salt for ``--mask-ids`` (None when ids are not masked); refuses an empty one."""
+    if not g.mask_ids:
+        return None
+    salt = g.mask_salt or config.section("privacy").get("salt")
+    if not salt or not isinstance(salt, str):
+        from cust.pipelines.errors import InvalidOptionError
+
+        msg = "--mask-ids needs a salt, so that hashed ids cannot be recovered by guessing"
+        hint = 'add --mask-salt SECRET, or [privacy] salt = "SECRET" in cust.toml'
+        raise InvalidOptionError(msg, hint=hint)
+    return salt

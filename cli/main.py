@@ -73,6 +73,8 @@ def main_callback(
     since: opt.Since = None,
     until: opt.Until = None,
     as_of: opt.AsOf = None,
+    mask_ids: opt.MaskIds = False,
+    mask_salt: opt.MaskSalt = None,
 ) -> None:
     """Global options; they may also be given after the command."""
     values = dict(locals())

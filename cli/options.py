@@ -58,6 +58,8 @@ class GlobalOptions:
     until: date | None = None
     as_of: date | None = None
     quiet: bool = False
+    mask_ids: bool = False
+    mask_salt: str | None = None
 
     def merged(self, later: dict[str, Any]) -> "GlobalOptions":
         """These options overridden by the ones given after the command."""
@@ -66,7 +68,7 @@ class GlobalOptions:
             if key == "map":
                 if value:
                     changes["map"] = (*self.map, *value)
-            elif key in ("strict", "quiet"):
+            elif key in FLAGS:
                 if value:
                     changes[key] = True
             elif value is not None:
@@ -210,6 +212,24 @@ AsOf = Annotated[
     ),
 ]
 
+MaskIds = Annotated[
+    bool,
+    typer.Option(
+        "--mask-ids",
+        help="Replace customer and user ids by salted hashes in every output.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+MaskSalt = Annotated[
+    str | None,
+    typer.Option(
+        "--mask-salt",
+        help="Salt for --mask-ids \\[default: [privacy] salt in cust.toml].",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+    ),
+]
+
 PARAMS: dict[str, Any] = {
     "orders": Orders,
     "customers": Customers,
@@ -226,8 +246,10 @@ PARAMS: dict[str, Any] = {
     "since": Since,
     "until": Until,
     "as_of": AsOf,
+    "mask_ids": MaskIds,
+    "mask_salt": MaskSalt,
 }
-FLAGS = ("strict", "quiet")
+FLAGS = ("strict", "quiet", "mask_ids")
 DATES = ("since", "until", "as_of")
 
 

@@ -41,7 +41,7 @@ def weekly(
     from cust.reports.html import render_weekly
     from cust.reports.weekly import build
 
-    from .common import check_out_path, open_inputs, stderr
+    from .common import check_out_path, mask_salt, open_inputs, stderr
     from .options import Format
     from .output import render, warn_rejected, write_atomic, write_rejects
 
@@ -65,8 +65,11 @@ def weekly(
         write_rejects(inputs.loaded, g.rejects)
     warn_rejected(report.input, g)
     to_stdout = replace(g, out=None)
+    salt = mask_salt(g, config)
     if g.format is Format.json or not g.quiet:
-        render(report, to_stdout)
+        from .masking import Masked
+
+        render(Masked(report, salt) if salt is not None else report, to_stdout)
     if not g.quiet:
         console.print(f"report written to {target}")
     if fail_on_alert and report.alerts:

@@ -1,0 +1,95 @@
+"""Every bad input x every command that reads it: exit 0 with counted rejects, or exit 2
+with a message and a hint; never exit 1, never a traceback, never a partial output file."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cust.cli.main import app
+
+BAD = Path(__file__).resolve().parent / "data" / "bad"
+runner = CliRunner()
+
+ORDER_FILES = sorted(
+    p.name for p in BAD.iterdir()
+    if p.name != "make_corpus.py" and not p.name.startswith("events_")
+)
+EVENT_FILES = ["events_no_steps.csv", "events_garbage.csv", "random_bytes.csv", "empty.csv",
+               "corrupt.parquet", "not_gzip.csv.gz", "bad_utf8.csv"]
+# Commands and the arguments that make them read the bad file as their main source.
+ORDER_COMMANDS = {
+    "check": ["check"],
+    "segment buckets": ["segment", "buckets", "--trend", "week"],
+    "segment abc": ["segment", "abc"],
+    "segment rfm": ["segment", "rfm"],
+    "segment profile": ["segment", "profile", "--by", "channel"],
+    "cohort": ["cohort"],
+    "promo simulate": ["promo", "simulate", "--threshold", "50", "--reward-amount", "5"],
+    "report weekly": ["report", "weekly"],
+}
+EVENT_COMMANDS = {
+    "funnel": ["funnel", "--drift"],
+    "paths": ["paths", "--from", "product_view"],
+}
+
+
+def _run(args, tmp_path):
+    out = tmp_path / "out.json"
+    result = runner.invoke(app, [*args, "--out", str(out), "-f", "json"])
+    text = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert result.exit_code in (0, 2), f"exit {result.exit_code}: {text}\n{result.exception!r}"
+    assert "Traceback" not in text
+    if result.exit_code == 2:
+        assert "error:" in text
+        assert "Hint:" in text
+        assert not out.exists(), "a refused command left an output file"
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.json")]
+    elif args[0] == "report":  # --out is the HTML page; the JSON went to stdout
+        assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    else:
+        doc = json.loads(out.read_text(encoding="utf-8"))
+        for report in doc.get("input", {}).values():
+            assert 0 <= report["rows_rejected"] <= report["rows_read"]
+    return result.exit_code
+
+
+@pytest.mark.parametrize("command", list(ORDER_COMMANDS))
+@pytest.mark.parametrize("name", ORDER_FILES)
+def test_bad_orders(command, name, tmp_path):
+    _run([*ORDER_COMMANDS[command], "--orders", str(BAD / name)], tmp_path)
+
+
+@pytest.mark.parametrize("command", list(EVENT_COMMANDS))
+@pytest.mark.parametrize("name", EVENT_FILES)
+def test_bad_events(command, name, tmp_path):
+    _run([*EVENT_COMMANDS[command], "--events", str(BAD / name)], tmp_path)
+
+
+def test_expected_outcomes_of_some_classes(tmp_path):
+    """The cases whose outcome is known: refusals, and counted rejects with right figures."""
+    def code(name, *args):
+        return _run(["segment", "buckets", *args, "--orders", str(BAD / name)], tmp_path / name)
+
+    for name in ("empty.csv", "random_bytes.csv", "not_gzip.csv.gz", "corrupt.parquet",
+                 "missing_column.csv"):
+        (tmp_path / name).mkdir()
+        assert code(name) == 2, name
+    (tmp_path / "header_only.csv").mkdir()
+    assert code("header_only.csv") == 0  # a valid, empty export: every band holds 0 orders
+    (tmp_path / "numbers.csv").mkdir()
+    assert code("numbers.csv") == 0
+    doc = json.loads((tmp_path / "numbers.csv" / "out.json").read_text(encoding="utf-8"))
+    # NaN, inf, 1e300 and the decimal comma "1,5" are rejected; ¥1,234.50 and -0 are read.
+    assert doc["input"]["orders"]["rows_rejected"] == 4
+    assert doc["totals"]["revenue"] == 100 + 50 + 1234.5
+    (tmp_path / "mixed_customers.csv").mkdir()
+    assert code("mixed_customers.csv") == 0
+    doc = json.loads((tmp_path / "mixed_customers.csv" / "out.json").read_text("utf-8"))
+    assert doc["input"]["orders"]["rejected_by_reason"] == {"mixed_customers": 2}
+    assert doc["totals"]["orders"] == 2
+    (tmp_path / "gbk.csv").mkdir()
+    assert code("gbk.csv") == 0
+    doc = json.loads((tmp_path / "gbk.csv" / "out.json").read_text("utf-8"))
+    assert doc["totals"]["orders"] == 1  # the other order was refunded (已退款)
