@@ -187,6 +187,9 @@ def classify_customers(
         )
     sources = [source] + ([customers] if service else [])
     (frame,), report = collect([per_customer], sources)
+    # Sums of cent amounts are exact to the cent; rounding removes the last-bit noise of
+    # parallel float sums, so ties rank the same (by customer id) on every run.
+    frame = frame.with_columns(pl.col("contribution", "recent", "previous").round(2))
     members = _classify(frame, method, cutoffs, ranks, weights)
     classes, loss = _summaries(members)
     b_to_a = _b_to_a(members)

@@ -420,7 +420,7 @@ def _finish_groups(
         pl.when(total != 0).then(pl.col("revenue") / total).otherwise(0.0).alias("revenue_share"),
         _money_or_null(pl.col("gross_profit"), cost_known).alias("gross_profit"),
         _margin(cost_known),
-        _ratio(pl.col("revenue"), pl.col("orders")).round(2).alias("aov"),
+        _ratio(pl.col("revenue").round(2), pl.col("orders")).round(2).alias("aov"),
         _ratio(pl.col("orders"), pl.col("customers") * months).round(4).alias(
             "orders_per_customer_month"
         ),
@@ -492,7 +492,7 @@ def _compare(
             else pl.lit(None, dtype=pl.Float64)
         ).alias("gross_profit_share"),
         _margin(cost_known),
-        _ratio(pl.col("revenue"), pl.col("orders")).round(2).alias("aov"),
+        _ratio(pl.col("revenue").round(2), pl.col("orders")).round(2).alias("aov"),
         _ratio(pl.col("orders"), pl.col("customers")).round(3).alias("orders_per_customer"),
         _ratio(pl.col("skus"), pl.col("orders_with_skus")).round(3).alias("skus_per_order"),
     ), overlap

@@ -216,14 +216,18 @@ def customer_measures(orders: pl.LazyFrame, period: Period) -> pl.LazyFrame:
         pl.col("order_time").dt.date().alias("order_date"),
         period.as_of_expr("order_time").alias("as_of"),
     ).filter(pl.col("order_date") <= pl.col("as_of"))
+    # Money sums are rounded to the cent before any further arithmetic: a sum of cent
+    # amounts is exact to the cent, and the rounding removes the last-bit noise of parallel
+    # float sums, so a mean that falls on half a cent rounds the same way on every run.
     days = dated.group_by("customer_id", "order_date").agg(
         pl.len().alias("orders"),
-        pl.col("value").sum(),
+        pl.col("value").sum().round(2),
         _known_sum("gross_profit"),
         pl.col("gross_profit").is_null().sum().alias("orders_without_cost"),
         pl.col("as_of").first(),
     )
     first_day = pl.col("order_date").min()
+    repeat = pl.col("value").filter(pl.col("order_date") > first_day)
     return (
         days.group_by("customer_id")
         .agg(
@@ -231,11 +235,13 @@ def customer_measures(orders: pl.LazyFrame, period: Period) -> pl.LazyFrame:
             first_day.alias("first_order_date"),
             pl.col("order_date").max().alias("last_order_date"),
             pl.col("orders").sum(),
-            pl.col("value").sum().alias("revenue"),
+            pl.col("value").sum().round(2).alias("revenue"),
             _known_sum("gross_profit"),
             pl.col("orders_without_cost").sum(),
             (pl.len() - 1).cast(pl.Int64).alias("frequency"),
-            pl.col("value").filter(pl.col("order_date") > first_day).mean().alias("monetary_value"),
+            pl.when(repeat.count() > 0)
+            .then(repeat.sum().round(2) / repeat.count())
+            .alias("monetary_value"),
         )
         .with_columns(
             _days(pl.col("last_order_date"), pl.col("as_of")).alias("days_since_last"),

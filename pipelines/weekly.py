@@ -132,7 +132,7 @@ def headline(inputs: Inputs, edition: Edition) -> tuple[list[dict[str, Any]], In
             "gross_profit": round(r["gross_profit"], 2),
             "gross_margin": r["gross_profit"] / r["revenue_with_cost"]
             if r["revenue_with_cost"] else None,
-            "aov": r["revenue"] / r["orders"] if r["orders"] else None,
+            "aov": round(r["revenue"], 2) / r["orders"] if r["orders"] else None,
         }
 
     now, before = figures(edition), figures(edition.shift(-1))
