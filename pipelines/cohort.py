@@ -230,7 +230,7 @@ def cohort_retention(
 
     orders = orders_frame(source, None)
     as_of = period.as_of_expr("order_time")
-    orders = orders.filter(pl.col("order_time").dt.date() <= as_of)
+    orders = orders.filter(pl.col("order_time").dt.date() <= as_of).cache()
     firsts = (
         orders.sort("order_time", "order_id")
         .group_by("customer_id")
@@ -263,13 +263,13 @@ def cohort_retention(
         customers = inputs.get("customers")
         attrs = customers.valid.select("customer_id", split).unique("customer_id", keep="first")
         firsts = firsts.join(attrs, on="customer_id", how="left")
-    firsts = firsts.with_columns(group_expr.alias("group"))
+    firsts = firsts.with_columns(group_expr.alias("group")).cache()
 
     dated = orders.join(
         firsts.select("customer_id", "cohort", "group"), on="customer_id", how="inner"
     ).with_columns(
         _index(unit, pl.col("cohort"), _truncate(unit, pl.col("order_time"))).alias("k")
-    )
+    ).cache()
     cells = dated.group_by("cohort", "group", "k").agg(
         pl.col("customer_id").n_unique().alias("active"),
         pl.col("value").sum().alias("revenue"),
