@@ -424,7 +424,7 @@ def simulate(
     margin = pl.when(value > 0).then(gp / value).otherwise(margin_all).fill_null(0.0)
     if not cost_known:  # without cost, effects are counted in revenue (said in the notes)
         margin = pl.lit(1.0)
-    base = orders.with_columns(margin.alias("margin"))
+    base = orders.with_columns(margin.alias("margin")).cache()
     aggs: list[pl.Expr] = [
         pl.len().alias("orders"),
         value.sum().alias("revenue"),

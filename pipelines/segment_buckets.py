@@ -153,7 +153,7 @@ def bucket_orders(
 ) -> BucketsResult:
     """Spread paid orders over order-value bands (see the module docstring)."""
     source = inputs.get("orders")
-    orders = orders_frame(source, period)
+    orders = orders_frame(source, period).cache()
     per_band = band_figures(orders, edges, [])
     totals = orders.select(
         pl.len().alias("orders"),
