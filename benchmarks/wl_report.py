@@ -31,7 +31,7 @@ def cust_report(path: Path) -> tuple[list[tuple], int]:
 
 
 def duck_report(path: Path) -> tuple[list[tuple], int]:
-    """Orders and revenue of the last complete ISO week in DuckDB SQL."""
+    """Orders and revenue of the report's ISO week in DuckDB SQL."""
     import duckdb
 
     src = _duck_source(path)
@@ -39,10 +39,15 @@ def duck_report(path: Path) -> tuple[list[tuple], int]:
         with o as (
             select order_id, min(cast(order_time as timestamp)) as t, sum(amount) as v
             from {src} where status = 'paid' group by order_id
-        ), last as (select cast(max(t) as date) as d from o),
-        week as (
+        ), last as (select cast(max(t) as date) as d, cast(min(t) as date) as f from o),
+        complete as (
             select case when isodow(d) = 7 then date_trunc('week', d)
-                        else date_trunc('week', d) - interval 7 day end as start from last
+                        else date_trunc('week', d) - interval 7 day end as start, d, f
+            from last
+        ),
+        week as (  -- no complete week with orders: the week of the last order
+            select case when start + interval 6 day < f then date_trunc('week', d)
+                        else start end as start from complete
         )
         select strftime(week.start, '%Y-%m-%d'), count(*), round(sum(v), 2)
         from o, week where o.t >= week.start and o.t < week.start + interval 7 day

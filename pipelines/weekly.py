@@ -80,16 +80,24 @@ METRICS = ("orders", "customers", "new_customers", "revenue", "gross_profit", "g
            "aov", "conversion")
 
 
-def last_order_day(inputs: Inputs) -> date:
-    """The date of the last paid order (one small query)."""
+def order_days(inputs: Inputs) -> tuple[date, date]:
+    """The dates of the first and the last paid order (one small query)."""
     frames, _ = collect(
-        [orders_frame(inputs.get("orders")).select(pl.col("order_time").max())], []
+        [orders_frame(inputs.get("orders")).select(
+            pl.col("order_time").min().alias("first"), pl.col("order_time").max().alias("last")
+        )], []
     )
-    last = frames[0].item()
+    first, last = frames[0].row(0)
     if last is None:
         msg = "the orders export has no paid order"
         raise EmptySelectionError(msg, hint="check the status column (cust check)")
-    return last.date()
+    return first.date(), last.date()
+
+
+def default_edition(first: date, last: date, kind: str) -> Edition:
+    """The last complete edition; the one holding the last order when none is complete."""
+    edition = Edition.last_complete(last, kind)
+    return edition if edition.end >= first else Edition.containing(last, kind)
 
 
 def headline(inputs: Inputs, edition: Edition) -> tuple[list[dict[str, Any]], InputReport]:

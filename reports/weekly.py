@@ -24,7 +24,7 @@ from cust.pipelines.result import Result, Table
 from cust.pipelines.segment_abc import AbcResult, classify_customers
 from cust.pipelines.segment_buckets import BucketsResult, bucket_orders
 from cust.pipelines.segment_rfm import RfmResult, rfm_segments, rules_from_config
-from cust.pipelines.weekly import Edition, headline, last_order_day, row
+from cust.pipelines.weekly import Edition, default_edition, headline, order_days, row
 
 from . import charts
 from .labels import LABELS
@@ -128,8 +128,8 @@ def build(
     """Compute every section of the edition containing ``as_of`` (default: last complete)."""
     inputs.materialize("orders")
     inputs.materialize("customers")
-    last = last_order_day(inputs)
-    edition = Edition.containing(as_of, kind) if as_of else Edition.last_complete(last, kind)
+    first, last = order_days(inputs)
+    edition = Edition.containing(as_of, kind) if as_of else default_edition(first, last, kind)
     this = Period(since=edition.start, until=edition.end)
     before = edition.shift(-1)
     rows, _ = headline(inputs, edition)
