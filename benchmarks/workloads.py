@@ -117,7 +117,7 @@ def duck_abc(path: Path) -> tuple[list[tuple], int]:
     src = _duck_source(path)
     rows = duckdb.sql(f"""
         with c as (
-            select customer_id, sum(amount - cost) as v from {src}
+            select customer_id, round(sum(amount - cost), 2) as v from {src}
             where status = 'paid' group by customer_id
         ), r as (
             select v, coalesce(sum(v) over (order by v desc, customer_id rows between
