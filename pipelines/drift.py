@@ -8,14 +8,18 @@ For every step k >= 2, breakdown value and period p, the rate is
 - **sustained shift**: the pooled rate of the ``--baseline`` periods *from* p (fewer at the
   end of the data, but at least half as many) against the baseline before p (a change point
   at p): a drop too small to see in one period but lasting for weeks. This answers "since
-  when": a run of alerts starts at the first period whose following periods differ from
-  the ones before it.
+  when": within a run of consecutive alerts, ``since`` is the period with the largest
+  ``|z|``, the most likely change point.
 
 Both are two-proportion z-tests, ``z = (r - p0) / (phi * sqrt(p0 (1 - p0) (1/n + 1/n0)))``
 with ``n`` and ``n0`` the units entering step k-1 in the tested periods and in the baseline.
 ``phi`` is Laney's over-dispersion factor (mean moving range of the baseline periods'
 z-scores / 1.128, at least 1), so day-to-day swings wider than binomial noise widen the band
 instead of raising alerts.
+
+Practical significance: with hundreds of thousands of units even a 2 % move is
+statistically certain, so a move smaller than ``min_effect`` (default 10 % of the expected
+rate, relative) is not an alert.
 
 False alarms: the critical value is Bonferroni-corrected over every test of the run
 (series x judged periods x 2 tests) at ``alpha`` = 0.05: on a stable funnel the probability
@@ -50,6 +54,7 @@ class DriftSpec:
 
     baseline: int | None = None
     alpha: float = 0.05
+    min_effect: float = 0.1  # relative change below which a significant move is not an alert
 
     def periods(self, spec: FunnelSpec) -> int:
         """Baseline length for the funnel's period unit."""
@@ -103,7 +108,8 @@ def detect(
         run_start: date | None = None
         for i, s in enumerate(starts):
             hits = [(name, t) for name, t in (("p-chart", shock), ("shift", shift))
-                    if t[3][i] and abs(t[0][i]) > zc]
+                    if t[3][i] and abs(t[0][i]) > zc
+                    and abs(t[1][i] - t[2][i]) >= drift.min_effect * t[2][i]]
             if not hits:
                 run_start = None
                 continue
@@ -126,6 +132,15 @@ def detect(
                 "units": int(units[i]),
                 "since": run_start,
             })
+    # A run's change point is its period with the largest |z|: a sustained-shift window
+    # starting a few periods before the change already differs from its baseline.
+    runs: dict[tuple, dict[str, Any]] = {}
+    for a in alerts:
+        key = (a["step"], tuple(sorted(a["segment"].items())), a["since"])
+        if key not in runs or abs(a["z"]) > abs(runs[key]["z"]):
+            runs[key] = a
+    for a in alerts:
+        a["since"] = runs[(a["step"], tuple(sorted(a["segment"].items())), a["since"])]["period"]
     method = {
         "test": f"two-proportion z-tests with Laney's over-dispersion factor: each period "
         f"(p-chart) and the {b} periods from it (sustained shift) against the pooled "
@@ -134,6 +149,7 @@ def detect(
         "tests": tests,
         "z_critical": zc,
         "baseline_periods": b,
+        "min_effect": drift.min_effect,
         "last_judged": last_judged,
     }
     return alerts, method

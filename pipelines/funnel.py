@@ -257,8 +257,12 @@ def funnel(
     period: Period | None = None,
     drift: Any = None,
     explain: bool = False,
+    banners: bool = True,
 ) -> FunnelResult:
-    """Count the funnel (module doc); ``drift`` is a :class:`.drift.DriftSpec` or None."""
+    """Count the funnel (module doc); ``drift`` is a :class:`.drift.DriftSpec` or None.
+
+    ``banners=False`` skips banner click-through (a second pass over the banner events).
+    """
     period = period or Period()
     source = inputs.get("events")
     for b in spec.by:
@@ -270,12 +274,13 @@ def funnel(
     if period.as_of is not None:
         end = period.as_of + timedelta(days=1)
         events = events.filter(pl.col("event_time") < pl.datetime(end.year, end.month, end.day))
-    wanted = set(spec.steps) | {"banner_view", "banner_click"}
+    banners = banners and source.has("banner_id")
+    wanted = set(spec.steps) | ({"banner_view", "banner_click"} if banners else set())
     keep = ["user_id", "event", "event_time", *spec.by]
     has_session = source.has("session_id") and spec.unit == "session"
     if has_session:
         keep.append("session_id")
-    if source.has("banner_id"):
+    if banners:
         keep.append("banner_id")
     keep = list(dict.fromkeys(keep))
     if spec.unit == "session" and not has_session:
@@ -310,7 +315,7 @@ def funnel(
             ))
         else:
             cart = False
-    if source.has("banner_id"):
+    if banners:
         plans.append(
             units.filter(pl.col("event").is_in(["banner_view", "banner_click"]))
             .group_by("banner_id")
