@@ -72,6 +72,12 @@ def check_inputs(inputs: Inputs) -> CheckResult:
     spans = []
     for s in sources:
         col = TIME_COLUMN[s.name]
+        if not s.has(col):  # an optional time column (registered_at) the export lacks
+            spans.append(s.valid.select(
+                pl.lit(None, dtype=pl.Datetime("us")).alias("first"),
+                pl.lit(None, dtype=pl.Datetime("us")).alias("last"),
+            ).head(1))
+            continue
         spans.append(
             s.valid.select(pl.col(col).min().alias("first"), pl.col(col).max().alias("last"))
         )

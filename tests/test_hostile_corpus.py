@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from cust.cli.main import app
@@ -27,12 +28,37 @@ ORDER_COMMANDS = {
     "segment profile": ["segment", "profile", "--by", "channel"],
     "cohort": ["cohort"],
     "promo simulate": ["promo", "simulate", "--threshold", "50", "--reward-amount", "5"],
+    "promo compare": ["promo", "compare"],
     "report weekly": ["report", "weekly"],
 }
 EVENT_COMMANDS = {
     "funnel": ["funnel", "--drift"],
     "paths": ["paths", "--from", "product_view"],
 }
+NO_SOURCE = {"sample"}  # writes data, reads none
+# The secondary sources, and the commands that read them (the others ignore the option).
+SIDE_FILES = ["empty.csv", "header_only.csv", "random_bytes.csv", "bad_utf8.csv",
+              "not_gzip.csv.gz", "corrupt.parquet", "duplicate_headers.csv", "gbk.csv"]
+SIDE_READERS = {
+    "customers": ["check", "segment profile", "cohort", "report weekly"],
+    "prices": ["check", "funnel", "report weekly"],
+}
+ALL_COMMANDS = {**ORDER_COMMANDS, **EVENT_COMMANDS}
+
+
+def _leaf_commands(cmd, path=()):
+    if hasattr(cmd, "commands"):
+        for name, sub in cmd.commands.items():
+            yield from _leaf_commands(sub, (*path, name))
+    else:
+        yield " ".join(path)
+
+
+def test_every_command_is_in_the_corpus_run():
+    """A new command fails here until one line above says which source it reads."""
+    commands = set(_leaf_commands(typer.main.get_command(app)))
+    assert commands - NO_SOURCE == set(ALL_COMMANDS)
+    assert {c for readers in SIDE_READERS.values() for c in readers} <= commands
 
 
 def _run(args, tmp_path):
@@ -65,6 +91,15 @@ def test_bad_orders(command, name, tmp_path):
 @pytest.mark.parametrize("name", EVENT_FILES)
 def test_bad_events(command, name, tmp_path):
     _run([*EVENT_COMMANDS[command], "--events", str(BAD / name)], tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("source", "command"),
+    [(source, c) for source, readers in SIDE_READERS.items() for c in readers],
+)
+@pytest.mark.parametrize("name", SIDE_FILES)
+def test_bad_side_sources(source, command, name, tmp_path):
+    _run([*ALL_COMMANDS[command], f"--{source}", str(BAD / name)], tmp_path)
 
 
 def test_expected_outcomes_of_some_classes(tmp_path):
