@@ -31,7 +31,8 @@ def funnel(
         "--baseline", help="Baseline periods for --drift [default: 28 days or 8 weeks].",
         show_default=False)] = None,
     explain: Annotated[bool, typer.Option(
-        "--explain", help="With --drift: list the price rises behind each alert (--prices).",
+        "--explain", help="With --drift: rank the category/platform/channel values behind "
+        "each alert, and list price rises on the SKUs viewed (--prices).",
     )] = False,
     fail_on_drift: Annotated[bool, typer.Option(
         "--fail-on-drift", help="Exit 3 when there are drift alerts (for cron).")] = False,
@@ -41,8 +42,8 @@ def funnel(
     Per step: units entered, conversion from the previous and the first step, drop-off,
     and cart abandonment and banner click-through when the events have them. --drift
     tests every step, period and breakdown value against its baseline (Laney p-chart and
-    EWMA, false alarms controlled over all tests); --explain names the price rises in the
-    alert's category and window.
+    a sustained-shift change-point test, false alarms controlled over all tests); --explain
+    ranks the values behind each alert and names the price rises on the SKUs viewed.
 
     Example: cust funnel --period week --by category --drift --explain
     """

@@ -16,7 +16,7 @@ scanned once and the work is proportional to the events that matter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
@@ -24,6 +24,8 @@ import polars as pl
 
 from .config import Config
 from .errors import EmptySelectionError, InvalidOptionError, MissingColumnError
+from .funnel_drift import explain as explain_runs
+from .funnel_drift import explain_columns, refine_since, sentence
 from .inputs import Inputs, collect
 from .orders import Period
 from .result import Result, Table
@@ -213,6 +215,17 @@ class FunnelResult(Result):
             )
             tables.append(Table("alerts", "Drift alerts", frame,
                                 shares=("rate", "expected", "lower", "upper")))
+        behind = [
+            {"alert": f"{e['step']} {_segment_text(e['segment'])} since {e['since']}",
+             **{k: c[k] for k in ("column", "value", "units", "rate", "expected",
+                                  "change_in_units", "share")}}
+            for e in self.explanations
+            for c in _top_per_column(e.get("contributors", []), 3)
+        ]
+        if behind:
+            tables.append(Table("contributors", "Behind the alerts (values ranked by the "
+                                "conversions they lost or gained)", pl.DataFrame(behind),
+                                shares=("rate", "expected", "share")))
         for e in self.explanations:
             if e.get("price_rises"):
                 tables.append(Table(
@@ -222,6 +235,10 @@ class FunnelResult(Result):
                     pl.DataFrame(e["price_rises"]), money=("old_price", "new_price"),
                     shares=("change",),
                 ))
+        banners = self.behaviour.get("banners")
+        if banners is not None and banners.height:
+            tables.append(Table("banners", "Banner click-through", banners,
+                                shares=("click_through",), bar="click_through"))
         return tables
 
     def notes(self) -> list[str]:
@@ -243,7 +260,18 @@ class FunnelResult(Result):
             )
             if self.alerts == []:
                 notes.append("No drift alerts.")
+        notes.extend(sentence(e) for e in self.explanations)
         return notes
+
+
+def _top_per_column(items: list[dict[str, Any]], top: int) -> list[dict[str, Any]]:
+    seen: dict[str, int] = {}
+    out = []
+    for c in items:
+        seen[c["column"]] = seen.get(c["column"], 0) + 1
+        if seen[c["column"]] <= top:
+            out.append(c)
+    return out
 
 
 def _segment_text(segment: dict[str, Any]) -> str:
@@ -261,6 +289,11 @@ def funnel(
 ) -> FunnelResult:
     """Count the funnel (module doc); ``drift`` is a :class:`.drift.DriftSpec` or None.
 
+    With ``drift``, each run of alerts gets its ``since`` re-estimated as the run's
+    maximum-likelihood change point (:func:`.funnel_drift.refine_since`); with ``explain``
+    too, each run gets the breakdown values and price rises behind it
+    (:mod:`.funnel_drift`).
+
     ``banners=False`` skips banner click-through (a second pass over the banner events).
     """
     period = period or Period()
@@ -276,7 +309,11 @@ def funnel(
         events = events.filter(pl.col("event_time") < pl.datetime(end.year, end.month, end.day))
     banners = banners and source.has("banner_id")
     wanted = set(spec.steps) | ({"banner_view", "banner_click"} if banners else set())
-    keep = ["user_id", "event", "event_time", *spec.by]
+    # With --explain the units also carry the explain columns' step-1 values, so the
+    # breakdowns behind an alert come out of the same pass.
+    extra = explain_columns(source.has, spec.by) if explain and drift is not None else ()
+    wide = replace(spec, by=(*spec.by, *extra))
+    keep = ["user_id", "event", "event_time", *wide.by]
     has_session = source.has("session_id") and spec.unit == "session"
     if has_session:
         keep.append("session_id")
@@ -290,7 +327,7 @@ def funnel(
     else:
         units = unit_frame(events.filter(pl.col("event").is_in(list(wanted))).select(keep),
                            spec, has_session)
-    per_unit = reached(units, spec)
+    per_unit = reached(units, wide)
     n = len(spec.steps)
     counts = [pl.col(f"t{k}").is_not_null().sum().alias(f"entered_{k}") for k in range(1, n + 1)]
     totals = per_unit.select(
@@ -315,6 +352,7 @@ def funnel(
             ))
         else:
             cart = False
+    plans.extend(per_unit.group_by("period", *spec.by, c).agg(counts) for c in extra)
     if banners:
         plans.append(
             units.filter(pl.col("event").is_in(["banner_view", "banner_click"]))
@@ -342,6 +380,7 @@ def funnel(
             "abandoned": c["abandoned"],
             "rate": c["abandoned"] / c["with_cart"] if c["with_cart"] else None,
         }
+    breakdowns = {c: rest.pop(0) for c in extra}
     if rest:
         banners = rest.pop(0).with_columns(
             pl.when(pl.col("views") > 0).then(pl.col("clicks") / pl.col("views"))
@@ -355,11 +394,15 @@ def funnel(
     )
     if drift is None:
         return result
-    from .drift import detect, explain_alerts
+    from .drift import detect
 
     alerts, method = detect(frames[1], spec, drift, data_end)
+    refine_since(alerts, frames[1], spec.by, spec.steps, spec.period, drift.periods(spec),
+                 method["last_judged"])
     explanations = (
-        explain_alerts(alerts, inputs, spec, drift, period) if explain and alerts else []
+        explain_runs(alerts, breakdowns, spec.steps, spec.period, drift.periods(spec), inputs,
+                     events, source.has("sku"))
+        if explain and alerts else []
     )
     return FunnelResult(
         input=report, spec=spec, steps=steps, periods=frames[1], behaviour=behaviour,

@@ -41,3 +41,18 @@ def test_paths_and_refusals():
     bad = runner.invoke(app, ["funnel", "--steps", "home"])
     assert bad.exit_code == 2
     assert "Hint:" in bad.output
+
+
+def test_explain_tells_the_price_story_on_the_sample():
+    result = runner.invoke(app, ["funnel", "--period", "week", "--by", "category",
+                                 "--drift", "--explain"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "product_view -> add_to_cart (category=mcu) went down" in text
+    assert "prices rose on" in text
+    assert "2026-07-29" in text
+    doc = json.loads(runner.invoke(app, ["funnel", "--period", "week", "--by", "category",
+                                         "--drift", "--explain", "-f", "json"]).stdout)
+    [story] = doc["explanations"]
+    assert {c["column"] for c in story["contributors"]} == {"platform", "channel"}
+    assert story["price_rise_summary"][0]["category"] == "mcu"

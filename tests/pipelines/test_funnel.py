@@ -196,3 +196,23 @@ def test_planted_price_story_in_the_sample_is_found_and_explained():
     assert story["price_rises_total"] > 0
     assert all(r["category"] == "mcu" and r["change"] > 0.2 for r in story["price_rises"])
     assert {str(r["changed_at"])[:10] for r in story["price_rises"]} == {"2026-07-29"}
+
+
+def test_week_periods_start_on_monday_and_follow_the_step_one_time(tmp_path):
+    text = """\
+user_id,session_id,event,event_time
+u1,a,product_view,2024-03-03 23:50
+u1,a,add_to_cart,2024-03-04 00:10
+u2,b,product_view,2024-03-04 00:00
+u3,c,add_to_cart,2024-03-04 09:00
+u3,c,product_view,2024-03-04 09:00
+u3,c,add_to_cart,2024-03-04 09:00
+"""
+    # u1 starts on Sunday: its week is the one of Monday 26 Feb, though it converts on
+    # Monday. u3's cart at the view's very second counts (equal timestamps are in order).
+    doc = funnel(events_inputs(tmp_path, text),
+                 FunnelSpec(steps=("product_view", "add_to_cart"), period="week")).to_json()
+    assert doc["periods"] == [
+        {"period": "2024-02-26", "segment": {}, "entered": [1, 1]},
+        {"period": "2024-03-04", "segment": {}, "entered": [2, 1]},
+    ]

@@ -1,0 +1,328 @@
+"""Why a drift alert happened: the breakdown values behind it and the price rises around it.
+
+Alerts (from :func:`.drift.detect`) come in *runs*: consecutive alerted periods of one step
+and segment, which share their ``since`` (the change point). For a run, the *window* is its
+periods (``since`` to the last alert; with a sustained-shift alert, to the ``--baseline``
+periods from the last alert, the periods that test measured) and the *baseline* the
+``--baseline`` periods before ``since``.
+
+**Contributors.** For every explain column ``c`` (``category``, ``platform`` and ``channel``
+of the unit's step-1 event, when the events have the column and it is not a ``--by``
+column) and each value ``v`` of it, among the units of the run's segment:
+
+- ``units``: units of the window with ``c = v`` that reached step k-1 (``n1``), ``rate``:
+  the share of them that reached step k (``x1 / n1``);
+- ``expected``: the value's own baseline rate ``r0 = x0 / n0`` (the segment's when the value
+  has no baseline units);
+- ``change_in_units = x1 - n1 * r0``: conversions gained (+) or lost (-) against the value's
+  own baseline;
+- ``share``: the value's change over the sum of the column's changes in the alert's
+  direction (so the shares of a column's losing values sum to 1 for a drop).
+
+Values are ranked by their change in the alert's direction; a value whose rate moved the
+other way has no share. A large share for one value (``category = mcu``) says where the drop
+is; shares spread like the units say the drop is everywhere.
+
+**Price rises.** With ``--prices``: rises (``new_price > old_price``) that took effect from
+one baseline before ``since`` to the end of the run. When the events have ``sku``, only SKUs
+viewed (events of step k-1) within the segment in that span are listed, most viewed first,
+with their views; otherwise the rises in the segment's ``category`` (all rises without one).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from .inputs import Inputs, collect
+
+EXPLAIN_COLUMNS = ("category", "platform", "channel")
+TOP_RISES = 10
+
+
+def explain_columns(has: Any, by: tuple[str, ...]) -> tuple[str, ...]:
+    """The explain columns present in the events (``has(col)``) and not used by ``--by``."""
+    return tuple(c for c in EXPLAIN_COLUMNS if has(c) and c not in by)
+
+
+def runs_of(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alerts grouped by (step, segment, since), with the strongest alert of each run."""
+    runs: dict[tuple, dict[str, Any]] = {}
+    for a in alerts:
+        key = (a["step"], tuple(sorted(a["segment"].items())), a["since"])
+        run = runs.get(key)
+        if run is None:
+            run = runs[key] = {
+                "step": a["step"], "from_step": a["from_step"], "segment": a["segment"],
+                "since": a["since"], "until": a["period"], "direction": a["direction"],
+                "alerts": 0, "rate": a["rate"], "expected": a["expected"], "z": a["z"],
+                "shift": False,
+            }
+        run["shift"] = run["shift"] or a.get("test") == "shift"
+        run["until"] = max(run["until"], a["period"])
+        run["alerts"] += 1
+        if abs(a["z"]) > abs(run["z"]):
+            run.update(rate=a["rate"], expected=a["expected"], z=a["z"])
+    return list(runs.values())
+
+
+def _midnight(d: date) -> datetime:
+    return datetime.combine(d, datetime.min.time())
+
+
+def _span(run: dict[str, Any], baseline: int, period: str) -> tuple[date, date, date]:
+    """(baseline start, window start, window end exclusive) of a run."""
+    unit = timedelta(days=1 if period == "day" else 7)
+    # A sustained-shift alert tested the baseline-long window from its period.
+    end = run["until"] + (baseline if run.get("shift") else 1) * unit
+    return run["since"] - baseline * unit, run["since"], end
+
+
+def _in_segment(segment: dict[str, Any]) -> pl.Expr:
+    cond = pl.lit(True)
+    for col, value in segment.items():
+        cond = cond & (pl.col(col).cast(pl.String).fill_null("(none)") == value)
+    return cond
+
+
+def contributors(
+    run: dict[str, Any],
+    column: str,
+    frame: pl.DataFrame,
+    k: int,
+    span: tuple[date, date, date],
+) -> list[dict[str, Any]]:
+    """Ranked values of ``column`` behind ``run`` (module doc); ``frame`` holds per-period counts.
+
+    ``frame`` has ``period``, the ``--by`` columns, ``column`` and ``entered_1..n``; ``k`` is
+    the alerted step's number (1-based).
+    """
+    start, since, end = span
+    rows = frame.filter(_in_segment(run["segment"])).with_columns(
+        pl.col("period").is_between(since, end, closed="left").alias("__win"),
+        pl.col("period").is_between(start, since, closed="left").alias("__base"),
+    )
+    n, x = pl.col(f"entered_{k - 1}"), pl.col(f"entered_{k}")
+    per = (
+        rows.group_by(column)
+        .agg(
+            n.filter(pl.col("__win")).sum().alias("n1"),
+            x.filter(pl.col("__win")).sum().alias("x1"),
+            n.filter(pl.col("__base")).sum().alias("n0"),
+            x.filter(pl.col("__base")).sum().alias("x0"),
+        )
+        .filter(pl.col("n1") > 0)
+    )
+    if per.height == 0:
+        return []
+    n0_all, x0_all = per["n0"].sum(), per["x0"].sum()
+    overall = x0_all / n0_all if n0_all else None
+    sign = -1.0 if run["direction"] == "down" else 1.0
+    out = []
+    for r in per.iter_rows(named=True):
+        expected = r["x0"] / r["n0"] if r["n0"] else overall
+        if expected is None:
+            continue
+        change = r["x1"] - r["n1"] * expected
+        out.append({
+            "column": column, "value": r[column], "units": int(r["n1"]),
+            "rate": r["x1"] / r["n1"], "expected": expected, "change_in_units": change,
+        })
+    total = sum(sign * o["change_in_units"] for o in out if sign * o["change_in_units"] > 0)
+    for o in out:
+        moved = sign * o["change_in_units"]
+        o["share"] = moved / total if total > 0 and moved > 0 else None
+    out.sort(key=lambda o: (-sign * o["change_in_units"], str(o["value"])))
+    return out
+
+
+def explain(
+    alerts: list[dict[str, Any]],
+    breakdowns: dict[str, pl.DataFrame],
+    steps: tuple[str, ...],
+    period: str,
+    baseline: int,
+    inputs: Inputs,
+    events: pl.LazyFrame,
+    has_sku: bool,
+) -> list[dict[str, Any]]:
+    """One explanation per run of alerts: contributors and price rises (module doc).
+
+    ``breakdowns`` maps each explain column to its per-period counts; ``events`` are the
+    (valid, period-filtered) events, read again only when there are alerts and prices.
+    """
+    out = runs_of(alerts)
+    for run in out:
+        k = steps.index(run["step"]) + 1
+        span = _span(run, baseline, period)
+        run["contributors"] = [
+            c for column, frame in breakdowns.items()
+            for c in contributors(run, column, frame, k, span)
+        ]
+        run["price_rises"], run["price_rises_total"] = [], 0
+    prices = inputs.optional("prices")
+    if prices is None or not out:
+        return out
+    plans = []
+    for run in out:
+        start, _since, end = _span(run, baseline, period)
+        cols = ["sku", "changed_at", "old_price", "new_price"]
+        if prices.has("category"):
+            cols.append("category")
+        rises = prices.valid.filter(
+            (pl.col("new_price") > pl.col("old_price"))
+            & (pl.col("changed_at") >= _midnight(start))
+            & (pl.col("changed_at") < _midnight(end))
+        ).select(cols).with_columns(
+            pl.col("sku").cast(pl.String),
+            (pl.col("new_price") / pl.col("old_price") - 1).alias("change"),
+        )
+        if has_sku:
+            views = (
+                events.filter(
+                    (pl.col("event") == run["from_step"])
+                    & (pl.col("event_time") >= _midnight(start))
+                    & (pl.col("event_time") < _midnight(end))
+                    & _in_segment(run["segment"])
+                )
+                .group_by(pl.col("sku").cast(pl.String))
+                .agg(pl.len().alias("views"))
+            )
+            rises = rises.join(views, on="sku", how="inner").sort(
+                ["views", "change", "sku"], descending=[True, True, False]
+            )
+        else:
+            category = run["segment"].get("category")
+            if category is not None and prices.has("category"):
+                rises = rises.filter(pl.col("category").cast(pl.String) == category)
+            rises = rises.sort(["change", "sku"], descending=[True, False])
+        plans.append(rises)
+    frames, _ = collect(plans, [])
+    for run, frame in zip(out, frames, strict=True):
+        run["price_rises_total"] = frame.height
+        run["price_rises"] = frame.head(TOP_RISES).to_dicts()
+        if frame.height:
+            run["median_price_rise"] = float(frame["change"].median())
+            run["price_rise_summary"] = _summary(frame)
+    return out
+
+
+def _summary(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rises per category (or all together): SKUs, median change, dates, views."""
+    keys = ["category"] if "category" in frame.columns else []
+    aggs = [
+        pl.len().alias("skus"),
+        pl.col("change").median().alias("median_change"),
+        pl.col("changed_at").min().alias("first_change"),
+        pl.col("changed_at").max().alias("last_change"),
+    ]
+    if "views" in frame.columns:
+        aggs.append(pl.col("views").sum())
+    grouped = frame.group_by(keys).agg(aggs) if keys else frame.select(aggs)
+    order = "views" if "views" in frame.columns else "skus"
+    return grouped.sort([order, *keys], descending=[True] + [False] * len(keys)).to_dicts()
+
+
+def sentence(run: dict[str, Any]) -> str:
+    """One line a reader can act on: what moved, where, since when, and the likely cause."""
+    seg = ", ".join(f"{k}={v}" for k, v in run["segment"].items()) or "all units"
+    text = (
+        f"{run['from_step']} -> {run['step']} ({seg}) went {run['direction']} to "
+        f"{run['rate']:.1%} from {run['expected']:.1%} since {run['since']}"
+    )
+    tops = [c for c in run.get("contributors", []) if c["share"] is not None]
+    best: dict[str, dict[str, Any]] = {}
+    for c in tops:
+        best.setdefault(c["column"], c)
+    if best:
+        lead = max(best.values(), key=lambda c: c["share"])
+        text += f"; {lead['share']:.0%} of it in {lead['column']}={lead['value']}"
+    for s in run.get("price_rise_summary", [])[:2]:
+        where = f" {s['category']}" if s.get("category") is not None else ""
+        first, last = str(s["first_change"])[:10], str(s["last_change"])[:10]
+        when = first if first == last else f"{first}..{last}"
+        text += (
+            f"; prices rose on {s['skus']}{where} SKU(s) viewed, median "
+            f"{s['median_change']:+.0%}, on {when}"
+        )
+    return text + "."
+
+
+def refine_since(
+    alerts: list[dict[str, Any]],
+    periods: pl.DataFrame,
+    by: tuple[str, ...],
+    steps: tuple[str, ...],
+    period: str,
+    baseline: int,
+    last_judged: date,
+) -> None:
+    """Set each run's ``since`` to its maximum-likelihood change point (in place).
+
+    For a run (alerts of one step and segment sharing ``since``) the periods from one
+    baseline before its first alert to one baseline after its last (judged periods only)
+    are split at every candidate period ``t``; the split maximising the binomial
+    log-likelihood ``l(before t) + l(from t)``, with the rate moving in the run's
+    direction, is the change point. This is the usual single change-point estimate; the
+    alert with the largest ``|z|`` lags it when a sustained-shift window straddles the
+    change.
+    """
+    unit = timedelta(days=1 if period == "day" else 7)
+    for run in runs_of(alerts):
+        first = min(a["period"] for a in alerts if _same_run(a, run))
+        lo, hi = first - baseline * unit, min(run["until"] + baseline * unit, last_judged)
+        k = steps.index(run["step"]) + 1
+        series = (
+            periods.filter(_in_segment(run["segment"]) if by else pl.lit(True))
+            .filter(pl.col("period").is_between(lo, hi))
+            .group_by("period").agg(pl.col(f"entered_{k - 1}").sum().alias("n"),
+                                    pl.col(f"entered_{k}").sum().alias("x"))
+            .sort("period")
+        )
+        best = _change_point(series, run["direction"], first - baseline * unit, run["until"])
+        if best is None:
+            continue
+        for a in alerts:
+            if _same_run(a, run):
+                a["since"] = best
+        run["since"] = best
+
+
+def _same_run(a: dict[str, Any], run: dict[str, Any]) -> bool:
+    return a["step"] == run["step"] and a["segment"] == run["segment"] and (
+        a["since"] == run["since"])
+
+
+def _change_point(series: pl.DataFrame, direction: str, lo: date, hi: date) -> date | None:
+    import numpy as np
+
+    if series.height < 3:
+        return None
+    n = series["n"].to_numpy().astype(float)
+    x = series["x"].to_numpy().astype(float)
+    starts = series["period"].to_list()
+    cn, cx = np.cumsum(n), np.cumsum(x)
+
+    def loglik(xs: np.ndarray, ns: np.ndarray) -> np.ndarray:
+        p = np.divide(xs, ns, out=np.zeros_like(xs), where=ns > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(xs > 0, xs * np.log(p), 0.0)
+            b = np.where(ns - xs > 0, (ns - xs) * np.log(1 - p), 0.0)
+        return a + b
+
+    best, best_ll = None, -np.inf
+    for i in range(1, len(starts)):
+        if not lo <= starts[i] <= hi:
+            continue
+        n0, x0, n1, x1 = cn[i - 1], cx[i - 1], cn[-1] - cn[i - 1], cx[-1] - cx[i - 1]
+        if n0 <= 0 or n1 <= 0:
+            continue
+        moved = x1 / n1 - x0 / n0
+        if (moved >= 0) if direction == "down" else (moved <= 0):
+            continue
+        ll = float(loglik(np.array([x0, x1]), np.array([n0, n1])).sum())
+        if ll > best_ll:
+            best, best_ll = starts[i], ll
+    return best
