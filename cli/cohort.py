@@ -27,15 +27,17 @@ def cohort(
         show_default=False)] = None,
     offer: Annotated[str | None, typer.Option(
         "--offer", help="Who took the offer: first order with the first_order 'promo', "
-        "with a 'discount', or 'either' [default: promo when the export has one].",
+        "with a 'discount', or 'either' \\[default: offer in the cohort table of cust.toml, "
+        "else promo when the export has one].",
         show_default=False)] = None,
 ) -> None:
     """Retention of new customers by cohort (period of their first paid order).
 
     Shows active customers and retention per period index (* marks a period not complete
     by the analysis date), the share of one-order customers, days to the second order, and
-    whether the gross profit of the offer customers' later orders covers the first-order
-    offer's cost (payback period).
+    whether the first-order offer pays back: per cohort, offer customers split into one-order
+    bargain hunters and repeat customers, the offer's cost (discounts on first orders), the
+    gross profit of their later orders, the payback ratio and the payback period.
 
     Example: cust cohort --period month --max-periods 12 --split promo
     """
@@ -43,6 +45,6 @@ def cohort(
     from cust.pipelines.orders import Period
 
     span = Period(since=g.since, until=g.until, as_of=g.as_of)
-    run(g, lambda inputs, _cfg: cohort_retention(
+    run(g, lambda inputs, config: cohort_retention(
         inputs, period=span, unit=period, max_periods=max_periods, metric=metric,
-        cumulative=cumulative, split=split, offer=offer))
+        cumulative=cumulative, split=split, offer=offer, config=config))

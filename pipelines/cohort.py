@@ -11,33 +11,43 @@ Definitions (CONTRACT.md section 3):
 - ``active[k]`` = distinct cohort customers with a paid order in period ``k``;
   ``retention[k] = active[k] / size`` (so ``retention[0] = 1``). With ``--cumulative`` a
   customer counts as active in ``k`` when they order in ``k`` *or later* ("on or after").
-- A period is **complete** when it ends on or before the analysis date (``--as-of``, else
-  the date of the last paid order); orders after the analysis date are left out. Periods
-  that start after the analysis date are not listed.
+- A period is **complete** when its last day is on or before the analysis date (``--as-of``,
+  else the date of the last paid order on or before ``--until``); orders after the analysis
+  date are left out, so an export ending on the last day of a month completes that month.
+  Periods that start after the analysis date are not listed.
 - ``--metric revenue|gross_profit`` adds, per ``k``, the cohort's order value or gross profit
-  in that period and its ratio to period 0.
+  in that period (with ``--cumulative``: in that period and later) and its ratio to period 0;
+  the table then shades that ratio instead of customer retention.
+- Refunded and cancelled orders count nowhere (not in ``active``, money or payback).
 
 Offer payback. A customer *took the offer* when their first paid order carries the
 ``first_order`` promo (``--offer promo``, the default when the export has a promo column) or
 any discount (``--offer discount``, the default otherwise), or either (``--offer either``).
 The offer's cost is the discount on those first orders. ``amount`` is paid after discounts
-(contract), so the first orders' gross profit is already net of the offer. The question the
-operators ask is whether the customers who *stay* earn the offer back: per cohort and group,
-``repeat_gross_profit[k]`` is the cumulative gross profit of every order after each
-customer's first one, up to period ``k``, and ``payback_period`` is the first ``k`` where it
-covers the offer's cost (null while it has not; only for the offer group).
-``cumulative_gross_profit[k]`` includes the first orders too.
+(contract), so the first orders' gross profit is already net of the offer. The offer
+customers split into *one-order* customers (bargain hunters: no second paid order by the
+analysis date) and *repeat* customers (they came back); only repeat customers have later
+orders. The question the operators ask is whether the customers who *stay* earn the offer
+back: per cohort (and split group), ``repeat_gross_profit[k]`` is the cumulative gross profit
+of every order after each customer's first one, up to period ``k``; ``net_gross_profit[k]``
+is that minus the offer's cost; ``payback_period`` is the first ``k`` where it is >= 0 (null
+while it is not; only for the offer group; counted over all periods up to the analysis date
+even when ``--max-periods`` shortens the lists). ``payback_ratio`` is the later orders'
+gross profit to date over the offer's cost. ``cumulative_gross_profit[k]`` includes the
+first orders too. Without a cost column the gross-profit figures are null; without a
+discount column the offer's cost is unknown (null), and so are the ratio and the period.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 import polars as pl
 
-from .errors import EmptySelectionError, InvalidOptionError, MissingColumnError
+from .config import Config
+from .errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
 from .inputs import Inputs, collect
 from .orders import Period, has_cost, orders_frame
 from .result import Result, Table
@@ -49,6 +59,8 @@ SPLITS = ("promo", "channel", "customer_type", "industry")
 OFFER, NO_OFFER = "offer", "no_offer"
 # Days to the second order, in bands a campaign planner uses.
 SECOND_ORDER_BANDS = ((0, 7, "0-7 days"), (8, 30, "8-30 days"), (31, 90, "31-90 days"))
+# Terminal heatmap: a shade glyph after each retention cell (light to dark).
+SHADES = ((0.5, "█"), (0.25, "▓"), (0.1, "▒"), (0.0, "░"))
 
 
 def _index(period: str, start: pl.Expr, when: pl.Expr) -> pl.Expr:
@@ -79,6 +91,15 @@ def _label(period: str, start: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def _heat(value: float | None, complete: bool) -> str | None:
+    """A retention cell for the terminal: whole percent, a shade, ``*`` when incomplete."""
+    # Terminals are often 80 columns wide: 12 periods fit when a cell is 3-5 characters.
+    if value is None:
+        return None
+    shade = next((glyph for floor, glyph in SHADES if value > floor), " ")
+    return f"{value * 100:.0f}{shade}{'' if complete else '*'}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class CohortResult(Result):
     """The retention matrix, its split, one-and-done figures and the offer's payback."""
@@ -89,10 +110,12 @@ class CohortResult(Result):
     cumulative: bool
     offer_rule: str
     as_of: date
+    data_start: date
     cohorts: list[dict[str, Any]]
     splits: list[dict[str, Any]]
     split_by: str | None
     payback: list[dict[str, Any]]
+    payback_total: list[dict[str, Any]]
     second_order: dict[str, Any]
     cost_known: bool
     discount_known: bool
@@ -102,6 +125,7 @@ class CohortResult(Result):
         doc: dict[str, Any] = {
             "period": self.period,
             "as_of": self.as_of,
+            "data_start": self.data_start,
             "cumulative": self.cumulative,
             "metric": self.metric,
             "cohorts": self.cohorts,
@@ -110,43 +134,39 @@ class CohortResult(Result):
             doc["split_by"] = self.split_by
             doc["splits"] = self.splits
         doc["offer_rule"] = self.offer_rule
+        doc["gross_profit_known"] = self.cost_known
+        doc["offer_cost_known"] = self.discount_known
         doc["payback"] = self.payback
+        doc["payback_total"] = self.payback_total
         doc["second_order"] = self.second_order
         return doc
 
+    def _shown(self, row: dict[str, Any]) -> list[float | None]:
+        """The retention list the heatmap shows: customers, or the chosen money metric."""
+        if self.metric == "customers":
+            return row["retention"]
+        return row[f"{self.metric}_retention"]
+
     def tables(self) -> list[Table]:
-        """Retention heatmap (one column per period index), payback, second orders."""
+        """Retention heatmap (one column per period index), splits, then payback (last)."""
         width = max((len(c["retention"]) for c in self.cohorts), default=0)
+        prefix = "m" if self.period == "month" else "w"
         rows = []
         for c in self.cohorts:
             row: dict[str, Any] = {"cohort": c["cohort"], "size": c["size"]}
             row["one_order_share"] = c["one_order_share"]
+            shown = self._shown(c)
             for k in range(width):
-                ret = c["retention"]
-                value = ret[k] if k < len(ret) else None
-                mark = "" if k >= len(ret) or c["complete"][k] else "*"
-                row[f"m{k}" if self.period == "month" else f"w{k}"] = (
-                    None if value is None else f"{value:.1%}{mark}"
+                row[f"{prefix}{k}"] = (
+                    _heat(shown[k], c["complete"][k]) if k < len(shown) else None
                 )
             rows.append(row)
         heat = pl.DataFrame(rows) if rows else pl.DataFrame({"cohort": []})
-        payback = pl.DataFrame(
-            [
-                {
-                    "cohort": p["cohort"],
-                    "group": p["group"],
-                    "customers": p["customers"],
-                    "offer_cost": p["offer_cost"],
-                    "repeat_gross_profit": p["repeat_gross_profit"][-1]
-                    if p["repeat_gross_profit"]
-                    else None,
-                    "payback_period": p["payback_period"],
-                }
-                for p in self.payback
-            ]
-        ) if self.payback else pl.DataFrame({"cohort": []})
+        what = {"customers": "Retention", "revenue": "Revenue retention",
+                "gross_profit": "Gross-profit retention"}[self.metric]
+        mode = " on or after each period" if self.cumulative else ""
         tables = [
-            Table("cohorts", "Retention by cohort (* = period not complete)", heat,
+            Table("cohorts", f"{what} by cohort{mode}, % (* = not complete)", heat,
                   shares=("one_order_share",)),
         ]
         if self.split_by:
@@ -155,6 +175,7 @@ class CohortResult(Result):
                     "cohort": s["cohort"],
                     self.split_by: s["group"],
                     "size": s["size"],
+                    "one_order_share": s["one_order_share"],
                     "retention_1": s["retention"][1] if len(s["retention"]) > 1 else None,
                     "retention_last": s["retention"][-1],
                 }
@@ -162,26 +183,101 @@ class CohortResult(Result):
             ]
             tables.append(
                 Table("splits", f"Retention by {self.split_by}", pl.DataFrame(split_rows),
-                      shares=("retention_1", "retention_last"))
+                      shares=("one_order_share", "retention_1", "retention_last"))
             )
-        tables.append(
-            Table(
-                "payback",
-                "First-order offer: its cost and the gross profit of later orders",
-                payback,
-                money=("offer_cost", "repeat_gross_profit"),
-            )
-        )
+        tables.append(self._second_order_table())
+        tables.append(self._payback_table())
         return tables
 
+    def _second_order_table(self) -> Table:
+        s = self.second_order
+        counts = s["days_to_second_order"]
+        rows = [{"days_to_second_order": "no second order yet",
+                 "customers": s["customers"] - s["with_second_order"]}]
+        rows += [{"days_to_second_order": band, "customers": n} for band, n in counts.items()]
+        frame = pl.DataFrame(rows).with_columns(
+            (pl.col("customers") / max(s["customers"], 1)).alias("share")
+        )
+        median = "" if s["median_days"] is None else f" (median {s['median_days']:g})"
+        return Table("second_order", f"Days to the second order{median}",
+                     frame, shares=("share",), bar="share")
+
+    def _payback_table(self) -> Table:
+        by = self.split_by if self.split_by not in (None, "promo") else None
+        rows = []
+        for p in self.payback:
+            row: dict[str, Any] = {"cohort": p["cohort"]}
+            if by:
+                row[by] = p["split_group"]
+            row.update(
+                group=p["group"],
+                customers=p["customers"],
+                repeat_share=p["repeat_share"],
+                offer_cost=p["offer_cost"],
+                repeat_gross_profit=p["repeat_gross_profit_to_date"],
+                payback_ratio=p["payback_ratio"],
+                payback_period=p["payback_period"],
+            )
+            rows.append(row)
+        frame = pl.DataFrame(rows) if rows else pl.DataFrame({"cohort": []})
+        return Table(
+            "payback",
+            "First-order offer: its cost and the gross profit of later orders (to date)",
+            frame,
+            money=("offer_cost", "repeat_gross_profit"),
+            shares=("repeat_share",),
+        )
+
+    def export_table(self) -> pl.DataFrame:
+        """The matrix in long form for CSV and Parquet: one row per cohort and period."""
+        extra = [] if self.metric == "customers" else [self.metric, f"{self.metric}_retention"]
+        rows = [
+            {
+                "cohort": c["cohort"],
+                "cohort_start": c["cohort_start"],
+                "size": c["size"],
+                "k": k,
+                "active": c["active"][k],
+                "retention": c["retention"][k],
+                "complete": c["complete"][k],
+                **{name: c[name][k] for name in extra},
+            }
+            for c in self.cohorts
+            for k in range(len(c["active"]))
+        ]
+        schema: dict[str, Any] = {
+            "cohort": pl.String, "cohort_start": pl.Date, "size": pl.Int64, "k": pl.Int64,
+            "active": pl.Int64, "retention": pl.Float64, "complete": pl.Boolean,
+            **{name: pl.Float64 for name in extra},
+        }
+        return pl.DataFrame(rows, schema=schema, orient="row" if not rows else None)
+
     def notes(self) -> list[str]:
-        """How the offer is recognised, missing columns, and the incomplete marker."""
+        """How the offer is recognised, missing columns, payback to date, incomplete marker."""
         notes = [f"Offer customers: first paid order {self.offer_rule}."]
         if not self.cost_known:
-            notes.append("No cost column: gross profit and payback are not available.")
+            notes.append("No cost column: gross profit is unknown, so payback is not available.")
         if not self.discount_known:
-            notes.append("No discount column: the offer's cost is taken as 0.")
-        notes.append(f"Periods ending after {self.as_of} are marked incomplete.")
+            notes.append("No discount column: the offer's cost is unknown, so payback is not "
+                         "available.")
+        totals = {t["group"]: t for t in self.payback_total}
+        offer, rest = totals.get(OFFER), totals.get(NO_OFFER)
+        if offer is not None:
+            text = (f"Offer customers: {offer['customers']:,}, of whom "
+                    f"{offer['repeat_share']:.1%} ordered again")
+            if rest is not None:
+                text += f" (non-offer customers: {rest['repeat_share']:.1%})"
+            if offer["payback_ratio"] is not None:
+                text += (f"; later orders' gross profit {offer['repeat_gross_profit_to_date']:,.2f}"
+                         f" = {offer['payback_ratio']:.2f}x the offer's cost "
+                         f"{offer['offer_cost']:,.2f}")
+            notes.append(text + ".")
+        notes.append(f"Periods ending after {self.as_of} are marked incomplete (*). "
+                     "Shades: █ over 50 %, ▓ over 25 %, ▒ over 10 %, ░ above 0.")
+        first = self.cohorts[0]["cohort_start"] if self.cohorts else None
+        if first is not None and first <= self.data_start < _shift(self.period, first, 1):
+            notes.append(f"The export starts on {self.data_start}: customers who ordered "
+                         f"before that look new in cohort {self.cohorts[0]['cohort']}.")
         return notes
 
 
@@ -195,8 +291,14 @@ def cohort_retention(
     cumulative: bool = False,
     split: str | None = None,
     offer: str | None = None,
+    config: Config | None = None,
 ) -> CohortResult:
     """Retention by cohort, one-and-done share, days to second order, offer payback.
+
+    Figures as defined in CONTRACT.md section 3 ("Cohorts") and this module's docstring.
+    ``offer`` (who took the first-order offer) defaults to ``offer`` in the ``[cohort]``
+    table of ``cust.toml``, else ``promo`` when the export has a promo column, else
+    ``discount``.
 
     Raises
     ------
@@ -204,6 +306,8 @@ def cohort_retention(
         An unknown period, metric, split or offer rule, or ``max_periods < 1``.
     MissingColumnError
         ``metric="gross_profit"`` without cost, or a split that needs a missing column.
+    ConfigError
+        ``[cohort] offer`` in ``cust.toml`` is not one of the offer rules.
     EmptySelectionError
         No paid order (before ``--as-of``) in the selected cohorts.
     """
@@ -220,7 +324,11 @@ def cohort_retention(
     if metric == "gross_profit" and not cost_known:
         msg = "--metric gross_profit needs a cost column in the orders export"
         raise MissingColumnError(msg, hint="map it with --map cost=<header> (成本)")
-    offer = offer or ("promo" if source.has("promo") else "discount")
+    configured = (config or Config()).section("cohort").get("offer")
+    if offer is None and configured is not None and configured not in OFFERS:
+        msg = f"{config.path}: [cohort] offer = {configured!r} is not one of {', '.join(OFFERS)}"
+        raise ConfigError(msg, hint='write it as offer = "promo"')
+    offer = offer or configured or ("promo" if source.has("promo") else "discount")
     _check_choice("--offer", offer, OFFERS)
     offer_rule = {
         "promo": "carries the first_order promo",
@@ -229,7 +337,7 @@ def cohort_retention(
     }[offer]
 
     orders = orders_frame(source, None)
-    as_of = period.as_of_expr("order_time")
+    as_of = _as_of(period)
     orders = orders.filter(pl.col("order_time").dt.date() <= as_of).cache()
     firsts = (
         orders.sort("order_time", "order_id")
@@ -237,6 +345,7 @@ def cohort_retention(
         .agg(
             pl.col("order_time").first().alias("first_time"),
             pl.col("order_time").get(1, null_on_oob=True).alias("second_time"),
+            pl.col("order_time").last().alias("last_time"),
             pl.len().alias("orders"),
             pl.col("first_order_promo").first().alias("first_promo"),
             pl.col("discount").first().alias("first_discount"),
@@ -263,30 +372,35 @@ def cohort_retention(
         customers = inputs.get("customers")
         attrs = customers.valid.select("customer_id", split).unique("customer_id", keep="first")
         firsts = firsts.join(attrs, on="customer_id", how="left")
-    firsts = firsts.with_columns(group_expr.alias("group")).cache()
+    # A small integer per customer: distinct counts on it are exact and faster than on text.
+    firsts = firsts.with_columns(group_expr.alias("group")).with_row_index("cid").cache()
 
     dated = orders.join(
-        firsts.select("customer_id", "cohort", "group"), on="customer_id", how="inner"
+        firsts.select("customer_id", "cid", "cohort", "group", "offer_group"),
+        on="customer_id", how="inner",
     ).with_columns(
         _index(unit, pl.col("cohort"), _truncate(unit, pl.col("order_time"))).alias("k")
     ).cache()
     cells = dated.group_by("cohort", "group", "k").agg(
-        pl.col("customer_id").n_unique().alias("active"),
+        pl.col("cid").n_unique().alias("active"),
         pl.col("value").sum().alias("revenue"),
         pl.col("gross_profit").sum().alias("gross_profit"),
     )
-    last_k = dated.group_by("customer_id").agg(
-        pl.col("cohort").first(), pl.col("group").first(), pl.col("k").max().alias("last_k")
+    # The period index of each customer's last order ("on or after" retention).
+    last_k = firsts.with_columns(
+        _index(unit, pl.col("cohort"), _truncate(unit, pl.col("last_time"))).alias("last_k")
     ).group_by("cohort", "group", "last_k").agg(pl.len().alias("customers"))
+    one = pl.col("orders") == 1
     sizes = firsts.group_by("cohort", "group", "offer_group").agg(
         pl.len().alias("size"),
-        (pl.col("orders") == 1).sum().alias("one_order"),
+        one.sum().alias("one_order"),
         pl.col("offer_cost").sum().alias("offer_cost"),
+        pl.col("offer_cost").filter(one).sum().alias("one_order_cost"),
         pl.col("first_gross_profit").sum().alias("first_gross_profit"),
     )
-    gp_by_offer = dated.join(
-        firsts.select("customer_id", "offer_group"), on="customer_id"
-    ).group_by("cohort", "offer_group", "k").agg(pl.col("gross_profit").sum())
+    gp_by_offer = dated.group_by("cohort", "group", "offer_group", "k").agg(
+        pl.col("gross_profit").sum()
+    )
     # Calendar days, as people count them: Monday evening to Tuesday morning is 1 day.
     days = (pl.col("second_time").dt.date() - pl.col("first_time").dt.date()).dt.total_days()
     second = firsts.select(
@@ -298,7 +412,9 @@ def cohort_retention(
         *[days.is_between(lo, hi).sum().alias(name) for lo, hi, name in SECOND_ORDER_BANDS],
         (days > SECOND_ORDER_BANDS[-1][1]).sum().alias("over_90"),
     )
-    as_of_frame = orders.select(as_of.alias("as_of"))
+    as_of_frame = orders.select(
+        as_of.alias("as_of"), pl.col("order_time").min().dt.date().alias("start")
+    )
     frames, report = collect(
         [cells, last_k, sizes, gp_by_offer, second, as_of_frame], sources
     )
@@ -315,7 +431,10 @@ def cohort_retention(
         grid.rows(cells_df, last_df, sizes_df, metric, cumulative, by_group=True)
         if split else []
     )
-    payback = grid.payback(gp_df, sizes_df) if cost_known else []
+    payback = grid.payback(
+        gp_df, sizes_df, by_split=split not in (None, "promo"),
+        cost_known=cost_known, discount_known=discount_known,
+    )
     return CohortResult(
         input=report,
         period=unit,
@@ -323,14 +442,24 @@ def cohort_retention(
         cumulative=cumulative,
         offer_rule=offer_rule,
         as_of=end,
+        data_start=as_of_df["start"][0],
         cohorts=cohorts,
         splits=splits,
         split_by=split,
         payback=payback,
+        payback_total=_payback_total(payback),
         second_order=_second_order(second_df),
         cost_known=cost_known,
         discount_known=discount_known,
     )
+
+
+def _as_of(period: Period) -> pl.Expr:
+    """``--as-of``, else the date of the last paid order on or before ``--until``."""
+    if period.as_of is None and period.until is not None:
+        end = datetime.combine(period.until + timedelta(days=1), time())
+        return pl.col("order_time").filter(pl.col("order_time") < end).max().dt.date()
+    return period.as_of_expr("order_time")
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
@@ -354,19 +483,23 @@ def _group_expr(split: str | None, inputs: Inputs, sources: list) -> pl.Expr:
     return pl.col(split).fill_null("unknown")
 
 
+def _cents(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
 class _Grid:
     """Turns the small aggregated frames into per-cohort lists over period indexes."""
 
     def __init__(self, unit: str, end: date, max_periods: int | None) -> None:
         self.unit, self.end, self.max_periods = unit, end, max_periods
 
-    def indexes(self, cohort: date) -> list[int]:
+    def indexes(self, cohort: date, *, capped: bool = True) -> list[int]:
         """Period indexes whose period starts on or before the analysis date."""
         ks, k = [], 0
         while _shift(self.unit, cohort, k) <= self.end:
             ks.append(k)
             k += 1
-            if self.max_periods is not None and k >= self.max_periods:
+            if capped and self.max_periods is not None and k >= self.max_periods:
                 break
         return ks
 
@@ -420,44 +553,112 @@ class _Grid:
                     round(cell[(key, k)][metric] or 0.0, 2) if (key, k) in cell else 0.0
                     for k in ks
                 ]
+                if cumulative:  # "on or after": the money of period k and every later one
+                    amounts = [round(sum(amounts[i:]), 2) for i in range(len(amounts))]
                 row[metric] = amounts
                 base = amounts[0] if amounts else 0.0
                 row[f"{metric}_retention"] = [a / base if base else None for a in amounts]
             out.append(row)
         return out
 
-    def payback(self, gp: pl.DataFrame, sizes: pl.DataFrame) -> list[dict[str, Any]]:
+    def payback(
+        self,
+        gp: pl.DataFrame,
+        sizes: pl.DataFrame,
+        *,
+        by_split: bool,
+        cost_known: bool,
+        discount_known: bool,
+    ) -> list[dict[str, Any]]:
+        keys = ["cohort", "group", "offer_group"] if by_split else ["cohort", "offer_group"]
         per = {
-            (r["cohort"], r["offer_group"], r["k"]): r["gross_profit"] or 0.0
-            for r in gp.to_dicts()
+            (tuple(r[k] for k in keys), r["k"]): r["gross_profit"] or 0.0
+            for r in gp.group_by([*keys, "k"]).agg(pl.col("gross_profit").sum()).to_dicts()
         }
-        groups = sizes.group_by("cohort", "offer_group").agg(
-            pl.col("size").sum(), pl.col("offer_cost").sum(), pl.col("first_gross_profit").sum()
+        groups = sizes.group_by(keys).agg(
+            pl.col("size").sum(), pl.col("one_order").sum(), pl.col("offer_cost").sum(),
+            pl.col("one_order_cost").sum(), pl.col("first_gross_profit").sum(),
         )
         out = []
-        for r in groups.sort("cohort", "offer_group").to_dicts():
-            ks = self.indexes(r["cohort"])
+        for r in groups.sort(keys).to_dicts():
+            key = tuple(r[k] for k in keys)
+            is_offer = r["offer_group"] == OFFER
+            ks = self.indexes(r["cohort"], capped=False)
+            shown = len(self.indexes(r["cohort"]))
             running, cum = 0.0, []
             for k in ks:
-                running += per.get((r["cohort"], r["offer_group"], k), 0.0)
+                running += per.get((key, k), 0.0)
                 cum.append(round(running, 2))
-            cost = round(r["offer_cost"] or 0.0, 2)
-            first = r["first_gross_profit"] or 0.0
+            first = round(r["first_gross_profit"] or 0.0, 2)
             repeat = [round(c - first, 2) for c in cum]
-            payback = next((k for k, g in zip(ks, repeat, strict=True) if g >= cost), None)
-            out.append(
-                {
-                    "cohort": _label(self.unit, r["cohort"]),
-                    "group": r["offer_group"],
-                    "customers": r["size"],
-                    "offer_cost": cost,
-                    "first_order_gross_profit": round(first, 2),
-                    "cumulative_gross_profit": cum,
-                    "repeat_gross_profit": repeat,
-                    "payback_period": payback if r["offer_group"] == OFFER else None,
-                }
+            cost = round(r["offer_cost"] or 0.0, 2) if discount_known else None
+            net = (
+                [round(g - cost, 2) for g in repeat]
+                if is_offer and cost_known and cost is not None else None
             )
+            payback = (
+                next((k for k, n in zip(ks, net, strict=True) if n >= 0), None) if net else None
+            )
+            to_date = repeat[-1] if cost_known and repeat else None
+            size, one_order = r["size"], r["one_order"]
+            ratio = to_date / cost if is_offer and to_date is not None and cost else None
+            row: dict[str, Any] = {"cohort": _label(self.unit, r["cohort"])}
+            if by_split:
+                row["split_group"] = r["group"]
+            row.update(
+                group=r["offer_group"],
+                customers=size,
+                one_order_customers=one_order,
+                repeat_customers=size - one_order,
+                repeat_share=(size - one_order) / size,
+                offer_cost=cost,
+                offer_cost_one_order=_cents(r["one_order_cost"] or 0.0) if cost is not None
+                else None,
+                first_order_gross_profit=first if cost_known else None,
+                cumulative_gross_profit=cum[:shown] if cost_known else None,
+                repeat_gross_profit=repeat[:shown] if cost_known else None,
+                net_gross_profit=net[:shown] if net is not None else None,
+                repeat_gross_profit_to_date=to_date,
+                net_gross_profit_to_date=round(to_date - cost, 2)
+                if net is not None and to_date is not None else None,
+                payback_ratio=ratio,
+                payback_period=payback,
+                # How many customers' offers one repeat customer's later orders pay for.
+                offers_paid_per_repeat_customer=ratio * size / (size - one_order)
+                if ratio is not None and size > one_order else None,
+            )
+            out.append(row)
         return out
+
+
+def _payback_total(payback: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Offer and non-offer customers over every listed cohort, to date."""
+    out = []
+    for group in (NO_OFFER, OFFER):
+        rows = [p for p in payback if p["group"] == group]
+        if not rows:
+            continue
+        customers = sum(p["customers"] for p in rows)
+        repeat = sum(p["repeat_customers"] for p in rows)
+        costs = [p["offer_cost"] for p in rows]
+        cost = None if None in costs else round(sum(costs), 2)
+        profits = [p["repeat_gross_profit_to_date"] for p in rows]
+        profit = None if None in profits else round(sum(profits), 2)
+        is_offer = group == OFFER
+        out.append({
+            "group": group,
+            "customers": customers,
+            "one_order_customers": customers - repeat,
+            "repeat_customers": repeat,
+            "repeat_share": repeat / customers,
+            "offer_cost": cost,
+            "repeat_gross_profit_to_date": profit,
+            "net_gross_profit_to_date": round(profit - cost, 2)
+            if is_offer and profit is not None and cost is not None else None,
+            "payback_ratio": profit / cost
+            if is_offer and profit is not None and cost else None,
+        })
+    return out
 
 
 def _second_order(frame: pl.DataFrame) -> dict[str, Any]:

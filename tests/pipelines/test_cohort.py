@@ -163,7 +163,11 @@ def test_bad_options_and_missing_columns(tmp_path, inputs):
         cohort_retention(bare, split="industry")
     doc = cohort_retention(bare).to_json()
     assert doc["cohorts"][0]["active"] == [1]
-    assert doc["payback"] == []
+    assert (doc["gross_profit_known"], doc["offer_cost_known"]) == (False, False)
+    (row,) = doc["payback"]  # still counted, but no gross profit and no offer cost
+    assert (row["group"], row["customers"], row["one_order_customers"]) == ("no_offer", 1, 1)
+    assert row["offer_cost"] is row["repeat_gross_profit"] is row["payback_ratio"] is None
+    assert any("No cost column" in n for n in doc["notes"])
 
 
 def test_matrix_matches_duckdb_on_the_sample():
