@@ -34,7 +34,8 @@ def simulate(
     tiers: Annotated[str | None, typer.Option(
         "--tiers", help="Tiered 满减, e.g. 100:10,500:60,1000:150.", show_default=False)] = None,
     lottery_prize_cost: Annotated[float | None, typer.Option(
-        "--lottery-prize-cost", help="Expected prize cost per draw; one draw per X reached.",
+        "--lottery-prize-cost", help="Expected cost of one draw (win probability x prize "
+        "cost); one draw per multiple of X reached.",
         show_default=False)] = None,
     points_rate: Annotated[float | None, typer.Option(
         "--points-rate", help="Extra points per yuan on qualifying orders.",
@@ -42,13 +43,20 @@ def simulate(
     point_value: Annotated[float, typer.Option(
         "--point-value", help="Yuan a point is worth.")] = 0.01,
     response: Annotated[str, typer.Option(
-        "--response", help="'none': exact replay; 'fixed': orders within --reach of X top up "
-        "with probability --uptake.")] = "none",
+        "--response", help="'none': exact replay of history; 'fixed': orders within --reach "
+        "below X top up to X with probability --uptake; 'bunching': the uptake estimated "
+        "from a past threshold campaign in the orders' promo codes.")] = "none",
     reach: Annotated[float | None, typer.Option(
-        "--reach", help="Yuan below X within which orders may top up [default: 10% of X].",
-        show_default=False)] = None,
+        "--reach", help="Yuan below X within which orders may top up [default: 10% of X; "
+        "20% with bunching].", show_default=False)] = None,
     uptake: Annotated[float, typer.Option(
         "--uptake", help="Probability that a reachable order tops up (fixed response).")] = 0.2,
+    campaign: Annotated[str | None, typer.Option(
+        "--campaign", help="Past campaign for --response bunching: CODE or CODE:THRESHOLD "
+        "[default: the code whose threshold is nearest X].", show_default=False)] = None,
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", help="Simulate [promo.scenarios.NAME] of cust.toml instead of the "
+        "reward options.", show_default=False)] = None,
     sweep: Annotated[str | None, typer.Option(
         "--sweep", help="Evaluate every threshold start:stop:step, ranked, e.g. 500:10000:500.",
         show_default=False)] = None,
@@ -57,6 +65,12 @@ def simulate(
         show_default=False)] = None,
     new_customers: Annotated[bool, typer.Option(
         "--new-customers", help="Only new customers' first orders.")] = False,
+    tier: Annotated[str | None, typer.Option(
+        "--tier", help="Only customers on these levels (by points; [tiers] in cust.toml), "
+        "e.g. gold,platinum.", show_default=False)] = None,
+    abc: Annotated[str | None, typer.Option(
+        "--abc", help="Only customers of these ABC classes (segment abc over the same "
+        "period), e.g. A or A,B.", show_default=False)] = None,
     bootstrap: Annotated[int, typer.Option(
         "--bootstrap", help="Resamples of customers for an interval of the net effect.")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
@@ -64,14 +78,17 @@ def simulate(
     """Simulate a threshold promotion on the paid orders of the chosen period.
 
     Without a reward option the scenario is 满5000减500 (--reward-amount 500). Gives
-    qualifying orders, subsidy cost, revenue and gross profit before and after, customers
-    near the threshold, the order-value histogram around it, and with --response fixed the
-    incremental revenue, net gross profit effect, ROI and break-even uptake.
+    qualifying orders and customers, subsidy cost (also as a share of revenue and gross
+    profit), revenue and gross profit before and after, customers near the threshold, the
+    order-value histogram around it, and with --response fixed or bunching the incremental
+    revenue, net gross profit effect, ROI and break-even uptake. --sweep ranks many
+    thresholds in one pass; --since/--until choose the history replayed.
 
     Example: cust promo simulate --threshold 5000 --reward-amount 500 --response fixed --uptake 0.2
     """
     from cust.pipelines import promo
     from cust.pipelines.orders import Period
+    from cust.pipelines.tiers import parse_ladder
 
     rewards = (reward_amount, reward_percent, gift_cost, tiers, lottery_prize_cost, points_rate)
     if all(r is None for r in rewards):
@@ -83,12 +100,24 @@ def simulate(
         gift_cost=gift_cost, tiers=parsed_tiers, lottery_prize_cost=lottery_prize_cost,
         points_rate=points_rate, point_value=point_value,
     )
-    scenarios = promo.sweep_scenarios(base, promo.parse_sweep(sweep)) if sweep else [base]
-    model = promo.Response(response, reach, uptake)
+    model = promo.Response(response, reach, uptake, campaign)
     period = Period(since=g.since, until=g.until, as_of=g.as_of)
-    run(g, lambda inputs, _cfg: promo.simulate(
-        inputs, scenarios, period=period, response=model, segment=promo.parse_segment(segment),
-        new_customers=new_customers, bootstrap=bootstrap, seed=seed))
+    where = "cust.toml [promo.scenarios]"
+
+    def job(inputs, config):  # noqa: ANN001, ANN202
+        chosen = base
+        if scenario is not None:
+            chosen = promo.named_scenario(config.section("promo").get("scenarios"), scenario,
+                                          where)
+        scenarios = promo.sweep_scenarios(chosen, promo.parse_sweep(sweep)) if sweep else [
+            chosen]
+        ladder = parse_ladder(config.section("tiers"), where=str(config.path or "cust.toml"))
+        return promo.simulate(
+            inputs, scenarios, period=period, response=model,
+            segment=promo.parse_segment(segment), new_customers=new_customers, tier=tier,
+            abc=abc, ladder=ladder, bootstrap=bootstrap, seed=seed)
+
+    run(g, job)
 
 
 @command(promo_app, "compare")
@@ -98,11 +127,14 @@ def compare(
         help="TOML file with [scenarios.<name>] tables [default: [promo.scenarios] in "
         "cust.toml, else a built-in set].", show_default=False)] = None,
     response: Annotated[str, typer.Option(
-        "--response", help="'none' or 'fixed' (see promo simulate).")] = "none",
+        "--response", help="'none', 'fixed' or 'bunching' (see promo simulate).")] = "none",
     reach: Annotated[float | None, typer.Option(
         "--reach", help="Yuan below X within which orders may top up [default: 10% of X].",
         show_default=False)] = None,
     uptake: Annotated[float, typer.Option("--uptake", help="Top-up probability.")] = 0.2,
+    campaign: Annotated[str | None, typer.Option(
+        "--campaign", help="Past campaign for --response bunching: CODE or CODE:THRESHOLD.",
+        show_default=False)] = None,
 ) -> None:
     """Rank several promotion scenarios side by side by net gross profit effect.
 
@@ -117,7 +149,7 @@ def compare(
     from cust.pipelines import promo
     from cust.pipelines.orders import Period
 
-    model = promo.Response(response, reach, uptake)
+    model = promo.Response(response, reach, uptake, campaign)
     period = Period(since=g.since, until=g.until, as_of=g.as_of)
 
     def job(inputs, config):  # noqa: ANN001, ANN202

@@ -38,3 +38,84 @@ def test_refusals_exit_2(tmp_path):
     assert "Hint:" in result.output
     result = runner.invoke(app, ["promo", "compare", str(tmp_path / "missing.toml")])
     assert result.exit_code == 2
+
+
+def _campaign_orders(path):
+    """3000 orders around 500; on days 10-14 a 满500减50 campaign (code MJ500), with a third
+    of the orders in [400, 500) padded to 505."""
+    import math
+    import random
+
+    rng = random.Random(5)
+    rows = ["order_id,customer_id,order_time,amount,cost,discount,promo,status"]
+    for i in range(3000):
+        day = rng.randrange(1, 29)
+        value = round(rng.lognormvariate(math.log(400), 0.5), 2)
+        campaign = 10 <= day < 15
+        if campaign and 400 <= value < 500 and rng.random() < 1 / 3:
+            value = 505.0
+        code = "MJ500" if campaign and value >= 500 else ""
+        off = 50 if code else 0
+        rows.append(f"O{i},C{i % 700},2024-05-{day:02d} 10:00:00,{value - off:.2f},"
+                    f"{value * 0.7:.2f},{off},{code},paid")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bunching_from_the_command_line(tmp_path):
+    orders = _campaign_orders(tmp_path / "orders.csv")
+    result = runner.invoke(app, ["--orders", str(orders), "promo", "simulate", "--threshold",
+                                 "500", "--reward-amount", "50", "--response", "bunching",
+                                 "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert KEYS <= set(doc)
+    assert doc["bunching"]["campaign"] == "MJ500"
+    assert doc["response"]["uptake"] == doc["bunching"]["uptake"] > 0
+    result = runner.invoke(app, ["--orders", str(orders), "promo", "simulate",
+                                 "--response", "bunching", "--campaign", "NOPE"])
+    assert result.exit_code == 2
+    assert "MJ500" in result.output  # names the codes it found
+
+
+def test_bunching_without_a_campaign_refuses(tmp_path):
+    orders = tmp_path / "o.csv"
+    orders.write_text("order_id,customer_id,order_time,amount\nA,C1,2024-01-01,600\n",
+                      encoding="utf-8")
+    result = runner.invoke(app, ["--orders", str(orders), "promo", "simulate", "--response",
+                                 "bunching"])
+    assert result.exit_code == 2
+    assert "promo" in result.output
+    assert "--response fixed" in result.output
+
+
+def test_named_scenario_and_targeting_from_cust_toml(tmp_path):
+    config = tmp_path / "cust.toml"
+    config.write_text('[promo.scenarios.ladder]\ntiers = "100:10,500:60"\n'
+                      "[tiers]\nregular = 0\nvip = 2000\n", encoding="utf-8")
+    result = runner.invoke(app, ["--config", str(config), "promo", "simulate", "--scenario",
+                                 "ladder", "--tier", "vip", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["scenario"]["name"] == "ladder"
+    assert doc["targeting"] == ["Only customers on level vip (by points)."]
+    result = runner.invoke(app, ["--config", str(config), "promo", "simulate", "--scenario",
+                                 "nope"])
+    assert result.exit_code == 2
+    assert "ladder" in result.output
+
+
+def test_sweep_in_a_real_process():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "cust", "promo", "simulate", "--sweep", "1000:5000:1000",
+         "--gift-cost", "30", "--response", "fixed", "-f", "json"],
+        capture_output=True, text=True, check=True, timeout=120,
+    )
+    doc = json.loads(out.stdout)
+    assert sorted(s["scenario"]["threshold"] for s in doc["scenarios"]) == [
+        1000, 2000, 3000, 4000, 5000]
+    assert doc["best"] == doc["scenarios"][0]["scenario"]["name"]
+    assert all(s["cost_kind"] == "gift_at_purchase_cost" for s in doc["scenarios"])

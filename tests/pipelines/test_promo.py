@@ -9,6 +9,7 @@ from cust.pipelines.loader import LoadOptions
 from cust.pipelines.promo import (
     Response,
     Scenario,
+    named_scenario,
     parse_sweep,
     parse_tiers,
     scenarios_from_toml,
@@ -29,7 +30,16 @@ o4,C1,2024-02-01,1200,900,paid
 o5,C4,2024-01-04,2000,1000,refunded
 o6,C4,2024-01-05,40,20,paid
 """
-CUSTOMERS = "customer_id,customer_type\nC1,enterprise\nC2,student\nC3,individual\nC4,student\n"
+# Points: C1 silver, C2 and C4 regular, C3 gold (default ladder). ABC by gross profit in the
+# period: C1 350 and C3 150 are A (cumulative share before them 0 and 0.56), C2 100 is B
+# (0.81), C4 20 is C (0.97).
+CUSTOMERS = """\
+customer_id,customer_type,points
+C1,enterprise,1500
+C2,student,0
+C3,individual,6000
+C4,student,100
+"""
 
 
 @pytest.fixture
@@ -170,7 +180,7 @@ def test_refusals(inputs, tmp_path):
     with pytest.raises(InvalidOptionError):
         parse_sweep("5:1:1")
     with pytest.raises(InvalidOptionError):
-        Response("bunching")
+        Response("magic")
     (tmp_path / "bare.csv").write_text("order_id,customer_id,order_time,amount\na,C,2024-01-01,9\n",
                                        encoding="utf-8")
     bare = Inputs({"orders": tmp_path / "bare.csv"}, LoadOptions())
@@ -197,3 +207,65 @@ def test_static_figures_match_duckdb_on_the_sample():
     """).fetchall()[0]
     assert (doc["qualifying_orders"], doc["subsidy_cost"], doc["revenue_before"],
             doc["gross_profit_before"]) == (row[0], row[1], row[2], row[3])
+
+
+def test_shares_customers_and_cost_kind(inputs):
+    doc = run(inputs, Scenario(threshold=500, reward_amount=50))
+    assert doc["qualifying_customers"] == 2  # C1 (o1, o4) and C2 (o2, exactly 500)
+    assert doc["subsidy_share_of_revenue"] == pytest.approx(150 / 2740)
+    assert doc["subsidy_share_of_gross_profit"] == pytest.approx(150 / 620)
+    assert (doc["cost_kind"], doc["scenario"]["cost_kind"]) == ("money_off", "money_off")
+    assert doc["customers_near"] == doc["customers_near_threshold"] == 1
+    assert run(inputs, Scenario(threshold=500, gift_cost=3))["cost_kind"] == (
+        "gift_at_purchase_cost")
+    assert run(inputs, Scenario(threshold=500, lottery_prize_cost=3))["cost_kind"] == (
+        "expected_lottery_prizes")
+    assert run(inputs, Scenario(threshold=500, points_rate=1))["cost_kind"] == "points_liability"
+
+
+def test_per_multiple_is_capped_at_the_order(inputs):
+    # 每满10减20: every order would get more than its value, so each is free.
+    doc = run(inputs, Scenario(threshold=10, reward_amount=20, per_multiple=True))
+    assert (doc["subsidy_cost"], doc["revenue_after"]) == (2740.0, 0.0)
+    # 每满100减60: 5, 5, 4, 12 multiples and o6 (40) below: 60 * 26.
+    assert run(inputs, Scenario(threshold=100, reward_amount=60, per_multiple=True))[
+        "subsidy_cost"] == 1560.0
+
+
+def test_tier_and_abc_targeting(inputs):
+    scenario = Scenario(threshold=500, reward_amount=50)
+    doc = run(inputs, scenario, tier="silver,Gold")
+    assert (doc["qualifying_orders"], doc["revenue_before"]) == (2, 2200.0)  # o1, o3, o4
+    doc = run(inputs, scenario, abc="A")
+    assert (doc["qualifying_orders"], doc["revenue_before"]) == (2, 2200.0)  # C1 and C3
+    doc = run(inputs, scenario, abc="b")
+    assert (doc["qualifying_orders"], doc["revenue_before"]) == (1, 500.0)  # C2
+    assert any("ABC class B" in t for t in doc["targeting"])
+    with pytest.raises(InvalidOptionError):
+        run(inputs, scenario, tier="bronze")
+    with pytest.raises(InvalidOptionError):
+        run(inputs, scenario, abc="Z")
+
+
+def test_named_scenario_from_config():
+    tables = {"big": {"threshold": 1000, "reward_amount": 100}}
+    scenario = named_scenario(tables, "big", "cust.toml")
+    assert (scenario.threshold, scenario.reward_amount, scenario.label()) == (1000, 100, "big")
+    assert [s.label() for s in sweep_scenarios(scenario, [500, 1000])] == [
+        "big @ 500", "big @ 1000"]
+    with pytest.raises(ConfigError, match="found: big"):
+        named_scenario(tables, "small", "cust.toml")
+
+
+def test_baseline_window(inputs):
+    from datetime import date
+
+    from cust.pipelines.orders import Period
+
+    doc = run(inputs, Scenario(threshold=500, reward_amount=50),
+              period=Period(since=date(2024, 2, 1)))
+    assert (doc["qualifying_orders"], doc["revenue_before"], doc["gross_profit_after"]) == (
+        1, 1200.0, 250.0)  # only o4
+    doc = run(inputs, Scenario(threshold=500, reward_amount=50),
+              period=Period(until=date(2024, 1, 2)))
+    assert (doc["qualifying_orders"], doc["revenue_before"]) == (2, 1050.0)  # o1, o2
