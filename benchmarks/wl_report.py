@@ -1,7 +1,9 @@
 """Workload ``report weekly``: the whole weekly report (every section and chart).
 
-Its figures are the headline order counts and revenue of the edition, which DuckDB
-computes for the same ISO week.
+Its figures are the edition's headline: week start, orders, customers, new customers,
+revenue and gross profit, which DuckDB computes for the same ISO week on its own (the
+default edition: the last complete week of the orders; the week of the last order when
+no complete week holds an order).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from .workloads import _duck_source
 
 
 def cust_report(path: Path) -> tuple[list[tuple], int]:
-    """Build and render the weekly report on the orders and the events beside them."""
+    """Build and render the weekly report on the orders and the exports beside them."""
     from cust.pipelines.config import Config
     from cust.pipelines.inputs import Inputs
     from cust.pipelines.loader import LoadOptions
@@ -26,20 +28,26 @@ def cust_report(path: Path) -> tuple[list[tuple], int]:
     report = build(Inputs(paths, LoadOptions()), Config())
     render_weekly(report)
     rows = {r["metric"]: r["current"] for r in report.headline}
-    figures = [(str(report.edition.start), int(rows["orders"]), round(rows["revenue"], 2))]
+    gross_profit = rows["gross_profit"]
+    figures = [(str(report.edition.start), int(rows["orders"]), int(rows["customers"]),
+                int(rows["new_customers"]), round(rows["revenue"], 2),
+                None if gross_profit is None else round(gross_profit, 2))]
     return figures, report.input.sources["orders"].rows_read
 
 
 def duck_report(path: Path) -> tuple[list[tuple], int]:
-    """Orders and revenue of the report's ISO week in DuckDB SQL."""
+    """The headline of the report's ISO week in DuckDB SQL."""
     import duckdb
 
     src = _duck_source(path)
     row = duckdb.sql(f"""
         with o as (
-            select order_id, min(cast(order_time as timestamp)) as t, sum(amount) as v
-            from {src} where status = 'paid' group by order_id
-        ), last as (select cast(max(t) as date) as d, cast(min(t) as date) as f from o),
+            select order_id, any_value(customer_id) as c,
+                   min(cast(order_time as timestamp)) as t, sum(amount) as v,
+                   sum(amount - cost) as gp
+            from {src} where coalesce(status, 'paid') = 'paid' group by order_id
+        ), firsts as (select c, min(t) as first_t from o group by c),
+        last as (select cast(max(t) as date) as d, cast(min(t) as date) as f from o),
         complete as (
             select case when isodow(d) = 7 then date_trunc('week', d)
                         else date_trunc('week', d) - interval 7 day end as start, d, f
@@ -49,8 +57,12 @@ def duck_report(path: Path) -> tuple[list[tuple], int]:
             select case when start + interval 6 day < f then date_trunc('week', d)
                         else start end as start from complete
         )
-        select strftime(week.start, '%Y-%m-%d'), count(*), round(sum(v), 2)
-        from o, week where o.t >= week.start and o.t < week.start + interval 7 day
+        select strftime(week.start, '%Y-%m-%d'), count(*), count(distinct o.c),
+               count(distinct o.c) filter (where firsts.first_t >= week.start
+                                           and firsts.first_t < week.start + interval 7 day),
+               round(sum(v), 2), round(sum(gp), 2)
+        from o join firsts using (c), week
+        where o.t >= week.start and o.t < week.start + interval 7 day
         group by week.start
     """).fetchall()
     return [tuple(r) for r in row], 0

@@ -1,6 +1,7 @@
 """``cust report weekly``: the self-contained HTML report for cron."""
 
 from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,59 +15,82 @@ report_app = typer.Typer(help="Reports for cron: one HTML file with charts.",
 app.add_typer(report_app, name="report")
 
 
+class Edition(StrEnum):
+    """Report periods."""
+
+    week = "week"
+    month = "month"
+
+
+class Lang(StrEnum):
+    """Label languages."""
+
+    en = "en"
+    zh = "zh"
+
+
 @command(report_app, "weekly")
 def weekly(
     g: GlobalOptions,
     out_dir: Annotated[Path | None, typer.Option(
         "--out-dir", help="Write weekly-<2026-W26>.html (or monthly-<2026-06>.html) here.",
         show_default=False)] = None,
-    period: Annotated[str, typer.Option(
+    period: Annotated[Edition, typer.Option(
         "--period", help="'week' (ISO, Monday-Sunday) or 'month' for a monthly edition.")] = (
-        "week"),
-    lang: Annotated[str, typer.Option("--lang", help="Labels in 'en' or 'zh'.")] = "en",
+        Edition.week),
+    lang: Annotated[Lang, typer.Option("--lang", help="Labels in 'en' or 'zh' (中文).")] = (
+        Lang.en),
     fail_on_alert: Annotated[bool, typer.Option(
         "--fail-on-alert", help="Exit 3 when there are drift alerts.")] = False,
 ) -> None:
-    """Write the weekly HTML report: headline, bands, funnel and drift, cohorts, segments.
+    r"""Write the weekly HTML report: headline, bands, funnel and drift, cohorts, segments.
 
-    The edition is the ISO week containing --as-of, by default the last complete week in
-    the orders. The HTML file (one file, inline SVG charts, no scripts, opens offline) goes
-    to --out FILE, or into --out-dir (default: the current directory) named by its week. The
-    terminal gets a short summary (none with --quiet); --format json prints every figure.
-    Promotion what-ifs appear when cust.toml has [promo.scenarios].
+    The edition is the ISO week (or month) containing --as-of, by default the last complete one in the orders. One HTML file (inline SVG charts, no scripts, opens offline) goes to --out FILE or into --out-dir named by its week. The terminal gets a short summary (none with --quiet); --format json prints every figure. Promotion what-ifs appear when cust.toml has \[promo.scenarios].
 
     Example: cust report weekly --out-dir /srv/reports --lang zh --fail-on-alert
-    """
-    from cust.pipelines.errors import InvalidOptionError
+    """  # noqa: E501 - one line per paragraph, so that the help wraps to the terminal
+    from cust.pipelines.errors import InputFileError, InvalidOptionError
     from cust.reports.html import render_weekly
     from cust.reports.weekly import build
 
     from .common import check_out_path, mask_salt, open_inputs, stderr
-    from .options import Format
     from .output import render, warn_rejected, write_atomic, write_rejects
 
-    if lang not in ("en", "zh"):
-        msg = f"--lang {lang!r} is not en or zh"
-        raise InvalidOptionError(msg, hint="use --lang en or --lang zh")
+    if g.since is not None or g.until is not None:
+        msg = "report weekly covers one edition and its history: --since/--until do not apply"
+        raise InvalidOptionError(msg, hint="choose the edition with --as-of DATE (a day in it)")
+    if g.out is not None and out_dir is not None:
+        msg = "give either --out FILE or --out-dir DIR, not both"
+        raise InvalidOptionError(msg, hint="--out-dir names the file by its edition")
+    if g.out is not None and g.out.expanduser().is_dir():
+        msg = f"--out {g.out} is a directory"
+        raise InvalidOptionError(msg, hint=f"use --out-dir {g.out} to name the file by its week")
+    if out_dir is not None and out_dir.expanduser().exists() and not out_dir.expanduser().is_dir():
+        msg = f"--out-dir {out_dir} exists and is not a directory"
+        raise InvalidOptionError(msg, hint="give a directory (it is created when missing)")
     inputs, config = open_inputs(g)
     check_out_path(g, inputs)
+    salt = mask_salt(g, config)
     console = stderr()
     if console.is_terminal and not g.quiet:
         with console.status("computing the report…"):
-            report = build(inputs, config, kind=period, as_of=g.as_of, lang=lang)
+            report = build(inputs, config, kind=period.value, as_of=g.as_of, lang=lang.value)
     else:
-        report = build(inputs, config, kind=period, as_of=g.as_of, lang=lang)
+        report = build(inputs, config, kind=period.value, as_of=g.as_of, lang=lang.value)
     html = render_weekly(report)
-    prefix = "weekly" if period == "week" else "monthly"
+    prefix = "weekly" if period is Edition.week else "monthly"
     target = g.out if g.out is not None else (out_dir or Path()) / (
         f"{prefix}-{report.edition.label}.html")
-    write_atomic(target, lambda fh: fh.write(html))
+    try:
+        write_atomic(target, lambda fh: fh.write(html))
+    except OSError as exc:
+        msg = f"could not write the report to {target}: {exc.strerror or exc}"
+        raise InputFileError(msg, hint="check that the directory is writable") from None
     if g.rejects is not None:
         write_rejects(inputs.loaded, g.rejects)
     warn_rejected(report.input, g)
     to_stdout = replace(g, out=None)
-    salt = mask_salt(g, config)
-    if g.format is Format.json or not g.quiet:
+    if g.format is not None or not g.quiet:  # an explicit --format prints even with -q
         from .masking import Masked
 
         render(Masked(report, salt) if salt is not None else report, to_stdout)

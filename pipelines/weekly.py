@@ -8,9 +8,11 @@ paid order's date (the month ending on the last day of a month on or before it);
 Headline figures per edition, for this edition, the previous one and the average of the
 four before this one: paid orders, customers (distinct buyers), new customers (whose first
 paid order in the whole export falls in the edition), revenue, gross profit, gross margin
-(gross profit / revenue of the orders with cost), average order value, and conversion
-(sessions reaching the last funnel step / sessions entering the first, from the funnel's
-daily counts, when events are given).
+(gross profit / revenue of the orders with cost; gross profit is absent, not zero, when
+no order has a cost), average order value, and conversion (sessions reaching the last
+funnel step / sessions entering the first, from the weekly funnel, when events are given;
+a monthly edition takes the ISO weeks starting in the month). The 4-period average of a
+ratio is the mean of the periods that have one (weeks without orders have no margin).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import polars as pl
 
 from .errors import EmptySelectionError, InvalidOptionError
 from .inputs import InputReport, Inputs, collect
-from .orders import orders_frame
+from .orders import has_cost, orders_frame
 
 KINDS = ("week", "month")
 HISTORY = 4
+TREND = 13  # editions in the trend chart: this one and the 12 before
 
 
 @dataclass(frozen=True)
@@ -105,9 +108,22 @@ def headline(inputs: Inputs, edition: Edition) -> tuple[list[dict[str, Any]], In
 
     Conversion is added by the report from the funnel, so events are read once.
     """
+    rows, _, report = headline_and_trend(inputs, edition, periods=HISTORY + 1)
+    return rows, report
+
+
+def headline_and_trend(
+    inputs: Inputs, edition: Edition, *, periods: int = TREND
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], InputReport]:
+    """The headline rows (see :func:`headline`) and the last ``periods`` editions' figures.
+
+    The trend is one dict per edition, oldest first: ``period`` (its first day), ``label``,
+    ``orders``, ``customers``, ``new_customers``, ``revenue``, ``gross_profit``,
+    ``gross_margin``, ``aov``; all from one scan of the orders.
+    """
     source = inputs.get("orders")
     orders = orders_frame(source)
-    first = edition.shift(-HISTORY)
+    first = edition.shift(-max(HISTORY, periods - 1))
     unit = "1w" if edition.kind == "week" else "1mo"
     firsts = orders.group_by("customer_id").agg(pl.col("order_time").min().alias("first_time"))
     dated = orders.join(firsts, on="customer_id").with_columns(
@@ -123,21 +139,25 @@ def headline(inputs: Inputs, edition: Edition) -> tuple[list[dict[str, Any]], In
         pl.col("value").sum().alias("revenue"),
         pl.col("gross_profit").sum().alias("gross_profit"),
         pl.col("value").filter(known).sum().alias("revenue_with_cost"),
+        known.sum().alias("orders_with_cost"),
     )
     frames, report = collect([per], [source])
     rows = {r["edition"]: r for r in frames[0].to_dicts()}
+    costed = has_cost(source)
 
     def figures(e: Edition) -> dict[str, float | None]:
         r = rows.get(e.start)
         if r is None:
-            return {m: 0.0 for m in METRICS if m != "conversion"} | {
+            return {m: 0 for m in METRICS if m != "conversion"} | {
+                "revenue": 0.0, "gross_profit": 0.0 if costed else None,
                 "gross_margin": None, "aov": None}
         return {
             "orders": r["orders"],
             "customers": r["customers"],
             "new_customers": r["new_customers"],
             "revenue": round(r["revenue"], 2),
-            "gross_profit": round(r["gross_profit"], 2),
+            # No order with a known cost: gross profit is absent, not zero (CONTRACT 1).
+            "gross_profit": round(r["gross_profit"], 2) if r["orders_with_cost"] else None,
             "gross_margin": r["gross_profit"] / r["revenue_with_cost"]
             if r["revenue_with_cost"] else None,
             "aov": round(r["revenue"], 2) / r["orders"] if r["orders"] else None,
@@ -150,7 +170,11 @@ def headline(inputs: Inputs, edition: Edition) -> tuple[list[dict[str, Any]], In
         values = [h[metric] for h in history if h[metric] is not None]
         out.append(row(metric, now[metric], before[metric],
                        sum(values) / len(values) if values else None))
-    return out, report
+    trend = [
+        {"period": e.start, "label": e.label, **figures(e)}
+        for e in (edition.shift(-i) for i in range(periods - 1, -1, -1))
+    ]
+    return out, trend, report
 
 
 def row(metric: str, current: Any, previous: Any, average: Any) -> dict[str, Any]:

@@ -16,11 +16,17 @@ WIDTH = 560
 THIS, BEFORE = "#1f6feb", "#9aa4b2"
 
 
-def svg(chart: Any) -> str:
-    """Render an Altair chart to an SVG string (offline)."""
+def svg(chart: Any, labels: dict[str, str] | None = None) -> str:
+    """Render an Altair chart to an SVG string, offline.
+
+    ``allowed_base_urls=[]`` forbids any data URL, so rendering can never reach the
+    network; the labels' ``locale`` gives month names and number formats (``zh-CN``).
+    """
     import vl_convert
 
-    return vl_convert.vegalite_to_svg(chart.to_dict())
+    locale = (labels or {}).get("locale", "en-US")
+    return vl_convert.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[],
+                                      format_locale=locale, time_format_locale=locale)
 
 
 def _alt() -> Any:
@@ -47,7 +53,7 @@ def bands(frame: pl.DataFrame, labels: dict[str, str]) -> str:
         )
         .properties(width=WIDTH, height=220)
     )
-    return svg(chart)
+    return svg(chart, labels)
 
 
 def funnel(steps: pl.DataFrame, labels: dict[str, str]) -> str:
@@ -62,7 +68,7 @@ def funnel(steps: pl.DataFrame, labels: dict[str, str]) -> str:
     text = base.mark_text(align="left", dx=4).encode(
         text=alt.Text("conversion_from_first:Q", format=".1%")
     )
-    return svg((bars + text).properties(width=WIDTH - 80, height=40 * data.height))
+    return svg((bars + text).properties(width=WIDTH - 80, height=40 * data.height), labels)
 
 
 def drift(series: pl.DataFrame, title: str, labels: dict[str, str]) -> str:
@@ -72,16 +78,22 @@ def drift(series: pl.DataFrame, title: str, labels: dict[str, str]) -> str:
     """
     alt = _alt()
     base = alt.Chart(series).encode(x=alt.X("period:T", title=None))
+    # The band is known where the drift test judged a period out of it: a shaded area over
+    # a run of alerted periods, and a thick bar (with the expected rate) at each of them.
     band = base.mark_area(opacity=0.25, color=BEFORE).encode(
         y=alt.Y("lower:Q", axis=alt.Axis(format="%"), title=labels["rate"]), y2="upper:Q"
     )
-    expected = base.mark_line(color=BEFORE, strokeDash=[4, 3]).encode(y="expected:Q")
+    bars = base.mark_rule(strokeWidth=8, opacity=0.45, color=BEFORE).encode(
+        y="lower:Q", y2="upper:Q"
+    )
+    expected = base.mark_tick(color="#57606a", thickness=2, size=14).encode(y="expected:Q")
     rate = base.mark_line(color=THIS, point=True).encode(y="rate:Q")
     alerts = base.transform_filter("datum.alert").mark_point(
         color="#d1242f", size=90, filled=True
     ).encode(y="rate:Q")
-    chart = (band + expected + rate + alerts).properties(width=WIDTH, height=220, title=title)
-    return svg(chart)
+    chart = (band + bars + expected + rate + alerts).properties(width=WIDTH, height=220,
+                                                                title=title)
+    return svg(chart, labels)
 
 
 def cohort_heatmap(cells: pl.DataFrame, labels: dict[str, str]) -> str:
@@ -103,7 +115,7 @@ def cohort_heatmap(cells: pl.DataFrame, labels: dict[str, str]) -> str:
         color=alt.condition("datum.retention > 0.4", alt.value("white"), alt.value("black")),
     )
     height = max(120, 18 * cells["cohort"].n_unique())
-    return svg((rects + text).properties(width=WIDTH, height=height))
+    return svg((rects + text).properties(width=WIDTH, height=height), labels)
 
 
 def promo(scenarios: pl.DataFrame, labels: dict[str, str]) -> str:
@@ -119,4 +131,26 @@ def promo(scenarios: pl.DataFrame, labels: dict[str, str]) -> str:
         )
         .properties(width=WIDTH - 120, height=24 * scenarios.height)
     )
-    return svg(chart)
+    return svg(chart, labels)
+
+
+def trend(periods: pl.DataFrame, labels: dict[str, str]) -> str:
+    """Revenue per edition (bars, this one highlighted) with the order count (line).
+
+    ``periods``: ``label``, ``revenue``, ``orders``, ``current`` (bool), oldest first.
+    """
+    alt = _alt()
+    data = periods.with_row_index("order")
+    base = alt.Chart(data).encode(
+        x=alt.X("label:N", sort=alt.SortField("order"), title=None,
+                axis=alt.Axis(labelAngle=-45)),
+    )
+    bars = base.mark_bar().encode(
+        y=alt.Y("revenue:Q", title=labels["revenue"]),
+        color=alt.condition("datum.current", alt.value(THIS), alt.value(BEFORE)),
+    )
+    line = base.mark_line(color="#bc4c00", point=True).encode(
+        y=alt.Y("orders:Q", title=labels["orders"], axis=alt.Axis(titleColor="#bc4c00")),
+    )
+    chart = alt.layer(bars, line).resolve_scale(y="independent")
+    return svg(chart.properties(width=WIDTH, height=200), labels)

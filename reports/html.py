@@ -34,7 +34,7 @@ def format_cell(value: Any, kind: str = "") -> str:
     if kind == "money" and isinstance(value, int | float):
         return f"{value:,.2f}"
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
@@ -61,24 +61,46 @@ def render_result(result: Any) -> str:
     return page.render(command=result.command, tables=tables, notes=result.notes(), inputs=inputs)
 
 
-def _table(table: Any) -> Any:
-    """One ``Table`` as an escaped HTML table (Markup, safe to inline)."""
+def _raw(value: Any) -> str:
+    """A cell's exact value for ``data-value`` (what tests compare with the JSON)."""
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.12g}"
+    return str(value)
+
+
+def _table(table: Any, lang: str = "en") -> Any:
+    """One ``Table`` as an escaped HTML table (Markup, safe to inline).
+
+    Numeric cells carry their exact value in ``data-value`` and every cell its column's
+    JSON key in ``data-col``, so the figures on the page can be checked against the JSON.
+    """
     from markupsafe import Markup, escape
 
+    from .labels import column_label
+
     kinds = {c: "money" for c in table.money} | {c: "share" for c in table.shares}
+    numeric = [d.is_numeric() for d in table.frame.dtypes]
     head = "".join(
-        f'<th class="{"num" if d.is_numeric() else ""}">{escape(c)}</th>'
-        for c, d in zip(table.frame.columns, table.frame.dtypes, strict=True)
+        f'<th class="{"num" if n else ""}" data-col="{escape(c)}">'
+        f"{escape(column_label(c, lang))}</th>"
+        for c, n in zip(table.frame.columns, numeric, strict=True)
     )
     body = []
     for values in table.frame.rows():
         cells = "".join(
-            f'<td class="{"num" if d.is_numeric() else ""}">'
+            f'<td class="num" data-col="{escape(c)}" data-value="{escape(_raw(v))}">'
             f"{escape(format_cell(v, kinds.get(c, '')))}</td>"
-            for c, d, v in zip(table.frame.columns, table.frame.dtypes, values, strict=True)
+            if n else
+            f'<td data-col="{escape(c)}">{escape(format_cell(v, kinds.get(c, "")))}</td>'
+            for c, n, v in zip(table.frame.columns, numeric, values, strict=True)
         )
         body.append(f"<tr>{cells}</tr>")
-    return Markup(f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>')
+    return Markup(
+        f'<div class="scroll"><table data-table="{escape(table.key)}"><tr>{head}</tr>'
+        f'{"".join(body)}</table></div>'
+    )
 
 
 def render_weekly(report: Any) -> str:
@@ -108,16 +130,19 @@ def render_weekly(report: Any) -> str:
             "change_class": _trend(r["change"]),
             "avg_class": _trend(r["change_vs_average"]),
         })
+    lang = report.lang
     tables = {
-        "bands": _table(report.bands.tables()[0]),
-        "payback": _table(report.cohorts.tables()[-1]),
-        "abc": _table(report.abc.tables()[0]),
-        "rfm": _table(report.rfm.tables()[0]),
+        "bands": _table(report.bands.tables()[0], lang),
+        "payback": _table(report.cohorts.tables()[-1], lang),
+        "abc": _table(report.abc.tables()[0], lang),
+        "rfm": _table(report.rfm.tables()[0], lang),
     }
     if report.funnel is not None:
-        tables["funnel"] = _table(report.funnel.tables()[0])
+        tables["funnel"] = _table(report.funnel.tables()[0], lang)
     if report.promo is not None:
-        tables["promo"] = _table(report.promo.tables()[0])
+        tables["promo"] = _table(report.promo.tables()[0], lang)
+    if report.profile is not None:
+        tables["profile"] = _table(report.profile.tables()[0], lang)
     explanations = {
         (e["step"], tuple(sorted(e["segment"].items())), e["since"]): e
         for e in (report.funnel.explanations if report.funnel is not None else [])
@@ -137,6 +162,7 @@ def render_weekly(report: Any) -> str:
         })
     quality = [
         {"source": name, "rows_read": f"{s.rows_read:,}", "rows_rejected": f"{s.rows_rejected:,}",
+         "rows_read_raw": s.rows_read, "rows_rejected_raw": s.rows_rejected,
          "reasons": ", ".join(f"{k}: {v}" for k, v in s.reasons.items()) or "—"}
         for name, s in report.input.sources.items()
     ]
@@ -144,7 +170,7 @@ def render_weekly(report: Any) -> str:
     return page.render(
         t=t, lang=report.lang, edition=report.edition, headline=headline, tables=tables,
         charts={k: Markup(v) for k, v in report.charts.items()}, alerts=alerts,
-        quality=quality,
+        quality=quality, left_out=report.left_out,
     )
 
 

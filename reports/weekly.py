@@ -1,12 +1,17 @@
 """``cust report weekly``: every section from the commands' own pipelines, one HTML file.
 
 The orders (and customers) export is validated once and kept in memory
-(:meth:`Inputs.materialize`); the events are read once, by the funnel. Each section calls
-the same pipeline function as its command, so the report and the commands' JSON agree.
+(:meth:`Inputs.materialize`); the events are read once, by the funnel. Each section of
+:data:`SECTIONS` calls the same pipeline function as its command, with the options that
+command would be given (listed in the section), so the report and the commands' JSON
+agree. An optional section (funnel, profile, promotions) whose input is absent is left
+out; one whose input has nothing to analyse is left out with its reason, shown in the page
+and under ``left_out`` in the JSON, rather than failing the whole report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -16,15 +21,18 @@ import polars as pl
 from cust.pipelines.cohort import CohortResult, cohort_retention
 from cust.pipelines.config import Config
 from cust.pipelines.drift import DriftSpec
+from cust.pipelines.errors import EmptySelectionError, MissingColumnError
 from cust.pipelines.funnel import FunnelResult, FunnelSpec, funnel, steps_from
-from cust.pipelines.inputs import InputReport, Inputs
+from cust.pipelines.inputs import InputReport, Inputs, collect
 from cust.pipelines.orders import Period
 from cust.pipelines.promo import PromoResult, scenarios_from_mapping, simulate
 from cust.pipelines.result import Result, Table
 from cust.pipelines.segment_abc import AbcResult, classify_customers
 from cust.pipelines.segment_buckets import BucketsResult, bucket_orders
+from cust.pipelines.segment_profile import ProfileResult, profile_customers
 from cust.pipelines.segment_rfm import RfmResult, rfm_segments, rules_from_config
-from cust.pipelines.weekly import Edition, default_edition, headline, order_days, row
+from cust.pipelines.tiers import parse_ladder
+from cust.pipelines.weekly import Edition, default_edition, headline_and_trend, order_days, row
 
 from . import charts
 from .labels import LABELS
@@ -38,6 +46,7 @@ class WeeklyReport(Result):
     edition: Edition
     lang: str
     headline: list[dict[str, Any]]
+    trend: list[dict[str, Any]]
     bands: BucketsResult
     bands_before: BucketsResult
     funnel: FunnelResult | None
@@ -45,7 +54,9 @@ class WeeklyReport(Result):
     cohorts: CohortResult
     abc: AbcResult
     rfm: RfmResult
+    profile: ProfileResult | None
     promo: PromoResult | None
+    left_out: dict[str, str] = field(default_factory=dict)
     charts: dict[str, str] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
@@ -54,6 +65,7 @@ class WeeklyReport(Result):
             "edition": {"kind": self.edition.kind, "label": self.edition.label,
                         "start": self.edition.start, "end": self.edition.end},
             "headline": self.headline,
+            "trend": self.trend,
             "buckets": self.bands.buckets,
             "buckets_previous": self.bands_before.buckets,
             "cohorts": self.cohorts.cohorts,
@@ -62,45 +74,54 @@ class WeeklyReport(Result):
             "rfm": {"segments": self.rfm.segments},
             "alerts": self.alerts,
         }
+        if self.profile is not None:
+            doc["profile"] = {"dimensions": list(self.profile.dimensions),
+                              "groups": self.profile.groups}
         if self.funnel is not None:
             doc["funnel"] = {"steps": self.funnel.steps}
         if self.promo is not None:
             doc["promo"] = {"scenarios": self.promo.scenarios}
+        if self.left_out:
+            doc["left_out"] = self.left_out
         return doc
 
     def tables(self) -> list[Table]:
-        """The terminal summary: headline figures, then alerts."""
+        """The terminal summary: headline figures, then alerts (headers in ``lang``)."""
         t = LABELS[self.lang]
+        cur, prev, chg, avg, vs = (t[k] for k in (
+            "current", "previous", "change", "average_4", "change_vs_average"))
         frame = pl.DataFrame(
-            [{"metric": t.get(r["metric"], r["metric"]), "current": _fmt(r["current"], r),
-              "previous": _fmt(r["previous"], r), "change": r["change"],
-              "4-period avg": _fmt(r["average_4"], r), "vs avg": r["change_vs_average"]}
+            [{t["metric"]: t.get(r["metric"], r["metric"]), cur: _fmt(r["current"], r),
+              prev: _fmt(r["previous"], r), chg: r["change"],
+              avg: _fmt(r["average_4"], r), vs: r["change_vs_average"]}
              for r in self.headline]
         )
-        tables = [Table("headline", f"{t['title']} {self.edition.label}", frame,
-                        shares=("change", "vs avg"))]
+        title = t["title_month"] if self.edition.kind == "month" else t["title"]
+        tables = [Table("headline", f"{title} {self.edition.label}", frame, shares=(chg, vs))]
         if self.alerts:
             tables.append(Table("alerts", t["alerts"], pl.DataFrame([
-                {"since": a["since"], "step": f"{a['from_step']} → {a['step']}",
-                 "segment": _segment(a["segment"]), "rate": a["rate"],
-                 "expected": a["expected"]} for a in _runs(self.alerts)
-            ]), shares=("rate", "expected")))
+                {t["since"]: a["since"], t["step"]: f"{a['from_step']} → {a['step']}",
+                 t["segment"]: _segment(a["segment"]), t["rate"]: a["rate"],
+                 t["expected"]: a["expected"]} for a in _runs(self.alerts)
+            ]), shares=(t["rate"], t["expected"])))
         return tables
 
     def notes(self) -> list[str]:
         """How many alerts, and where the HTML went is said by the command."""
         n = len(_runs(self.alerts))
-        return [f"{n} drift alert(s)." if n else "No drift alerts."]
+        notes = [f"{n} drift alert(s)." if n else "No drift alerts."]
+        return notes + [f"{key} left out: {why}" for key, why in self.left_out.items()]
 
 
-def _fmt(value: Any, r: dict[str, Any]) -> Any:
+def _fmt(value: Any, r: dict[str, Any]) -> str | None:
+    """One headline figure as text, so that counts, money and rates share a column."""
     if value is None:
         return None
     if r["metric"] in ("gross_margin", "conversion"):
         return f"{value:.1%}"
-    if isinstance(value, float):
-        return round(value, 2)
-    return value
+    if r["metric"] in ("revenue", "gross_profit", "aov"):
+        return f"{value:.2f}"
+    return str(value) if isinstance(value, int) else f"{value:.1f}"
 
 
 def _segment(segment: dict[str, Any]) -> str:
@@ -117,6 +138,73 @@ def _runs(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(latest.values(), key=lambda a: (a["since"], a["step"], _segment(a["segment"])))
 
 
+@dataclass(frozen=True)
+class Context:
+    """What every section is computed from: the inputs, cust.toml and the edition."""
+
+    inputs: Inputs
+    config: Config
+    edition: Edition
+
+    @property
+    def history(self) -> Period:
+        """The 52 weeks (364 days) ending with the edition: ABC, profile and promotions."""
+        return Period(since=self.edition.end - timedelta(days=364), until=self.edition.end)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report and the pipeline call that computes it.
+
+    ``compute`` returns the section's results (the same pipeline functions and options as
+    the commands named in ``commands``), or None when its input is absent (no events, no
+    customers export, no promotion scenarios). An optional section whose input has nothing
+    to analyse (no event of the first step, a missing column) is left out with its
+    message instead of failing the whole report.
+    """
+
+    key: str
+    commands: str
+    compute: Callable[[Context], Any]
+    optional: bool = False
+
+
+def _bands(ctx: Context) -> tuple[BucketsResult, BucketsResult]:
+    before = ctx.edition.shift(-1)
+    return (bucket_orders(ctx.inputs, period=Period(since=ctx.edition.start,
+                                                    until=ctx.edition.end)),
+            bucket_orders(ctx.inputs, period=Period(since=before.start, until=before.end)))
+
+
+def _promo(ctx: Context) -> PromoResult | None:
+    scenarios = ctx.config.section("promo").get("scenarios")
+    if not scenarios:
+        return None
+    return simulate(ctx.inputs, scenarios_from_mapping(scenarios, "cust.toml [promo.scenarios]"),
+                    period=ctx.history)
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("headline", "(orders_frame)", lambda c: headline_and_trend(c.inputs, c.edition)[:2]),
+    Section("bands", "segment buckets --since START --until END (and the week before)", _bands),
+    Section("funnel", "funnel --period week --by category --drift --until END",
+            lambda c: _funnel(c.inputs, c.config, c.edition), optional=True),
+    Section("cohorts", "cohort --as-of END --max-periods 12",
+            lambda c: cohort_retention(c.inputs, period=Period(as_of=c.edition.end),
+                                       max_periods=12)),
+    Section("abc", "segment abc --since END-364d --until END",
+            lambda c: classify_customers(c.inputs, period=c.history)),
+    Section("rfm", "segment rfm --until END --as-of END",
+            lambda c: rfm_segments(c.inputs, period=Period(until=c.edition.end,
+                                                           as_of=c.edition.end),
+                                   rules=rules_from_config(c.config))),
+    Section("profile", "segment profile --by customer_type,role,tier --since END-364d",
+            lambda c: _profile(c.inputs, c.config, c.history), optional=True),
+    Section("promo", "promo simulate (each [promo.scenarios]) --since END-364d",
+            _promo, optional=True),
+)
+
+
 def build(
     inputs: Inputs,
     config: Config,
@@ -125,50 +213,53 @@ def build(
     as_of: date | None = None,
     lang: str = "en",
 ) -> WeeklyReport:
-    """Compute every section of the edition containing ``as_of`` (default: last complete)."""
+    """Compute every section of the edition containing ``as_of`` (default: last complete).
+
+    The orders and customers exports are validated once and kept in memory; each section
+    of :data:`SECTIONS` then runs its command's pipeline on them.
+    """
     inputs.materialize("orders")
     inputs.materialize("customers")
     first, last = order_days(inputs)
     edition = Edition.containing(as_of, kind) if as_of else default_edition(first, last, kind)
-    this = Period(since=edition.start, until=edition.end)
-    before = edition.shift(-1)
-    rows, _ = headline(inputs, edition)
-    bands = bucket_orders(inputs, period=this)
-    bands_before = bucket_orders(inputs, period=Period(since=before.start, until=before.end))
-    flow, alerts = _funnel(inputs, config, edition)
+    ctx = Context(inputs, config, edition)
+    parts: dict[str, Any] = {}
+    left_out: dict[str, str] = {}
+    for section in SECTIONS:
+        try:
+            parts[section.key] = section.compute(ctx)
+        except (EmptySelectionError, MissingColumnError) as exc:
+            if not section.optional:
+                raise
+            parts[section.key] = None
+            left_out[section.key] = exc.message
+    rows, trend = parts["headline"]
+    bands, bands_before = parts["bands"]
+    flow, alerts = parts["funnel"] or (None, [])
     if flow is not None:
         rows.append(_conversion(flow, edition))
-    cohorts = cohort_retention(inputs, period=Period(as_of=edition.end), max_periods=12)
-    history = Period(since=edition.end - timedelta(days=364), until=edition.end)
-    abc = classify_customers(inputs, period=history)
-    rfm = rfm_segments(inputs, period=Period(until=edition.end, as_of=edition.end),
-                       rules=rules_from_config(config))
-    scenarios = config.section("promo").get("scenarios")
-    promo = (
-        simulate(inputs, scenarios_from_mapping(scenarios, "cust.toml [promo.scenarios]"),
-                 period=history)
-        if scenarios else None
-    )
-    report = _merge([r.input for r in (bands, cohorts, abc, rfm, flow, promo) if r is not None])
+    results = [bands, flow, *(parts[k] for k in ("cohorts", "abc", "rfm", "profile", "promo"))]
     result = WeeklyReport(
-        input=report, edition=edition, lang=lang, headline=rows, bands=bands,
-        bands_before=bands_before, funnel=flow, alerts=alerts, cohorts=cohorts, abc=abc,
-        rfm=rfm, promo=promo,
+        input=_merge([r.input for r in results if r is not None], inputs), edition=edition,
+        lang=lang, headline=rows, trend=trend, bands=bands, bands_before=bands_before, funnel=flow,
+        alerts=alerts, cohorts=parts["cohorts"], abc=parts["abc"], rfm=parts["rfm"],
+        profile=parts["profile"], promo=parts["promo"], left_out=left_out,
     )
     return _with_charts(result)
 
 
 def _funnel(
     inputs: Inputs, config: Config, edition: Edition
-) -> tuple[FunnelResult | None, list[dict[str, Any]]]:
+) -> tuple[FunnelResult, list[dict[str, Any]]] | None:
     """Weekly funnel up to the edition's end, by category when the events have one."""
     events = inputs.optional("events")
     if events is None:
-        return None, []
+        return None
     by = ("category",) if events.has("category") else ()
     spec = FunnelSpec(steps=steps_from(None, config), period="week", by=by)
     drift = DriftSpec()
-    flow = funnel(inputs, spec, period=Period(until=edition.end), drift=drift, explain=True)
+    flow = funnel(inputs, spec, period=Period(until=edition.end), drift=drift, explain=True,
+                  banners=False)
     # A sustained shift is only confirmed once the periods after it are in, so the report
     # shows every alert of the last two baselines (16 weeks), not only this week's.
     horizon = edition.start - timedelta(weeks=2 * drift.periods(spec))
@@ -198,10 +289,32 @@ def _conversion(flow: FunnelResult, edition: Edition) -> dict[str, Any]:
                sum(known) / len(known) if known else None)
 
 
-def _merge(reports: list[InputReport]) -> InputReport:
+PROFILE_BY = {"customer_type": "customer_type", "role": "role", "tier": "points"}
+
+
+def _profile(inputs: Inputs, config: Config, period: Period) -> ProfileResult | None:
+    """Customer type, role and tier (levels by points), as ``cust segment profile --by``.
+
+    Left out when there is no customers export or it has none of those columns.
+    """
+    customers = inputs.optional("customers")
+    if customers is None:
+        return None
+    by = tuple(d for d, column in PROFILE_BY.items() if customers.has(column))
+    if not by:
+        return None
+    ladder = parse_ladder(config.section("tiers"), where=str(config.path or "cust.toml"))
+    return profile_customers(inputs, by=by, period=period, ladder=ladder)
+
+
+def _merge(reports: list[InputReport], inputs: Inputs) -> InputReport:
+    """Rows read and rejected per source; sources only read on the side are counted too."""
     sources = {}
     for r in reports:
         sources.update(r.sources)
+    others = [s for s in inputs.loaded if s.name not in sources]
+    if others:
+        sources.update(collect([], others)[1].sources)
     return InputReport(dict(sorted(sources.items())))
 
 
@@ -213,6 +326,9 @@ def _with_charts(r: WeeklyReport) -> WeeklyReport:
         frames.append(result.buckets.select("label", "order_share").with_row_index("order")
                       .with_columns(pl.lit(label).alias("edition")))
     out["bands"] = charts.bands(pl.concat(frames), t)
+    out["trend"] = charts.trend(pl.DataFrame(
+        [{"label": p["label"], "revenue": p["revenue"], "orders": p["orders"],
+          "current": p["label"] == r.edition.label} for p in r.trend]), t)
     if r.funnel is not None:
         out["funnel"] = charts.funnel(r.funnel.steps, t)
         first = _runs(r.alerts)[:1]

@@ -1,5 +1,5 @@
-"""The weekly report: editions, hand-computed headline, agreement with the commands' JSON,
-escaping, no external resources, determinism, and a real browser when one is installed."""
+"""The weekly report's HTML: sections, every number against the commands' JSON, escaping,
+no external resources, determinism, and a real browser when one is installed."""
 
 import json
 import re
@@ -12,169 +12,267 @@ import pytest
 from typer.testing import CliRunner
 
 from cust.cli.main import app
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.weekly import Edition, headline
 
 runner = CliRunner()
 
+SCENARIOS = """\
+[promo.scenarios.spend_500]
+threshold = 500
+reward_amount = 30
 
-def test_editions():
-    assert Edition.containing(date(2026, 10, 28), "week").start == date(2026, 10, 26)
-    assert Edition.last_complete(date(2026, 11, 1), "week").label == "2026-W44"  # a Sunday
-    assert Edition.last_complete(date(2026, 10, 31), "week").label == "2026-W43"  # Saturday
-    assert Edition.last_complete(date(2026, 10, 31), "month").label == "2026-10"
-    assert Edition.last_complete(date(2026, 10, 30), "month").label == "2026-09"
-    assert Edition("week", date(2026, 1, 5)).shift(-1).label == "2026-W01"
-    assert Edition("month", date(2026, 1, 1)).shift(-1).end == date(2025, 12, 31)
-
-
-# Week of 2024-03-04 (W10): A buys 100 (cost 60) and 50 (cost 30), B (new) buys 200
-# (cost 150). Previous week (W09): A buys 80 (cost 40). A's first order: 2024-02-01 (W05).
-ORDERS = """\
-order_id,customer_id,order_time,amount,cost
-o0,A,2024-02-01,10,5
-o1,A,2024-02-27,80,40
-o2,A,2024-03-04 09:00,100,60
-o3,A,2024-03-10 23:00,50,30
-o4,B,2024-03-06,200,150
+[promo.scenarios."every_1000_<b>"]
+threshold = 1000
+reward_amount = 50
+per_multiple = true
 """
-
-
-def test_headline_by_hand(tmp_path):
-    (tmp_path / "o.csv").write_text(ORDERS, encoding="utf-8")
-    rows, _ = headline(Inputs({"orders": tmp_path / "o.csv"}, LoadOptions()),
-                       Edition("week", date(2024, 3, 4)))
-    got = {r["metric"]: r for r in rows}
-    assert got["orders"]["current"] == 3
-    assert got["orders"]["previous"] == 1
-    assert got["customers"]["current"] == 2
-    assert got["new_customers"]["current"] == 1
-    assert got["revenue"]["current"] == 350.0
-    assert got["gross_profit"]["current"] == 110.0
-    assert got["gross_margin"]["current"] == pytest.approx(110 / 350)
-    assert got["aov"]["current"] == pytest.approx(350 / 3)
-    assert got["revenue"]["change"] == pytest.approx((350 - 80) / 80)
-    # The four weeks before W10: W09 (80), W08, W07 (none), W06 (none) -> average 20.
-    assert got["revenue"]["average_4"] == 20.0
 
 
 @pytest.fixture(scope="module")
 def sample_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "w.html"
-    result = runner.invoke(app, ["report", "weekly", "--out", str(out), "-f", "json"])
-    assert result.exit_code == 0, result.output
-    return out, json.loads(result.stdout)
+    """The report on the bundled sample, with two promotion scenarios in cust.toml."""
+    tmp = tmp_path_factory.mktemp("report")
+    (tmp / "cust.toml").write_text(SCENARIOS, encoding="utf-8")
+    out = tmp / "w.html"
+    args = ["report", "weekly", "--config", str(tmp / "cust.toml"), "--out", str(out),
+            "-f", "json", "--fail-on-alert"]
+    result = runner.invoke(app, args)
+    # The sample hides a conversion drop in one category: --fail-on-alert exits 3, after
+    # writing the report and the JSON.
+    assert result.exit_code == 3, result.output
+    return out, json.loads(result.stdout), args
 
 
-class Collector(HTMLParser):
+class Page(HTMLParser):
+    """Section ids, URLs, scripts, headline values and every table's cells."""
+
     def __init__(self):
         super().__init__()
-        self.ids, self.urls, self.scripts, self.headline = set(), [], 0, {}
-        self._metric = None
+        self.ids, self.urls, self.scripts, self.headline = [], [], 0, {}
+        self.tables, self.charts, self.section = {}, {}, None
+        self._metric = self._table = self._row = self._col = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "section":
+            self.section = a.get("id")
         if "id" in a:
-            self.ids.add(a["id"])
-        for key in ("src", "href"):
+            self.ids.append(a["id"])
+        for key in ("src", "href", "xlink:href"):
             if a.get(key):
                 self.urls.append(a[key])
         if tag == "script":
             self.scripts += 1
+        if tag == "svg" and self.section:
+            self.charts[self.section] = self.charts.get(self.section, 0) + 1
         if tag == "tr" and "data-metric" in a:
             self._metric = a["data-metric"]
         if tag == "td" and "data-value" in a and self._metric:
             self.headline[self._metric] = a["data-value"]
+        if tag == "table" and "data-table" in a:
+            self._table = self.tables.setdefault((self.section, a["data-table"]), [])
+        if tag == "tr" and self._table is not None and "data-metric" not in a:
+            self._row = {}
+            self._table.append(self._row)
+        if tag == "td" and self._row is not None:
+            self._col = a.get("data-col")
+            if "data-value" in a:
+                self._row[self._col] = a["data-value"]
+
+    def handle_data(self, data):
+        if self._row is not None and self._col is not None and self._col not in self._row:
+            self._row[self._col] = data
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._table = self._row = self._metric = None
+        if tag == "td":
+            self._col = None
 
 
-def test_sections_numbers_and_no_external_resources(sample_report):
-    out, doc = sample_report
+def parse(html):
+    page = Page()
+    page.feed(html)
+    return page
+
+
+def same_rows(shown, rows):
+    """Every numeric cell on the page equals the JSON figure of the same row and key."""
+    shown = [r for r in shown if r]
+    assert len(shown) == len(rows)
+    checked = 0
+    for cells, row in zip(shown, rows, strict=True):
+        for key, value in row.items():
+            if key in cells and isinstance(value, int | float) and not isinstance(value, bool):
+                assert float(cells[key]) == pytest.approx(value, rel=1e-9, abs=1e-9), key
+                checked += 1
+    return checked
+
+
+def test_sections_and_self_contained(sample_report):
+    out, _, _ = sample_report
     html = out.read_text(encoding="utf-8")
-    parsed = Collector()
-    parsed.feed(html)
-    assert {"headline", "bands", "funnel", "cohorts", "segments", "quality"} <= parsed.ids
-    assert parsed.scripts == 0
-    assert [u for u in parsed.urls if re.match(r"(https?:)?//", u)] == []
-    assert "http://" not in html.replace("http://www.w3.org", "")
-    assert html.count("<svg") >= 4
+    page = parse(html)
+    for section in ("headline", "bands", "funnel", "cohorts", "segments", "profile", "promo",
+                    "quality"):
+        assert section in page.ids
+    assert len(page.ids) == len(set(page.ids))  # SVG ids made unique per chart
+    assert page.scripts == 0
+    assert page.urls == []  # no src/href at all: nothing to fetch
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html
+    assert "url(" not in html
+    assert "attention" in page.ids  # the sample's alert, under the title
+    for section in ("headline", "bands", "funnel", "cohorts", "promo"):
+        assert page.charts.get(section, 0) >= 1, section
+    assert page.charts["funnel"] == 2  # the funnel and the drift of its alert
+    assert '<meta charset="utf-8">' in html
+    assert 'name="viewport"' in html
+    assert "@media print" in html
+    assert "@media (max-width" in html
+
+
+def test_every_number_equals_the_json(sample_report):
+    out, doc, _ = sample_report
+    page = parse(out.read_text(encoding="utf-8"))
     for row in doc["headline"]:
         if row["current"] is not None:
-            assert float(parsed.headline[row["metric"]]) == pytest.approx(row["current"])
+            assert float(page.headline[row["metric"]]) == pytest.approx(row["current"])
+    figures = {r["metric"]: r for r in doc["headline"]}
+    assert len(doc["trend"]) == 13
+    assert doc["trend"][-1]["label"] == doc["edition"]["label"]
+    for metric in ("orders", "customers", "new_customers", "revenue", "gross_profit"):
+        assert doc["trend"][-1][metric] == figures[metric]["current"]
+        assert doc["trend"][-2][metric] == figures[metric]["previous"]
+    pairs = [
+        (("bands", "buckets"), doc["buckets"]),
+        (("funnel", "steps"), doc["funnel"]["steps"]),
+        (("segments", "classes"), doc["abc"]["classes"]),
+        (("segments", "segments"), doc["rfm"]["segments"]),
+        (("segments", "groups"), doc["profile"]["groups"]),
+        (("promo", "scenarios"), doc["promo"]["scenarios"]),
+    ]
+    for key, rows in pairs:
+        assert same_rows(page.tables[key], rows) >= len(rows), key
+    quality = {r["source"]: r for r in page.tables[("quality", "input")] if r}
+    assert set(doc["input"]) == {"customers", "events", "orders", "prices"}
+    for name, source in doc["input"].items():
+        assert int(quality[name]["rows_read"]) == source["rows_read"]
+        assert int(quality[name]["rows_rejected"]) == source["rows_rejected"]
 
 
-def test_report_agrees_with_the_commands(sample_report):
-    _, doc = sample_report
+def _json(*args):
+    result = runner.invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_report_agrees_with_the_commands(sample_report, tmp_path):
+    _, doc, _ = sample_report
     start, end = doc["edition"]["start"], doc["edition"]["end"]
-    bands = json.loads(runner.invoke(app, ["segment", "buckets", "--since", start, "--until",
-                                           end, "-f", "json"]).stdout)
-    assert bands["buckets"] == doc["buckets"]
-    cohorts = json.loads(runner.invoke(app, ["cohort", "--as-of", end, "--max-periods", "12",
-                                             "-f", "json"]).stdout)
+    year = str(date.fromisoformat(end) - timedelta(days=364))
+    assert _json("segment", "buckets", "--since", start, "--until", end)["buckets"] == (
+        doc["buckets"])
+    cohorts = _json("cohort", "--as-of", end, "--max-periods", "12")
     assert cohorts["cohorts"] == doc["cohorts"]
-    funnel = json.loads(runner.invoke(app, ["funnel", "--until", end, "-f", "json"]).stdout)
+    abc = _json("segment", "abc", "--since", year, "--until", end)
+    assert abc["classes"] == doc["abc"]["classes"]
+    assert abc["loss_making"] == doc["abc"]["loss_making"]
+    rfm = _json("segment", "rfm", "--until", end, "--as-of", end)
+    assert rfm["segments"] == doc["rfm"]["segments"]
+    profile = _json("segment", "profile", "--by", "customer_type,role,tier", "--since", year,
+                    "--until", end)
+    assert profile["groups"] == doc["profile"]["groups"]
+    promo = _json("promo", "simulate", "--threshold", "500", "--reward-amount", "30",
+                  "--since", year, "--until", end)
+    mine = doc["promo"]["scenarios"][0]
+    for key in ("qualifying_orders", "subsidy_cost", "revenue_before", "revenue_after",
+                "gross_profit_before", "gross_profit_after"):
+        assert promo[key] == mine[key], key
+    funnel = _json("funnel", "--until", end, "--period", "week", "--by", "category", "--drift")
     assert funnel["steps"] == doc["funnel"]["steps"]
+    assert doc["alerts"]
+    assert all(a in funnel["alerts"] for a in doc["alerts"])
+    assert {a["segment"]["category"] for a in doc["alerts"]} == {"mcu"}
+    # Conversion: sessions reaching the last step / entering the first, in the edition.
+    week = [p for p in funnel["periods"] if p["period"] == start]
+    conversion = next(r for r in doc["headline"] if r["metric"] == "conversion")
+    assert conversion["current"] == pytest.approx(
+        sum(p["entered"][-1] for p in week) / sum(p["entered"][0] for p in week))
     orders = next(r for r in doc["headline"] if r["metric"] == "orders")
     assert orders["current"] == sum(b["orders"] for b in doc["buckets"])
-    assert {a["segment"]["category"] for a in doc["alerts"]} == {"mcu"}
 
 
-def test_hostile_strings_are_escaped(tmp_path):
-    # A category and a part number from the data reach the page through a drift alert:
-    # conversion in that category falls from 50 % to 10 % after 12 weeks, and the part's
-    # price rose. Neither may become markup.
-    evil, sku = "<script>alert('x')</script>", "<img src=x onerror=alert(1)>"
+def test_deterministic(sample_report, tmp_path):
+    out, _, args = sample_report
+    again = tmp_path / "again.html"
+    result = runner.invoke(app, [*args[:4], "--out", str(again), "-q"])
+    assert result.exit_code == 0, result.output
+    assert again.read_bytes() == out.read_bytes()
+
+
+def _hostile(tmp_path):
+    # A category and a part number from the data reach the page through a drift alert (its
+    # text and the drift chart's title): conversion in that category falls from 50 % to
+    # 10 % after 12 weeks, and the part's price rose. Neither may become markup.
+    evil, sku = """<script>alert('x')</script>"{{7*7}}""", "<img src=x onerror=alert(1)>"
+    quoted = evil.replace('"', '""')
     (tmp_path / "o.csv").write_text(
         "order_id,customer_id,order_time,amount,cost\n"
-        f'o1,"{evil}",2024-05-20,100,50\no2,"C""2",2024-05-21,20,10\n', encoding="utf-8")
+        f'o1,"{quoted}",2024-05-20,100,50\no2,"C""2",2024-05-21,20,10\n', encoding="utf-8")
     lines = ["user_id,session_id,event,event_time,category"]
     for week in range(20):
         for i in range(100):
             start = date(2024, 1, 1) + timedelta(weeks=week, days=i % 7)
             sid = f"s{week}-{i}"
-            lines.append(f'u{i},{sid},product_view,{start} 10:00,"{evil}"')
+            lines.append(f'u{i},{sid},product_view,{start} 10:00,"{quoted}"')
             if i % 10 < (5 if week < 12 else 1):
-                lines.append(f'u{i},{sid},add_to_cart,{start} 10:01,"{evil}"')
+                lines.append(f'u{i},{sid},add_to_cart,{start} 10:01,"{quoted}"')
     (tmp_path / "e.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (tmp_path / "p.csv").write_text(
-        f'sku,changed_at,old_price,new_price,category\n"{sku}",2024-03-01,10,13,"{evil}"\n',
+        f'sku,changed_at,old_price,new_price,category\n"{sku}",2024-03-01,10,13,"{quoted}"\n',
         encoding="utf-8")
     (tmp_path / "cust.toml").write_text('[funnel]\nsteps = ["product_view", "add_to_cart"]\n',
                                         encoding="utf-8")
+    return ["--orders", str(tmp_path / "o.csv"), "--events", str(tmp_path / "e.csv"),
+            "--prices", str(tmp_path / "p.csv"), "--config", str(tmp_path / "cust.toml")]
+
+
+def test_hostile_strings_are_escaped(tmp_path):
     out = tmp_path / "r.html"
-    result = runner.invoke(app, ["report", "weekly", "--orders", str(tmp_path / "o.csv"),
-                                 "--events", str(tmp_path / "e.csv"), "--prices",
-                                 str(tmp_path / "p.csv"), "--config", str(tmp_path / "cust.toml"),
-                                 "--out", str(out), "-q", "--as-of", "2024-05-20",
-                                 "--fail-on-alert"])
+    result = runner.invoke(app, ["report", "weekly", *_hostile(tmp_path), "--out", str(out),
+                                 "-q", "--as-of", "2024-05-20", "--fail-on-alert"])
     assert result.exit_code == 3, result.output
     html = out.read_text(encoding="utf-8")
     assert "<script" not in html
     assert "<img" not in html
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html  # the alert text
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the price rise
-    assert "&lt;script&gt;" in html.split('id="funnel"')[1]
+    banner = html.split('id="attention"')[1].split("</p>")[0]  # under the title
+    assert "(category=&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&#34;{{7*7}})" in banner
+    alert = html.split('id="funnel"')[1].split('class="alert"')[1].split("</div>")[0]
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&#34;{{7*7}}" in alert
+    assert "&lt;img src=x onerror=alert(1)&gt;" in alert  # the price rise
+    drift_svg = html.split('id="funnel"')[1].split("<svg")[2].split("</svg>")[0]
+    assert "&lt;script&gt;" in drift_svg  # the chart title, escaped by the SVG writer
+    assert "{{7*7}}" in drift_svg  # text, never evaluated
+    page = parse(html)
+    assert page.scripts == 0
+    assert page.urls == []
 
 
-def test_deterministic_and_named_by_week(tmp_path):
-    first = runner.invoke(app, ["report", "weekly", "--out-dir", str(tmp_path / "a"), "-q"])
-    second = runner.invoke(app, ["report", "weekly", "--out-dir", str(tmp_path / "b"), "-q"])
-    assert first.exit_code == second.exit_code == 0
-    (a,), (b,) = list((tmp_path / "a").iterdir()), list((tmp_path / "b").iterdir())
-    assert a.name == b.name == "weekly-2026-W43.html"
-    assert a.read_bytes() == b.read_bytes()
-    monthly = runner.invoke(app, ["report", "weekly", "--period", "month", "--lang", "zh",
-                                  "--out-dir", str(tmp_path / "m"), "-q"])
-    assert monthly.exit_code == 0, monthly.output
-    page = (tmp_path / "m" / "monthly-2026-10.html").read_text(encoding="utf-8")
-    assert "月报" in page
-    assert "毛利率" in page
-
-
-def test_fail_on_alert_exits_3(tmp_path):
-    result = runner.invoke(app, ["report", "weekly", "--out", str(tmp_path / "r.html"), "-q",
-                                 "--fail-on-alert"])
-    assert result.exit_code == 3
+def test_monthly_edition_in_chinese(tmp_path):
+    args = ["report", "weekly", *_hostile(tmp_path), "--period", "month", "--lang", "zh",
+            "--out-dir", str(tmp_path / "m"), "-q"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    page = tmp_path / "m" / "monthly-2024-05.html"
+    html = page.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html
+    assert "<title>月报 2024-05</title>" in html
+    assert "毛利率" in html
+    assert "订单占比" in html  # table headers and chart axes in Chinese too
+    assert "2024-05-01 – 2024-05-31" in html
+    once = page.read_bytes()
+    assert runner.invoke(app, args).exit_code == 0
+    assert page.read_bytes() == once
 
 
 def _browser():
@@ -190,30 +288,45 @@ def test_a_real_browser_draws_every_chart(sample_report, tmp_path):
     if browser is None:
         pytest.skip("no Chromium on this machine (.ci/run installs it where it can): the "
                     "report was not opened in a browser")
-    out, _ = sample_report
+    out, _, _ = sample_report
     probe = tmp_path / "probe.html"
+    # The report has no script; the probe copy gets one that measures every chart and
+    # records errors, and the browser's DOM dump carries the answer back.
     measure = (
-        "<script>window.addEventListener('load',()=>{const s=[...document.querySelectorAll("
+        "<script>const errs=[];window.addEventListener('error',e=>errs.push(e.message));"
+        "window.addEventListener('load',()=>{const s=[...document.querySelectorAll("
         "'figure.chart svg')].map(e=>{const r=e.getBoundingClientRect();return r.width+'x'+"
-        "r.height});document.body.setAttribute('data-sizes',s.join(';'))});</script>"
+        "r.height});document.body.setAttribute('data-sizes',s.join(';'));"
+        "document.body.setAttribute('data-errors',String(errs.length));"
+        "document.body.setAttribute('data-width',window.innerWidth+'/'+"
+        "document.documentElement.scrollWidth)});</script>"
     )
-    probe.write_text(out.read_text(encoding="utf-8").replace("</body>", measure + "</body>"),
-                     encoding="utf-8")
+    html = out.read_text(encoding="utf-8")
+    probe.write_text(html.replace("<head>", "<head>" + measure, 1), encoding="utf-8")
     args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-            "--v=0", "--window-size=1000,3000"]
-    dom = subprocess.run([*args, "--dump-dom", probe.as_uri()], capture_output=True,
-                         text=True, timeout=120, check=False)
+            "--v=0"]
+    # Measured in a phone-sized window (headless Chromium widens it to its minimum, about
+    # 500 px): charts drawn, and the page itself no wider than the screen (wide tables
+    # scroll inside their own box).
+    dom = subprocess.run([*args, "--window-size=400,3000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=False)
     sizes = re.search(r'data-sizes="([^"]*)"', dom.stdout)
     assert sizes, dom.stderr[-2000:]
     charts = sizes.group(1).split(";")
-    assert len(charts) >= 4
+    assert len(charts) == html.count('<figure class="chart"><svg')
+    assert len(charts) >= 5
     for size in charts:
         width, height = (float(v) for v in size.split("x"))
         assert width > 0
         assert height > 0
+    assert 'data-errors="0"' in dom.stdout
+    inner, scroll = re.search(r'data-width="(\d+)/(\d+)"', dom.stdout).groups()
+    assert int(scroll) <= int(inner)
     assert "Uncaught" not in dom.stderr
+    # Chromium logs every console message as "INFO:CONSOLE:<line>] ..." on stderr.
+    assert not re.findall(r":CONSOLE[:(].*", dom.stderr)
     shot = tmp_path / "report.png"
-    subprocess.run([*args, f"--screenshot={shot}", out.as_uri()], capture_output=True,
-                   timeout=120, check=False)
+    subprocess.run([*args, "--window-size=1000,3000", f"--screenshot={shot}", out.as_uri()],
+                   capture_output=True, timeout=120, check=False)
     assert shot.exists()
     assert shot.stat().st_size > 10_000
