@@ -42,8 +42,6 @@ import polars as pl
 
 from .errors import InvalidOptionError
 from .funnel import FunnelSpec, judged_until
-from .inputs import Inputs
-from .orders import Period
 
 MIN_BASE_UNITS = 30  # a baseline with fewer units entering the step is not a baseline
 
@@ -193,59 +191,3 @@ def _compare(
         z[i] = (rate[i] - p0) / se[i]
         judged[i] = True
     return z, rate, expected, judged, se, units
-
-
-def explain_alerts(
-    alerts: list[dict[str, Any]],
-    inputs: Inputs,
-    spec: FunnelSpec,
-    drift: DriftSpec,
-    period: Period,
-) -> list[dict[str, Any]]:
-    """Per alerted series: the price rises in its window (needs the prices export)."""
-    prices = inputs.optional("prices")
-    runs: dict[tuple, dict[str, Any]] = {}
-    for a in alerts:
-        key = (a["step"], tuple(sorted(a["segment"].items())), a["since"])
-        run = runs.setdefault(key, {"step": a["step"], "from_step": a["from_step"],
-                                    "segment": a["segment"], "since": a["since"],
-                                    "until": a["period"], "direction": a["direction"],
-                                    "alerts": 0})
-        run["until"] = max(run["until"], a["period"])
-        run["alerts"] += 1
-    out = list(runs.values())
-    if prices is None or not out:
-        for run in out:
-            run["price_rises"] = []
-        return out
-    b = drift.periods(spec)
-    unit = timedelta(days=1 if spec.period == "day" else 7)
-    plans = []
-    for run in out:
-        start = run["since"] - b * unit
-        end = run["until"] + unit
-        rises = prices.valid.filter(
-            (pl.col("new_price") > pl.col("old_price"))
-            & (pl.col("changed_at") >= datetime.combine(start, datetime.min.time()))
-            & (pl.col("changed_at") < datetime.combine(end, datetime.min.time()))
-        )
-        category = run["segment"].get("category")
-        if category is not None and prices.has("category"):
-            rises = rises.filter(pl.col("category") == category)
-        cols = ["sku", "changed_at", "old_price", "new_price"]
-        if prices.has("category"):
-            cols.append("category")
-        plans.append(
-            rises.select(cols)
-            .with_columns((pl.col("new_price") / pl.col("old_price") - 1).alias("change"))
-            .sort("change", "sku", descending=[True, False])
-        )
-    from .inputs import collect
-
-    frames, _ = collect(plans, [])
-    for run, frame in zip(out, frames, strict=True):
-        run["price_rises_total"] = frame.height
-        run["price_rises"] = frame.head(10).to_dicts()
-        if frame.height:
-            run["median_price_rise"] = float(frame["change"].median())
-    return out
