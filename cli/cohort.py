@@ -42,9 +42,8 @@ def cohort(
     Example: cust cohort --period month --max-periods 12 --split promo
     """
     from cust.pipelines.cohort import cohort_retention
-    from cust.pipelines.orders import Period
 
-    span = Period(since=g.since, until=g.until, as_of=g.as_of)
+    span = g.period()
     run(g, lambda inputs, config: cohort_retention(
         inputs, period=span, unit=period, max_periods=max_periods, metric=metric,
         cumulative=cumulative, split=split, offer=offer, config=config))

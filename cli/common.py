@@ -45,25 +45,44 @@ def check_out_path(g: GlobalOptions, inputs) -> None:  # noqa: ANN001
 
 def run(g: GlobalOptions, compute: Callable[[Any, Any], Any]) -> Any:
     """Open the inputs, run ``compute(inputs, config)``, report rejects, render the result."""
+    inputs, result, salt = computed(g, compute)
+    deliver(g, inputs, result, salt)
+    return result
+
+
+def computed(
+    g: GlobalOptions,
+    compute: Callable[[Any, Any], Any],
+    status: str = "reading exports and computing…",
+) -> tuple[Any, Any, str | None]:
+    """Open the inputs, check ``--out`` and the mask salt, then compute (with a spinner).
+
+    Returns ``(inputs, result, salt)``; ``salt`` is None unless ids are masked.
+    """
     inputs, config = open_inputs(g)
     check_out_path(g, inputs)
     salt = mask_salt(g, config)
     console = stderr()
     if console.is_terminal and not g.quiet:
-        with console.status("reading exports and computing…"):
-            result = compute(inputs, config)
-    else:
-        result = compute(inputs, config)
+        with console.status(status):
+            return inputs, compute(inputs, config), salt
+    return inputs, compute(inputs, config), salt
+
+
+def deliver(
+    g: GlobalOptions, inputs: Any, result: Any, salt: str | None, *, show: bool = True
+) -> None:
+    """Write ``--rejects``, warn about rejected rows, and render the result (masked)."""
     if g.rejects is not None:
         write_rejects(inputs.loaded, g.rejects)
     warn_rejected(result.input, g)
+    if not show:
+        return
     if salt is not None:
         from .masking import Masked
 
-        render(Masked(result, salt), g)
-    else:
-        render(result, g)
-    return result
+        result = Masked(result, salt)
+    render(result, g)
 
 
 def mask_salt(g: GlobalOptions, config: Any) -> str | None:

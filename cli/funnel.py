@@ -49,9 +49,8 @@ def funnel(
     """
     from cust.pipelines import funnel as fn
     from cust.pipelines.drift import DriftSpec
-    from cust.pipelines.orders import Period
 
-    span = Period(since=g.since, until=g.until, as_of=g.as_of)
+    span = g.period()
     groups = tuple(b.strip() for b in by.split(",") if b.strip()) if by else ()
 
     def job(inputs, config):  # noqa: ANN001, ANN202
@@ -81,8 +80,7 @@ def paths(
     Example: cust paths --from home --top 10
     """
     from cust.pipelines.funnel import next_steps
-    from cust.pipelines.orders import Period
 
-    span = Period(since=g.since, until=g.until, as_of=g.as_of)
+    span = g.period()
     run(g, lambda inputs, _cfg: next_steps(
         inputs, origin, field=field, unit=unit, top=top, period=span))

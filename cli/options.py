@@ -75,6 +75,12 @@ class GlobalOptions:
                 changes[key] = value
         return replace(self, **changes)
 
+    def period(self) -> Any:
+        """The analysed period from ``--since``, ``--until`` and ``--as-of``."""
+        from cust.pipelines.orders import Period
+
+        return Period(since=self.since, until=self.until, as_of=self.as_of)
+
     @property
     def fmt(self) -> Format:
         """The output format (``table`` unless given)."""

@@ -87,7 +87,6 @@ def simulate(
     Example: cust promo simulate --threshold 5000 --reward-amount 500 --response fixed --uptake 0.2
     """
     from cust.pipelines import promo
-    from cust.pipelines.orders import Period
     from cust.pipelines.tiers import parse_ladder
 
     rewards = (reward_amount, reward_percent, gift_cost, tiers, lottery_prize_cost, points_rate)
@@ -101,7 +100,7 @@ def simulate(
         points_rate=points_rate, point_value=point_value,
     )
     model = promo.Response(response, reach, uptake, campaign)
-    period = Period(since=g.since, until=g.until, as_of=g.as_of)
+    period = g.period()
     where = "cust.toml [promo.scenarios]"
 
     def job(inputs, config):  # noqa: ANN001, ANN202
@@ -147,10 +146,9 @@ def compare(
     Example: cust promo compare scenarios.toml --response fixed --uptake 0.2
     """
     from cust.pipelines import promo
-    from cust.pipelines.orders import Period
 
     model = promo.Response(response, reach, uptake, campaign)
-    period = Period(since=g.since, until=g.until, as_of=g.as_of)
+    period = g.period()
 
     def job(inputs, config):  # noqa: ANN001, ANN202
         if scenarios_file is not None:

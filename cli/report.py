@@ -53,8 +53,8 @@ def weekly(
     from cust.reports.html import render_weekly
     from cust.reports.weekly import build
 
-    from .common import check_out_path, mask_salt, open_inputs, stderr
-    from .output import render, warn_rejected, write_atomic, write_rejects
+    from .common import computed, deliver, stderr
+    from .output import write_atomic
 
     if g.since is not None or g.until is not None:
         msg = "report weekly covers one edition and its history: --since/--until do not apply"
@@ -68,15 +68,13 @@ def weekly(
     if out_dir is not None and out_dir.expanduser().exists() and not out_dir.expanduser().is_dir():
         msg = f"--out-dir {out_dir} exists and is not a directory"
         raise InvalidOptionError(msg, hint="give a directory (it is created when missing)")
-    inputs, config = open_inputs(g)
-    check_out_path(g, inputs)
-    salt = mask_salt(g, config)
-    console = stderr()
-    if console.is_terminal and not g.quiet:
-        with console.status("computing the report…"):
-            report = build(inputs, config, kind=period.value, as_of=g.as_of, lang=lang.value)
-    else:
-        report = build(inputs, config, kind=period.value, as_of=g.as_of, lang=lang.value)
+    inputs, report, salt = computed(
+        g,
+        lambda inputs, config: build(
+            inputs, config, kind=period.value, as_of=g.as_of, lang=lang.value
+        ),
+        status="computing the report…",
+    )
     html = render_weekly(report)
     prefix = "weekly" if period is Edition.week else "monthly"
     target = g.out if g.out is not None else (out_dir or Path()) / (
@@ -86,15 +84,9 @@ def weekly(
     except OSError as exc:
         msg = f"could not write the report to {target}: {exc.strerror or exc}"
         raise InputFileError(msg, hint="check that the directory is writable") from None
-    if g.rejects is not None:
-        write_rejects(inputs.loaded, g.rejects)
-    warn_rejected(report.input, g)
-    to_stdout = replace(g, out=None)
-    if g.format is not None or not g.quiet:  # an explicit --format prints even with -q
-        from .masking import Masked
-
-        render(Masked(report, salt) if salt is not None else report, to_stdout)
+    # An explicit --format prints even with -q; the page itself went to the file.
+    deliver(replace(g, out=None), inputs, report, salt, show=g.format is not None or not g.quiet)
     if not g.quiet:
-        console.print(f"report written to {target}")
+        stderr().print(f"report written to {target}")
     if fail_on_alert and report.alerts:
         raise typer.Exit(3)

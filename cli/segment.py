@@ -15,12 +15,6 @@ segment_app = typer.Typer(
 app.add_typer(segment_app, name="segment")
 
 
-def _period(g: GlobalOptions):  # noqa: ANN202
-    from cust.pipelines.orders import Period
-
-    return Period(since=g.since, until=g.until, as_of=g.as_of)
-
-
 @command(segment_app, "buckets")
 def buckets(
     g: GlobalOptions,
@@ -40,7 +34,7 @@ def buckets(
 
     parsed = parse_edges(edges)
     run(g, lambda inputs, _cfg: bucket_orders(
-        inputs, edges=parsed, period=_period(g), trend=trend))
+        inputs, edges=parsed, period=g.period(), trend=trend))
 
 
 @command(segment_app, "abc")
@@ -74,5 +68,5 @@ def abc(
     cut, rk = parse_pair(cutoffs, "--cutoffs"), parse_pair(ranks, "--ranks")
     weights = parse_weights(weight) if weight else None
     run(g, lambda inputs, _cfg: classify_customers(
-        inputs, period=_period(g), method=method, cutoffs=cut, ranks=rk, weights=weights,
+        inputs, period=g.period(), method=method, cutoffs=cut, ranks=rk, weights=weights,
         subtract_discounts=subtract_discounts, growth_days=growth_days))

@@ -47,12 +47,11 @@ def profile(
 
     Example: cust segment profile --customers customers.csv --by customer_type,tier --top 50
     """
-    from cust.pipelines.orders import Period
     from cust.pipelines.segment_profile import parse_by, profile_customers
     from cust.pipelines.tiers import parse_ladder
 
     dims = parse_by(by) if by is not None else None
-    period = Period(since=g.since, until=g.until, as_of=g.as_of)
+    period = g.period()
 
     def compute(inputs, config):  # noqa: ANN001, ANN202
         ladder = parse_ladder(config.section("tiers"), where=str(config.path or "cust.toml"))

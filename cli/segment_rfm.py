@@ -39,10 +39,9 @@ def rfm(
 
     Example: cust segment rfm --as-of 2026-03-31 --monetary gross_profit --out members.csv
     """
-    from cust.pipelines.orders import Period
     from cust.pipelines.segment_rfm import rfm_segments, rules_from_config
 
-    period = Period(since=g.since, until=g.until, as_of=g.as_of)
+    period = g.period()
     run(
         g,
         lambda inputs, config: rfm_segments(
