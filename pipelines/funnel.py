@@ -210,13 +210,13 @@ class FunnelResult(Result):
             cols = ["period", "step", "segment", "rate", "expected", "lower", "upper",
                     "direction", "z", "since"]
             frame = pl.DataFrame(
-                [{c: (_segment_text(a[c]) if c == "segment" else a.get(c)) for c in cols}
+                [{c: (segment_text(a[c]) if c == "segment" else a.get(c)) for c in cols}
                  for a in self.alerts]
             )
             tables.append(Table("alerts", "Drift alerts", frame,
                                 shares=("rate", "expected", "lower", "upper")))
         behind = [
-            {"alert": f"{e['step']} {_segment_text(e['segment'])} since {e['since']}",
+            {"alert": f"{e['step']} {segment_text(e['segment'])} since {e['since']}",
              **{k: c[k] for k in ("column", "value", "units", "rate", "expected",
                                   "change_in_units", "share")}}
             for e in self.explanations
@@ -230,7 +230,7 @@ class FunnelResult(Result):
             if e.get("price_rises"):
                 tables.append(Table(
                     f"prices_{len(tables)}",
-                    f"Price rises behind {e['step']} {_segment_text(e['segment'])} "
+                    f"Price rises behind {e['step']} {segment_text(e['segment'])} "
                     f"since {e['since']}",
                     pl.DataFrame(e["price_rises"]), money=("old_price", "new_price"),
                     shares=("change",),
@@ -274,7 +274,8 @@ def _top_per_column(items: list[dict[str, Any]], top: int) -> list[dict[str, Any
     return out
 
 
-def _segment_text(segment: dict[str, Any]) -> str:
+def segment_text(segment: dict[str, Any]) -> str:
+    """A breakdown value as text: ``category=mcu, platform=app``, or ``all``."""
     return ", ".join(f"{k}={v}" for k, v in segment.items()) or "all"
 
 

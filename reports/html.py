@@ -11,6 +11,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from cust.pipelines.result import SIGNIFICANT
+
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
@@ -66,7 +68,7 @@ def _raw(value: Any) -> str:
     if value is None or isinstance(value, bool):
         return ""
     if isinstance(value, float):
-        return f"{value:.12g}"
+        return f"{value:.{SIGNIFICANT}g}"
     return str(value)
 
 
@@ -122,7 +124,7 @@ def render_weekly(report: Any) -> str:
         headline.append({
             "metric": r["metric"],
             "current": format_cell(r["current"], kind),
-            "current_raw": "" if r["current"] is None else f"{r['current']:.12g}",
+            "current_raw": "" if r["current"] is None else f"{r['current']:.{SIGNIFICANT}g}",
             "previous": format_cell(r["previous"], kind),
             "average_4": format_cell(r["average_4"], kind),
             "change": pct(r["change"]),
@@ -147,14 +149,16 @@ def render_weekly(report: Any) -> str:
         (e["step"], tuple(sorted(e["segment"].items())), e["since"]): e
         for e in (report.funnel.explanations if report.funnel is not None else [])
     }
-    from .weekly import _runs, _segment
+    from cust.pipelines.funnel import segment_text
+
+    from .weekly import _runs
 
     alerts = []
     for a in _runs(report.alerts):
         e = explanations.get((a["step"], tuple(sorted(a["segment"].items())), a["since"]), {})
         rises = e.get("price_rises") or []
         alerts.append({
-            "from_step": a["from_step"], "step": a["step"], "segment": _segment(a["segment"]),
+            "from_step": a["from_step"], "step": a["step"], "segment": segment_text(a["segment"]),
             "rate": f"{a['rate']:.1%}", "expected": f"{a['expected']:.1%}", "since": a["since"],
             "rises": ", ".join(
                 f"{r['sku']} {r['change']:+.0%} ({str(r['changed_at'])[:10]})" for r in rises[:5]

@@ -22,7 +22,7 @@ from cust.pipelines.cohort import CohortResult, cohort_retention
 from cust.pipelines.config import Config
 from cust.pipelines.drift import DriftSpec
 from cust.pipelines.errors import EmptySelectionError, MissingColumnError
-from cust.pipelines.funnel import FunnelResult, FunnelSpec, funnel, steps_from
+from cust.pipelines.funnel import FunnelResult, FunnelSpec, funnel, segment_text, steps_from
 from cust.pipelines.inputs import InputReport, Inputs, collect
 from cust.pipelines.orders import Period
 from cust.pipelines.promo import PromoResult, scenarios_from_mapping, simulate
@@ -101,7 +101,7 @@ class WeeklyReport(Result):
         if self.alerts:
             tables.append(Table("alerts", t["alerts"], pl.DataFrame([
                 {t["since"]: a["since"], t["step"]: f"{a['from_step']} → {a['step']}",
-                 t["segment"]: _segment(a["segment"]), t["rate"]: a["rate"],
+                 t["segment"]: segment_text(a["segment"]), t["rate"]: a["rate"],
                  t["expected"]: a["expected"]} for a in _runs(self.alerts)
             ]), shares=(t["rate"], t["expected"])))
         return tables
@@ -124,18 +124,16 @@ def _fmt(value: Any, r: dict[str, Any]) -> str | None:
     return str(value) if isinstance(value, int) else f"{value:.1f}"
 
 
-def _segment(segment: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in segment.items()) or "all"
-
-
 def _runs(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The latest alert of each run (step, segment, since)."""
     latest: dict[tuple, dict[str, Any]] = {}
     for a in alerts:
-        key = (a["step"], _segment(a["segment"]), a["since"])
+        key = (a["step"], segment_text(a["segment"]), a["since"])
         if key not in latest or a["period"] > latest[key]["period"]:
             latest[key] = a
-    return sorted(latest.values(), key=lambda a: (a["since"], a["step"], _segment(a["segment"])))
+    return sorted(
+        latest.values(), key=lambda a: (a["since"], a["step"], segment_text(a["segment"]))
+    )
 
 
 @dataclass(frozen=True)
@@ -272,11 +270,10 @@ def _conversion(flow: FunnelResult, edition: Edition) -> dict[str, Any]:
     weekly = flow.periods.group_by("period").agg(
         pl.col("entered_1").sum(), pl.col(f"entered_{n}").sum().alias("done")
     )
-    rates = {r["period"]: r["done"] / r["entered_1"] if r["entered_1"] else None
-             for r in weekly.to_dicts()}
+    weeks = weekly["period"].to_list()
 
     def rate(e: Edition) -> float | None:
-        inside = [p for p in rates if e.start <= p <= e.end]
+        inside = [p for p in weeks if e.start <= p <= e.end]
         if not inside:
             return None
         sub = weekly.filter(pl.col("period").is_in(inside))
@@ -335,7 +332,7 @@ def _with_charts(r: WeeklyReport) -> WeeklyReport:
         if first:
             out["drift"] = charts.drift(_drift_series(r.funnel, first[0]),
                                         f"{first[0]['from_step']} → {first[0]['step']} "
-                                        f"({_segment(first[0]['segment'])})", t)
+                                        f"({segment_text(first[0]['segment'])})", t)
     cells = [
         {"cohort": c["cohort"], "k": k, "retention": v, "text": f"{v:.0%}"}
         for c in r.cohorts.cohorts[-12:] for k, v in enumerate(c["retention"])
