@@ -121,7 +121,7 @@ def unit_frame(source_events: pl.LazyFrame, spec: FunnelSpec, has_session: bool)
 def reached(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     """One row per unit that entered step 1: its step times ``t1..tn`` (null if not reached).
 
-    Also ``period`` and the ``--by`` values of its step-1 event.
+    Also ``period`` and the ``--by`` values of its step-1 event (Categorical; null if none).
     """
     # The steps' events, reduced to the unit key, step number and time, are computed once
     # and reused by every step (each step would otherwise re-read and re-check the export).
@@ -132,7 +132,8 @@ def reached(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
             *UNIT,
             pl.col("event").replace_strict(index, return_dtype=pl.Int8).alias("__step"),
             "event_time",
-            *spec.by,
+            # Categorical: the breakdowns travel with the units and are grouped as integers.
+            *[pl.col(b).cast(pl.String).cast(pl.Categorical) for b in spec.by],
         )
         .cache()
     )
@@ -140,7 +141,7 @@ def reached(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     units = s1.group_by(*UNIT).agg(
         pl.col("event_time").min().alias("t1"),
         *[
-            pl.col(b).sort_by("event_time").first().cast(pl.String).fill_null("(none)").alias(b)
+            pl.col(b).sort_by("event_time").first().alias(b)
             for b in spec.by
         ],
     )
@@ -330,30 +331,27 @@ def funnel(
                            spec, has_session)
     per_unit = reached(units, wide)
     n = len(spec.steps)
-    counts = [pl.col(f"t{k}").is_not_null().sum().alias(f"entered_{k}") for k in range(1, n + 1)]
-    totals = per_unit.select(
-        *counts,
+    entered = [f"entered_{k}" for k in range(1, n + 1)]
+    counts = [pl.col(f"t{k}").is_not_null().sum().alias(entered[k - 1]) for k in range(1, n + 1)]
+    cart = "add_to_cart" in spec.steps and "purchase" in spec.steps
+    ci = spec.steps.index("add_to_cart") + 1 if cart else 0
+    pi = spec.steps.index("purchase") + 1 if cart else 0
+    cart = cart and pi > ci
+    if cart:
+        counts.append((pl.col(f"t{ci}").is_not_null() & pl.col(f"t{pi}").is_null()).sum()
+                      .alias("__abandoned"))
+    # One group-by of the units by period, breakdowns and explain columns; the totals, the
+    # per-period counts and each explain column's counts are sums over its (small) result.
+    fine = per_unit.group_by("period", *wide.by).agg(counts)
+    medians = per_unit.select(
         *[
             (pl.col(f"t{k}") - pl.col(f"t{k - 1}")).dt.total_seconds().median()
             .alias(f"median_{k}")
             for k in range(2, n + 1)
         ],
     )
-    by_period = per_unit.group_by("period", *spec.by).agg(counts).sort("period", *spec.by)
     end_plan = events.select(pl.col("event_time").max().alias("end"))
-    plans = [totals, by_period, end_plan]
-    cart = "add_to_cart" in spec.steps and "purchase" in spec.steps
-    if cart:
-        ci, pi = spec.steps.index("add_to_cart") + 1, spec.steps.index("purchase") + 1
-        if pi > ci:
-            plans.append(per_unit.select(
-                pl.col(f"t{ci}").is_not_null().sum().alias("with_cart"),
-                (pl.col(f"t{ci}").is_not_null() & pl.col(f"t{pi}").is_null()).sum()
-                .alias("abandoned"),
-            ))
-        else:
-            cart = False
-    plans.extend(per_unit.group_by("period", *spec.by, c).agg(counts) for c in extra)
+    plans = [fine, medians, end_plan]
     if banners:
         plans.append(
             units.filter(pl.col("event").is_in(["banner_view", "banner_click"]))
@@ -365,40 +363,46 @@ def funnel(
             .sort("banner_id")
         )
     frames, report = collect(plans, [source])
-    tot = frames[0].row(0, named=True)
+    fine = frames[0].with_columns(
+        pl.col(b).cast(pl.String).fill_null("(none)") for b in wide.by
+    )
+    sums = [pl.col(c).sum().cast(fine.schema[c]) for c in entered]
+    tot = {**fine.select(sums).row(0, named=True), **frames[1].row(0, named=True)}
     if not tot["entered_1"]:
         msg = f"no unit entered the first step ({spec.steps[0]!r}) in the selected period"
         raise EmptySelectionError(
             msg, hint="check --steps against the event names (cust check --events ...)"
         )
     steps = _steps_frame(spec.steps, tot)
+    by_period = fine.group_by("period", *spec.by).agg(sums).sort("period", *spec.by)
     behaviour: dict[str, Any] = {}
-    rest = frames[3:]
     if cart:
-        c = rest.pop(0).row(0, named=True)
+        with_cart, abandoned = tot[f"entered_{ci}"], int(fine["__abandoned"].sum())
         behaviour["cart_abandonment"] = {
-            "units_with_cart": c["with_cart"],
-            "abandoned": c["abandoned"],
-            "rate": c["abandoned"] / c["with_cart"] if c["with_cart"] else None,
+            "units_with_cart": with_cart,
+            "abandoned": abandoned,
+            "rate": abandoned / with_cart if with_cart else None,
         }
-    breakdowns = {c: rest.pop(0) for c in extra}
-    if rest:
-        banners = rest.pop(0).with_columns(
+    breakdowns = {
+        c: fine.group_by("period", *spec.by, c).agg(sums).sort("period", *spec.by, c)
+        for c in extra
+    }
+    if banners:
+        behaviour["banners"] = frames[3].with_columns(
             pl.when(pl.col("views") > 0).then(pl.col("clicks") / pl.col("views"))
             .alias("click_through")
         )
-        behaviour["banners"] = banners
     data_end = frames[2]["end"][0]
     result = FunnelResult(
-        input=report, spec=spec, steps=steps, periods=frames[1], behaviour=behaviour,
+        input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
         data_end=data_end,
     )
     if drift is None:
         return result
     from .drift import detect
 
-    alerts, method = detect(frames[1], spec, drift, data_end)
-    refine_since(alerts, frames[1], spec.by, spec.steps, spec.period, drift.periods(spec),
+    alerts, method = detect(by_period, spec, drift, data_end)
+    refine_since(alerts, by_period, spec.by, spec.steps, spec.period, drift.periods(spec),
                  method["last_judged"])
     explanations = (
         explain_runs(alerts, breakdowns, spec.steps, spec.period, drift.periods(spec), inputs,
@@ -406,7 +410,7 @@ def funnel(
         if explain and alerts else []
     )
     return FunnelResult(
-        input=report, spec=spec, steps=steps, periods=frames[1], behaviour=behaviour,
+        input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
         data_end=data_end, alerts=alerts, drift_method=method, explanations=explanations,
     )
 
