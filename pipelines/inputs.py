@@ -76,6 +76,7 @@ class Inputs:
         self.paths = paths
         self.options = options
         self._loaded: dict[str, Source] = {}
+        self._materialized: set[str] = set()
 
     def get(self, name: str) -> Source:
         """The source ``name``; raises a clear error when it was not given."""
@@ -97,10 +98,13 @@ class Inputs:
 
         For commands that run several pipelines on the same export (the weekly report):
         each would otherwise scan, parse and check the file again. ``columns`` limits
-        what is kept (the reason column always is). A missing optional source is skipped.
+        what is kept (the reason column always is). The orders also keep their per-order
+        frame (one group-by of the lines instead of one per pipeline). A missing optional
+        source is skipped.
         """
-        if self.paths.get(name) is None:
+        if self.paths.get(name) is None or name in self._materialized:
             return
+        self._materialized.add(name)
         source = self.get(name)
         keep = [c for c in (columns or source.columns) if source.has(c)]
         try:
@@ -110,7 +114,12 @@ class Inputs:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
             msg = f"could not read {files}: {detail}"
             raise InputFileError(msg, hint="check the rows near the problem") from None
-        self._loaded[name] = replace(source, checked=frame.lazy(), columns=tuple(keep))
+        source = replace(source, checked=frame.lazy(), columns=tuple(keep))
+        if name == "orders":
+            from .orders import orders_frame
+
+            source = replace(source, per_order=orders_frame(source).collect().lazy())
+        self._loaded[name] = source
 
     @property
     def loaded(self) -> list[Source]:
@@ -128,8 +137,7 @@ def collect(
     """
     plans = list(answers)
     for s in sources:
-        plans.append(s.counts())
-        plans.append(s.reason_counts())
+        plans.append(s.tally())
     try:
         frames = pl.collect_all(plans)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
@@ -142,12 +150,14 @@ def collect(
     results = frames[: len(answers)]
     report: dict[str, SourceReport] = {}
     rest = frames[len(answers) :]
-    for i, s in enumerate(sources):
-        counts, reasons = rest[2 * i], rest[2 * i + 1]
+    for s, tally in zip(sources, rest, strict=True):
+        rejected = tally.filter(pl.col(REASON).is_not_null()).sort(
+            "rows", REASON, descending=[True, False]
+        )
         report[s.name] = SourceReport(
-            rows_read=int(counts["rows_read"][0]),
-            rows_rejected=int(counts["rows_rejected"][0] or 0),
+            rows_read=int(tally["rows"].sum()),
+            rows_rejected=int(rejected["rows"].sum()),
             files=tuple(str(f.path) for f in s.files),
-            reasons=dict(zip(reasons[REASON].to_list(), reasons["rows"].to_list(), strict=True)),
+            reasons=dict(zip(rejected[REASON].to_list(), rejected["rows"].to_list(), strict=True)),
         )
     return results, InputReport(report)

@@ -88,6 +88,9 @@ class Source:
     columns: tuple[str, ...]
     checked: pl.LazyFrame
     located: pl.LazyFrame  # like ``checked`` plus source_file and source_row, for --rejects
+    # Orders only, once materialized: one row per paid order over the whole export
+    # (:func:`.orders.orders_frame`), so the report's sections do not each regroup the lines.
+    per_order: pl.LazyFrame | None = None
 
     @property
     def valid(self) -> pl.LazyFrame:
@@ -98,23 +101,23 @@ class Source:
         """Whether the export carries ``column``."""
         return column in self.columns
 
-    def counts(self) -> pl.LazyFrame:
-        """One row: ``rows_read`` and ``rows_rejected``."""
-        return self.checked.select(
-            pl.len().alias("rows_read"),
-            pl.col(REASON).is_not_null().sum().alias("rows_rejected"),
-        )
+    def tally(self) -> pl.LazyFrame:
+        """Rows per rejection reason, the accepted rows under a null reason.
+
+        One pass gives ``rows_read`` (the sum), ``rows_rejected`` and the reasons, so a
+        command validates each export once for its figures and once for the counts.
+        """
+        return self.checked.group_by(REASON).agg(pl.len().alias("rows"))
 
     def rejected(self) -> pl.LazyFrame:
         """The bad rows with their reason, file and 1-based data row number."""
         return self.located.filter(pl.col(REASON).is_not_null())
 
     def reason_counts(self) -> pl.LazyFrame:
-        """Rejected rows counted by reason."""
+        """Rejected rows counted by reason, most frequent first."""
         return (
-            self.checked.filter(pl.col(REASON).is_not_null())
-            .group_by(REASON)
-            .agg(pl.len().alias("rows"))
+            self.tally()
+            .filter(pl.col(REASON).is_not_null())
             .sort("rows", REASON, descending=[True, False])
         )
 

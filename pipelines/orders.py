@@ -67,6 +67,13 @@ def orders_frame(source: Source, period: Period | None = None) -> pl.LazyFrame:
     ``skus`` (distinct part numbers; null without sku), ``first_order_promo`` (a line
     carries the ``first_order`` promo), ``channel`` (null without channel).
     """
+    orders = source.per_order if source.per_order is not None else _per_order(source)
+    if period is not None:
+        orders = orders.filter(period.filter("order_time"))
+    return orders
+
+
+def _per_order(source: Source) -> pl.LazyFrame:
     lines = paid_lines(source)
     aggs: list[pl.Expr] = [
         pl.col("customer_id").first(),
@@ -108,10 +115,7 @@ def orders_frame(source: Source, period: Period | None = None) -> pl.LazyFrame:
         if source.has("channel")
         else pl.lit(None, dtype=pl.String).alias("channel")
     )
-    orders = lines.group_by("order_id").agg(aggs)
-    if period is not None:
-        orders = orders.filter(period.filter("order_time"))
-    return orders
+    return lines.group_by("order_id").agg(aggs)
 
 
 def has_cost(source: Source) -> bool:
