@@ -88,8 +88,9 @@ def duck_payback(path: Path) -> tuple[list[tuple], int]:
     rows = duckdb.sql(f"""
         with o as (
             select order_id, any_value(customer_id) as customer_id,
-                   min(cast(order_time as timestamp)) as t, sum(amount - cost) as gp,
-                   sum(discount) as disc, coalesce(bool_or(promo = 'first_order'), false) as p
+                   min(cast(order_time as timestamp)) as t,
+                   round(sum(amount - cost), 2) as gp, round(sum(discount), 2) as disc,
+                   coalesce(bool_or(promo = 'first_order'), false) as p
             from {src} where status = 'paid' group by order_id
         ), r as (
             select *, row_number() over (partition by customer_id order by t, order_id) as n,

@@ -38,8 +38,8 @@ def _duck(path: Path, thresholds: list[float]) -> tuple[list[tuple], int]:
     values = ", ".join(f"({x})" for x in thresholds)
     rows = duckdb.sql(f"""
         with o as (
-            select order_id, any_value(customer_id) as c, sum(amount) as v,
-                   sum(amount - cost) as gp
+            select order_id, any_value(customer_id) as c, round(sum(amount), 2) as v,
+                   round(sum(amount - cost), 2) as gp
             from {src} where status = 'paid' group by order_id
         ), t(x) as (values {values}),
         tot as (select sum(v) as revenue, sum(gp) as gp from o),

@@ -43,8 +43,8 @@ def duck_report(path: Path) -> tuple[list[tuple], int]:
     row = duckdb.sql(f"""
         with o as (
             select order_id, any_value(customer_id) as c,
-                   min(cast(order_time as timestamp)) as t, sum(amount) as v,
-                   sum(amount - cost) as gp
+                   min(cast(order_time as timestamp)) as t, round(sum(amount), 2) as v,
+                   round(sum(amount - cost), 2) as gp
             from {src} where coalesce(status, 'paid') = 'paid' group by order_id
         ), firsts as (select c, min(t) as first_t from o group by c),
         last as (select cast(max(t) as date) as d, cast(min(t) as date) as f from o),

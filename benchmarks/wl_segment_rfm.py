@@ -47,7 +47,8 @@ def duck_rfm(path: Path) -> tuple[list[tuple], int]:
         create temp table scored as
         with o as (
             select order_id, any_value(customer_id) as customer_id,
-                   cast(min(cast(order_time as timestamp)) as date) as day, sum(amount) as value
+                   cast(min(cast(order_time as timestamp)) as date) as day,
+                   round(sum(amount), 2) as value
             from {src} where status = 'paid' group by order_id
         ), c as (
             select customer_id, max(day) as last_day, count(*) as orders, sum(value) as revenue

@@ -81,8 +81,8 @@ def duck_buckets(path: Path) -> tuple[list[tuple], int]:
     case = " ".join(f"when value >= {e} then {i}" for i, e in reversed(list(enumerate(EDGES))))
     rows = duckdb.sql(f"""
         with o as (
-            select order_id, any_value(customer_id) as customer_id, sum(amount) as value,
-                   sum(amount - cost) as gp
+            select order_id, any_value(customer_id) as customer_id, round(sum(amount), 2) as value,
+                   round(sum(amount - cost), 2) as gp
             from {src} where status = 'paid' group by order_id
         ), b as (select *, case {case} end as band from o)
         select band, count(*), count(distinct customer_id), round(sum(value), 2), round(sum(gp), 2)

@@ -78,18 +78,21 @@ def _per_order(source: Source) -> pl.LazyFrame:
     aggs: list[pl.Expr] = [
         pl.col("customer_id").first(),
         pl.col("order_time").min(),
-        pl.col("amount").sum().alias("value"),
+        # Rounded to the cent: summing float amounts leaves noise in the last bits (49.99999
+        # for 50.00) that would move an order across a band edge or promotion threshold
+        # depending on the order of the additions.
+        pl.col("amount").sum().round(2).alias("value"),
         pl.len().alias("lines"),
     ]
     if source.has("cost"):
         gp = pl.when(pl.col("cost").null_count() == 0).then(
-            (pl.col("amount") - pl.col("cost")).sum()
+            (pl.col("amount") - pl.col("cost")).sum().round(2)
         )
         aggs.append(gp.alias("gross_profit"))
     else:
         aggs.append(pl.lit(None, dtype=pl.Float64).alias("gross_profit"))
     aggs.append(
-        pl.col("discount").sum().alias("discount")
+        pl.col("discount").sum().round(2).alias("discount")
         if source.has("discount")
         else pl.lit(0.0).alias("discount")
     )

@@ -70,6 +70,19 @@ def test_bands_hand_computed(tmp_path):
     assert result.input.sources["orders"].reasons == {"mixed_customers": 2}
 
 
+def test_an_order_of_exactly_an_edge_is_in_the_band_above(tmp_path):
+    # 0.01 + 32.91 + 17.08 is 49.99999999999999 in floats; to the cent it is 50.00.
+    assert 0.01 + 32.91 + 17.08 < 50
+    rows = (
+        "O1,C1,2024-01-05 10:00:00,S1,1,0.01,0,paid\n"
+        "O1,C1,2024-01-05 10:00:00,S2,1,32.91,0,paid\n"
+        "O1,C1,2024-01-05 10:00:00,S3,1,17.08,0,paid\n"
+    )
+    bands = _by_label(bucket_orders(_inputs(tmp_path, HEADER + rows)))
+    assert bands["0-50"]["orders"] == 0
+    assert (bands["50-100"]["orders"], bands["50-100"]["revenue"]) == (1, 50.0)
+
+
 def test_bands_respect_the_period(tmp_path):
     period = Period(since=date(2024, 2, 1), until=date(2024, 2, 10))
     bands = _by_label(bucket_orders(_inputs(tmp_path), period=period))
