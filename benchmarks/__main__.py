@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", action="store_true", help="benchmark the CSV copy of orders")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
+    unknown = [n for n in args.only or [] if n not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workload(s): {', '.join(unknown)} (one of: {', '.join(WORKLOADS)})")
     ensure_data(args.data, args.customers, args.seed)
     path = orders_file(args.data)
     if args.csv:
