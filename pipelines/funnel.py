@@ -38,6 +38,9 @@ PERIODS = ("day", "week")
 # key): joins and group-bys on integers are several times faster than on strings, and two
 # units sharing a key has odds of about 1e-24 at 50 million sessions.
 UNIT = ["__unit_a", "__unit_b"]
+# Above this many events (of a Parquet export) the funnel splits the users into passes, each
+# about this size: about 7 GB at peak per pass on the generated click-stream.
+PASS_ROWS = 60_000_000
 
 
 def _unit_key(*parts: pl.Expr) -> list[pl.Expr]:
@@ -288,6 +291,7 @@ def funnel(
     drift: Any = None,
     explain: bool = False,
     banners: bool = True,
+    passes: int | None = None,
 ) -> FunnelResult:
     """Count the funnel (module doc); ``drift`` is a :class:`.drift.DriftSpec` or None.
 
@@ -297,6 +301,9 @@ def funnel(
     (:mod:`.funnel_drift`).
 
     ``banners=False`` skips banner click-through (a second pass over the banner events).
+    ``passes`` splits the users into that many passes over the events (default: one per
+    :data:`PASS_ROWS` events of a Parquet export), so a click-stream larger than memory is
+    counted in parts of bounded size with the same figures.
     """
     period = period or Period()
     source = inputs.get("events")
@@ -322,14 +329,6 @@ def funnel(
     if banners:
         keep.append("banner_id")
     keep = list(dict.fromkeys(keep))
-    if spec.unit == "session" and not has_session:
-        units = unit_frame(events.select(keep), spec, False).filter(
-            pl.col("event").is_in(list(wanted))
-        )
-    else:
-        units = unit_frame(events.filter(pl.col("event").is_in(list(wanted))).select(keep),
-                           spec, has_session)
-    per_unit = reached(units, wide)
     n = len(spec.steps)
     entered = [f"entered_{k}" for k in range(1, n + 1)]
     counts = [pl.col(f"t{k}").is_not_null().sum().alias(entered[k - 1]) for k in range(1, n + 1)]
@@ -340,21 +339,40 @@ def funnel(
     if cart:
         counts.append((pl.col(f"t{ci}").is_not_null() & pl.col(f"t{pi}").is_null()).sum()
                       .alias("__abandoned"))
-    # One group-by of the units by period, breakdowns and explain columns; the totals, the
-    # per-period counts and each explain column's counts are sums over its (small) result.
-    fine = per_unit.group_by("period", *wide.by).agg(counts)
-    medians = per_unit.select(
-        *[
-            (pl.col(f"t{k}") - pl.col(f"t{k - 1}")).dt.total_seconds().median()
-            .alias(f"median_{k}")
-            for k in range(2, n + 1)
-        ],
-    )
-    end_plan = events.select(pl.col("event_time").max().alias("end"))
-    plans = [fine, medians, end_plan]
+
+    def unit_plans(part: pl.Expr | None) -> list[pl.LazyFrame]:
+        """The units' counts and their seconds to convert.
+
+        One group-by by period, breakdowns and explain columns; the totals, per-period and
+        explain counts are sums over it.
+        """
+        ev = events if part is None else events.filter(part)
+        if spec.unit == "session" and not has_session:
+            units = unit_frame(ev.select(keep), spec, False).filter(
+                pl.col("event").is_in(list(wanted))
+            )
+        else:
+            units = unit_frame(ev.filter(pl.col("event").is_in(list(wanted))).select(keep),
+                               spec, has_session)
+        per_unit = reached(units, wide)
+        seconds = [
+            (pl.col(f"t{k}") - pl.col(f"t{k - 1}")).dt.total_seconds() for k in range(2, n + 1)
+        ]
+        if part is None:
+            times = per_unit.select(s.median().alias(f"median_{k}")
+                                    for k, s in enumerate(seconds, start=2))
+        else:  # exact medians later, from the value counts of every pass
+            times = pl.concat([
+                per_unit.select(pl.lit(k, dtype=pl.Int8).alias("k"), s.alias("s"))
+                .drop_nulls("s").group_by("k", "s").agg(pl.len().alias("units"))
+                for k, s in enumerate(seconds, start=2)
+            ])
+        return [per_unit.group_by("period", *wide.by).agg(counts), times]
+
+    tail = [events.select(pl.col("event_time").max().alias("end"))]
     if banners:
-        plans.append(
-            units.filter(pl.col("event").is_in(["banner_view", "banner_click"]))
+        tail.append(
+            events.filter(pl.col("event").is_in(["banner_view", "banner_click"]))
             .group_by("banner_id")
             .agg(
                 (pl.col("event") == "banner_view").sum().alias("views"),
@@ -362,7 +380,25 @@ def funnel(
             )
             .sort("banner_id")
         )
-    frames, report = collect(plans, [source])
+    passes = passes or _passes(source)
+    if passes == 1:
+        frames, report = collect([*unit_plans(None), *tail], [source])
+        fine, times = frames[0], frames[1]
+    else:
+        # Beyond memory: users split by hash into passes that each fit; counts add up and
+        # the medians come from the merged value counts, so the figures are the same.
+        user = pl.col("user_id").hash(seed=13) % passes
+        frames, report = collect([*unit_plans(user == 0), *tail], [source])
+        fines, hists = [frames[0]], [frames[1]]
+        for i in range(1, passes):
+            fine_i, hist_i = collect(unit_plans(user == i), [])[0]
+            fines.append(fine_i)
+            hists.append(hist_i)
+        fine = pl.concat(fines).group_by("period", *wide.by).agg(
+            pl.col(c).sum().cast(fines[0].schema[c]) for c in fines[0].columns[1 + len(wide.by):]
+        )
+        times = _medians(pl.concat(hists), n)
+    frames = [fine, times, *frames[2:]]
     fine = frames[0].with_columns(
         pl.col(b).cast(pl.String).fill_null("(none)") for b in wide.by
     )
@@ -413,6 +449,35 @@ def funnel(
         input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
         data_end=data_end, alerts=alerts, drift_method=method, explanations=explanations,
     )
+
+
+def _passes(source: Any) -> int:
+    """One pass per :data:`PASS_ROWS` events of a Parquet export (row counts from the footers)."""
+    if any(f.format != "parquet" for f in source.files):
+        return 1
+    try:
+        rows = sum(pl.scan_parquet(f.path).select(pl.len()).collect().item() for f in source.files)
+    except (pl.exceptions.PolarsError, OSError):
+        return 1
+    return max(1, -(-rows // PASS_ROWS))
+
+
+def _medians(counts: pl.DataFrame, n: int) -> pl.DataFrame:
+    """``median_k`` for each step from the value counts (``k``, ``s``, ``units``) of all passes."""
+    row: dict[str, float | None] = {}
+    for k in range(2, n + 1):
+        h = counts.filter(pl.col("k") == k).group_by("s").agg(pl.col("units").sum()).sort("s")
+        total = int(h["units"].sum()) if h.height else 0
+        if total == 0:
+            row[f"median_{k}"] = None
+            continue
+        cum = h["units"].cum_sum()
+
+        def at(rank: int, h: pl.DataFrame = h, cum: pl.Series = cum) -> float:
+            return float(h["s"][int(cum.search_sorted(rank, side="right"))])
+
+        row[f"median_{k}"] = (at((total - 1) // 2) + at(total // 2)) / 2
+    return pl.DataFrame([row], schema={f"median_{k}": pl.Float64 for k in range(2, n + 1)})
 
 
 def _steps_frame(steps: Sequence[str], tot: dict[str, Any]) -> pl.DataFrame:

@@ -31,6 +31,7 @@ with their views; otherwise the rises in the segment's ``category`` (all rises w
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -130,7 +131,8 @@ def contributors(
             "column": column, "value": r[column], "units": int(r["n1"]),
             "rate": r["x1"] / r["n1"], "expected": expected, "change_in_units": change,
         })
-    total = sum(sign * o["change_in_units"] for o in out if sign * o["change_in_units"] > 0)
+    # fsum: exact, so the shares do not depend on the order the group-by returned the values
+    total = math.fsum(sign * o["change_in_units"] for o in out if sign * o["change_in_units"] > 0)
     for o in out:
         moved = sign * o["change_in_units"]
         o["share"] = moved / total if total > 0 and moved > 0 else None

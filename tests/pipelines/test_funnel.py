@@ -216,3 +216,62 @@ u3,c,add_to_cart,2024-03-04 09:00
         {"period": "2024-02-26", "segment": {}, "entered": [1, 1]},
         {"period": "2024-03-04", "segment": {}, "entered": [2, 1]},
     ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "drop_session"),
+    [
+        (FunnelSpec(period="week", by=("category",)), False),
+        (FunnelSpec(unit="user", window=timedelta(hours=48)), False),
+        (FunnelSpec(period="day", by=("platform",)), True),  # sessions derived from gaps
+    ],
+)
+def test_passes_over_parts_of_the_users_give_the_same_figures(tmp_path, spec, drop_session):
+    # The beyond-memory mode: users split by hash into passes, counts added up and the
+    # medians taken from the merged value counts. Every figure must equal one pass's.
+    events = pl.read_parquet(SAMPLE / "events.parquet")
+    if drop_session:
+        events = events.drop("session_id")
+    path = tmp_path / "events.parquet"
+    events.write_parquet(path)
+
+    def run(passes):
+        inputs = Inputs({"events": str(path)}, LoadOptions())
+        return funnel(inputs, spec, drift=DriftSpec(), explain=True, passes=passes).payload()
+
+    one, three = run(1), run(3)
+    assert one["steps"].equals(three["steps"])
+    assert one["steps"]["median_seconds_to_convert"][1:].null_count() == 0
+    for key in ("periods", "alerts", "explanations", "cart_abandonment"):
+        assert one.get(key) == three.get(key), key
+    assert one["banners"].equals(three["banners"])
+
+
+def test_medians_from_value_counts_match_polars():
+    from cust.pipelines.funnel import _medians
+
+    rng = np.random.default_rng(5)
+    for size in (1, 2, 7, 100, 101):
+        values = rng.integers(0, 30, size)
+        counts = (
+            pl.DataFrame({"s": values}).group_by("s").agg(pl.len().alias("units"))
+            .with_columns(pl.lit(2, dtype=pl.Int8).alias("k"))
+        )
+        # split the same counts over two "passes"
+        merged = pl.concat([counts, counts.with_columns(pl.col("units") * 0)])
+        expected = float(np.median(values))
+        assert _medians(merged.select("k", "s", "units"), 2)["median_2"][0] == expected
+
+
+def test_the_number_of_passes_follows_the_parquet_row_count(tmp_path, monkeypatch):
+    import cust.pipelines.funnel as funnel_module
+
+    source = Inputs({"events": str(SAMPLE / "events.parquet")}, LoadOptions()).get("events")
+    rows = pl.scan_parquet(SAMPLE / "events.parquet").select(pl.len()).collect().item()
+    assert funnel_module._passes(source) == 1
+    monkeypatch.setattr(funnel_module, "PASS_ROWS", rows // 3 - 1)
+    assert funnel_module._passes(source) == 4  # 3 full parts and the remainder
+    # A CSV has no row count in a footer: one pass.
+    csv = tmp_path / "events.csv"
+    pl.read_parquet(SAMPLE / "events.parquet").write_csv(csv)
+    assert funnel_module._passes(Inputs({"events": str(csv)}, LoadOptions()).get("events")) == 1
