@@ -14,6 +14,7 @@ a money cell. Instead each intermediate result is a named temporary column compu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -140,15 +141,16 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str
 
 def category(expr: pl.Expr, column: Column, name: str) -> Parsed:
     """Map a categorical cell through its aliases (``bad``: a value with no alias)."""
-    raw, mapped = f"{TEMP}{name}_raw", f"{TEMP}{name}_mapped"
-    mapping = {alias.casefold(): value for value, aliases in column.values for alias in aliases}
+    raw, low, mapped = f"{TEMP}{name}_raw", f"{TEMP}{name}_low", f"{TEMP}{name}_mapped"
+    # A when/then chain, not replace_strict: the streaming engine streams the chain but
+    # holds the whole column for replace_strict.
+    chain: Any = pl
+    for value, aliases in column.values:
+        chain = chain.when(pl.col(low).is_in([a.casefold() for a in aliases])).then(pl.lit(value))
     stages = [
         {raw: text(expr)},
-        {
-            mapped: pl.col(raw)
-            .str.to_lowercase()
-            .replace_strict(mapping, default=None, return_dtype=pl.String)
-        },
+        {low: pl.col(raw).str.to_lowercase()},
+        {mapped: chain.otherwise(pl.lit(None, dtype=pl.String))},
     ]
     bad = pl.col(raw).is_not_null() & pl.col(mapped).is_null()
     return Parsed(pl.col(mapped), bad, stages)
