@@ -153,7 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or ["funnel", "bands", "cohorts"]:
         source = "events" if name == "funnel" else "orders"
         small = _run(name, args.base / f"{source}.parquet")
-        big = _run(name, args.out / source)
+        try:
+            big = _run(name, args.out / source)
+        except RuntimeError as exc:  # killed (exit -9: out of memory) or failed: say so
+            ok = False
+            line = (f"| {name} | {rows[source]:,} | failed: {str(exc).splitlines()[0]} | | "
+                    f"{small['seconds']:.1f} | {small['peak_mb']:,.0f} | no |")
+            print(line, flush=True)
+            lines.append(line)
+            continue
         same = check(small, big, args.copies)
         ok = ok and same
         line = (f"| {name} | {big['rows']:,} | {big['seconds']:.0f} | {big['peak_mb']:,.0f} | "
