@@ -27,7 +27,9 @@ from .errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from .funnel_drift import explain as explain_runs
 from .funnel_drift import explain_columns, refine_since, sentence
 from .inputs import Inputs, collect
+from .loader import Source
 from .orders import Period
+from .parse import lookup
 from .result import Result, Table
 
 DEFAULT_STEPS = ("product_view", "add_to_cart", "purchase")
@@ -128,12 +130,12 @@ def reached(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     """
     # The steps' events, reduced to the unit key, step number and time, are computed once
     # and reused by every step (each step would otherwise re-read and re-check the export).
-    index = {step: k for k, step in enumerate(spec.steps, start=1)}
+    index = [(k, [step]) for k, step in enumerate(spec.steps, start=1)]
     events = (
         events.filter(pl.col("event").is_in(list(spec.steps)))
         .select(
             *UNIT,
-            pl.col("event").replace_strict(index, return_dtype=pl.Int8).alias("__step"),
+            lookup(pl.col("event"), index, pl.Int8).alias("__step"),
             "event_time",
             # Categorical: the breakdowns travel with the units and are grouped as integers.
             *[pl.col(b).cast(pl.String).cast(pl.Categorical) for b in spec.by],
@@ -383,28 +385,22 @@ def funnel(
     passes = passes or _passes(source)
     if passes == 1:
         frames, report = collect([*unit_plans(None), *tail], [source])
-        fine, times = frames[0], frames[1]
+        fine, times, ends = frames[0], frames[1], frames[2:]
     else:
         # Beyond memory: users split by hash into passes that each fit; counts add up and
         # the medians come from the merged value counts, so the figures are the same.
         user = pl.col("user_id").hash(seed=13) % passes
-        frames, report = collect(tail, [source])  # whole-file figures apart: nothing shared
-        frames = [None, None, *frames]
-        fines, hists = [], []
-        for i in range(passes):
-            fine_i, hist_i = collect(unit_plans(user == i), [])[0]
-            fines.append(fine_i)
-            hists.append(hist_i)
-        fine = pl.concat(fines).group_by("period", *wide.by).agg(
-            pl.col(c).sum().cast(fines[0].schema[c]) for c in fines[0].columns[1 + len(wide.by):]
+        ends, report = collect(tail, [source])  # whole-file figures apart: nothing shared
+        parts = [collect(unit_plans(user == i), [])[0] for i in range(passes)]
+        names = [c.meta.output_name() for c in counts]
+        fines = pl.concat(p[0] for p in parts)
+        fine = fines.group_by("period", *wide.by).agg(
+            pl.col(c).sum().cast(fines.schema[c]) for c in names
         )
-        times = _medians(pl.concat(hists), n)
-    frames = [fine, times, *frames[2:]]
-    fine = frames[0].with_columns(
-        pl.col(b).cast(pl.String).fill_null("(none)") for b in wide.by
-    )
+        times = _medians(pl.concat(p[1] for p in parts), n)
+    fine = fine.with_columns(pl.col(b).cast(pl.String).fill_null("(none)") for b in wide.by)
     sums = [pl.col(c).sum().cast(fine.schema[c]) for c in entered]
-    tot = {**fine.select(sums).row(0, named=True), **frames[1].row(0, named=True)}
+    tot = {**fine.select(sums).row(0, named=True), **times.row(0, named=True)}
     if not tot["entered_1"]:
         msg = f"no unit entered the first step ({spec.steps[0]!r}) in the selected period"
         raise EmptySelectionError(
@@ -425,11 +421,11 @@ def funnel(
         for c in extra
     }
     if banners:
-        behaviour["banners"] = frames[3].with_columns(
+        behaviour["banners"] = ends[1].with_columns(
             pl.when(pl.col("views") > 0).then(pl.col("clicks") / pl.col("views"))
             .alias("click_through")
         )
-    data_end = frames[2]["end"][0]
+    data_end = ends[0]["end"][0]
     result = FunnelResult(
         input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
         data_end=data_end,
@@ -452,7 +448,7 @@ def funnel(
     )
 
 
-def _passes(source: Any) -> int:
+def _passes(source: Source) -> int:
     """One pass per :data:`PASS_ROWS` events of a Parquet export (row counts from the footers)."""
     if any(f.format != "parquet" for f in source.files):
         return 1

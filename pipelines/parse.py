@@ -13,6 +13,7 @@ a money cell. Instead each intermediate result is a named temporary column compu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,18 +140,28 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str
     return Parsed(value, norm.is_not_null() & value.is_null(), stages)
 
 
+def lookup(
+    expr: pl.Expr, table: Iterable[tuple[Any, Iterable[str]]], dtype: pl.DataType
+) -> pl.Expr:
+    """``expr`` mapped through ``table`` (value, the keys that give it); null for other keys.
+
+    A when/then chain rather than ``replace_strict``: Polars' streaming engine streams the
+    chain but holds the whole column in memory for ``replace_strict``.
+    """
+    chain: Any = pl
+    for value, keys in table:
+        chain = chain.when(expr.is_in(list(keys))).then(pl.lit(value, dtype=dtype))
+    return chain.otherwise(pl.lit(None, dtype=dtype))
+
+
 def category(expr: pl.Expr, column: Column, name: str) -> Parsed:
     """Map a categorical cell through its aliases (``bad``: a value with no alias)."""
     raw, low, mapped = f"{TEMP}{name}_raw", f"{TEMP}{name}_low", f"{TEMP}{name}_mapped"
-    # A when/then chain, not replace_strict: the streaming engine streams the chain but
-    # holds the whole column for replace_strict.
-    chain: Any = pl
-    for value, aliases in column.values:
-        chain = chain.when(pl.col(low).is_in([a.casefold() for a in aliases])).then(pl.lit(value))
+    table = [(value, [a.casefold() for a in aliases]) for value, aliases in column.values]
     stages = [
         {raw: text(expr)},
         {low: pl.col(raw).str.to_lowercase()},
-        {mapped: chain.otherwise(pl.lit(None, dtype=pl.String))},
+        {mapped: lookup(pl.col(low), table, pl.String)},
     ]
     bad = pl.col(raw).is_not_null() & pl.col(mapped).is_null()
     return Parsed(pl.col(mapped), bad, stages)
