@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -49,6 +50,8 @@ REASONS = (
     "mixed_customers",
     "duplicate_customer",
 )
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 
 @dataclass(frozen=True)
@@ -115,11 +118,14 @@ class Source:
 
     def reason_counts(self) -> pl.LazyFrame:
         """Rejected rows counted by reason, most frequent first."""
-        return (
-            self.tally()
-            .filter(pl.col(REASON).is_not_null())
-            .sort("rows", REASON, descending=[True, False])
-        )
+        return by_reason(self.tally())
+
+
+def by_reason(tally: FrameT) -> FrameT:
+    """The rejected rows of a :meth:`Source.tally` by reason, most frequent first."""
+    return tally.filter(pl.col(REASON).is_not_null()).sort(
+        "rows", REASON, descending=[True, False]
+    )
 
 
 def load_source(name: str, spec: str | Path, options: LoadOptions | None = None) -> Source:
