@@ -59,6 +59,8 @@ def replicate(base: Path, out: Path, copies: int) -> dict[str, int]:
 
 def figures(workload: str, path: str) -> dict[str, Any]:
     """The workload's counts and rates, as plain numbers."""
+    import polars as pl
+
     from cust.pipelines.inputs import Inputs
     from cust.pipelines.loader import LoadOptions
 
@@ -67,10 +69,10 @@ def figures(workload: str, path: str) -> dict[str, Any]:
 
         r = funnel(Inputs({"events": path}, LoadOptions()),
                    FunnelSpec(period="week", by=("category",)), banners=False)
-        weekly = r.periods.group_by("period").agg(pl_sum("entered_1"), pl_sum("entered_3"))
-        return {"counts": r.steps["entered"].to_list()
-                + weekly.sort("period")["entered_1"].to_list()
-                + weekly.sort("period")["entered_3"].to_list(),
+        weekly = r.periods.group_by("period").agg(pl.col("entered_1", "entered_3").sum())
+        weekly = weekly.sort("period")
+        return {"counts": r.steps["entered"].to_list() + weekly["entered_1"].to_list()
+                + weekly["entered_3"].to_list(),
                 "rates": [], "rows": r.input.sources["events"].rows_read}
     if workload == "bands":
         from cust.pipelines.segment_buckets import bucket_orders
@@ -86,13 +88,6 @@ def figures(workload: str, path: str) -> dict[str, Any]:
     return {"counts": [c["size"] for c in r.cohorts],
             "rates": [x for c in r.cohorts for x in c["retention"]],
             "rows": r.input.sources["orders"].rows_read}
-
-
-def pl_sum(column: str) -> Any:
-    """``pl.col(column).sum()`` (Polars imported only in the worker)."""
-    import polars as pl
-
-    return pl.col(column).sum()
 
 
 def worker(workload: str, path: str) -> None:
