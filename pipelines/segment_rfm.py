@@ -219,43 +219,44 @@ def customer_measures(orders: pl.LazyFrame, period: Period) -> pl.LazyFrame:
     # Money sums are rounded to the cent before any further arithmetic: a sum of cent
     # amounts is exact to the cent, and the rounding removes the last-bit noise of parallel
     # float sums, so a mean that falls on half a cent rounds the same way on every run.
+    # Only plain aggregations (sums, counts, min, max, min_by): they run on Polars' fast
+    # group-by path, where a filter or a when/then inside the aggregation is evaluated group
+    # by group (3.7 s -> 0.6 s for 3M orders of 1M customers).
     days = dated.group_by("customer_id", "order_date").agg(
         pl.len().alias("orders"),
         pl.col("value").sum().round(2),
-        _known_sum("gross_profit"),
-        pl.col("gross_profit").is_null().sum().alias("orders_without_cost"),
+        pl.col("gross_profit").sum(),
+        pl.col("gross_profit").count().alias("known"),
+        pl.col("gross_profit").null_count().alias("orders_without_cost"),
         pl.col("as_of").first(),
     )
-    first_day = pl.col("order_date").min()
-    repeat = pl.col("value").filter(pl.col("order_date") > first_day)
-    return (
-        days.group_by("customer_id")
-        .agg(
-            pl.col("as_of").first(),
-            first_day.alias("first_order_date"),
-            pl.col("order_date").max().alias("last_order_date"),
-            pl.col("orders").sum(),
-            pl.col("value").sum().round(2).alias("revenue"),
-            _known_sum("gross_profit"),
-            pl.col("orders_without_cost").sum(),
-            (pl.len() - 1).cast(pl.Int64).alias("frequency"),
-            pl.when(repeat.count() > 0)
-            .then(repeat.sum().round(2) / repeat.count())
-            .alias("monetary_value"),
-        )
-        .with_columns(
-            _days(pl.col("last_order_date"), pl.col("as_of")).alias("days_since_last"),
-            _days(pl.col("first_order_date"), pl.col("last_order_date")).alias("recency"),
-            _days(pl.col("first_order_date"), pl.col("as_of")).alias("T"),
-            pl.col("monetary_value").fill_null(0.0),
-            pl.col("orders").cast(pl.Int64),
-        )
+    per_customer = days.group_by("customer_id").agg(
+        pl.col("as_of").first(),
+        pl.col("order_date").min().alias("first_order_date"),
+        pl.col("order_date").max().alias("last_order_date"),
+        pl.col("orders").sum(),
+        pl.col("value").sum().round(2).alias("revenue"),
+        # A customer's days are distinct, so the first day's value is well defined.
+        pl.col("value").min_by("order_date").alias("first_day_value"),
+        pl.col("gross_profit").sum(),
+        pl.col("known").sum(),
+        pl.col("orders_without_cost").sum(),
+        (pl.len() - 1).cast(pl.Int64).alias("frequency"),
     )
-
-
-def _known_sum(column: str) -> pl.Expr:
-    """Sum of the known values; null when none is known (Polars sums all-null to 0)."""
-    return pl.when(pl.col(column).is_not_null().any()).then(pl.col(column).sum()).alias(column)
+    # Repeat value: the days after the first; its sum to the cent is revenue minus the
+    # first day (both exact to the cent), so the mean is the same as summing the repeats.
+    repeat_sum = (pl.col("revenue") - pl.col("first_day_value")).round(2)
+    return per_customer.with_columns(
+        pl.when(pl.col("known") > 0).then(pl.col("gross_profit")).alias("gross_profit"),
+        pl.when(pl.col("frequency") > 0)
+        .then(repeat_sum / pl.col("frequency"))
+        .otherwise(0.0)
+        .alias("monetary_value"),
+        _days(pl.col("last_order_date"), pl.col("as_of")).alias("days_since_last"),
+        _days(pl.col("first_order_date"), pl.col("last_order_date")).alias("recency"),
+        _days(pl.col("first_order_date"), pl.col("as_of")).alias("T"),
+        pl.col("orders").cast(pl.Int64),
+    ).drop("first_day_value", "known")
 
 
 def _days(start: pl.Expr, end: pl.Expr) -> pl.Expr:
