@@ -1,6 +1,7 @@
 """What every analysis command does around its pipeline: inputs in, result out."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .options import GlobalOptions
@@ -19,7 +20,26 @@ def open_inputs(g: GlobalOptions):  # noqa: ANN201
         columns.setdefault(source, {}).update(mapping)
     options = LoadOptions(encoding=g.encoding, columns=columns, timezone=config.timezone)
     paths = {"orders": g.orders, "customers": g.customers, "events": g.events, "prices": g.prices}
-    return Inputs(paths, options), config
+    return Inputs(paths, options, cache_of(g, config)), config
+
+
+def cache_of(g: GlobalOptions, config: Any):  # noqa: ANN201
+    """The validated-orders cache: off with --no-cache or ``[cache] enabled = false``."""
+    from cust.pipelines.cache import Cache, default_dir
+    from cust.pipelines.errors import ConfigError
+
+    section = config.section("cache")
+    enabled = section.get("enabled", True)
+    if not isinstance(enabled, bool):
+        msg = f"{config.path}: [cache] enabled must be true or false, found {enabled!r}"
+        raise ConfigError(msg, hint="write enabled = false to turn the cache off")
+    if g.no_cache or not enabled:
+        return None
+    where = section.get("dir")
+    if where is not None and not isinstance(where, str):
+        msg = f"{config.path}: [cache] dir must be a path in quotes, found {where!r}"
+        raise ConfigError(msg, hint='dir = "/var/cache/cust"')
+    return Cache(Path(where).expanduser() if where else default_dir())
 
 
 def check_out_path(g: GlobalOptions, inputs) -> None:  # noqa: ANN001

@@ -75,6 +75,7 @@ def main_callback(
     as_of: opt.AsOf = None,
     mask_ids: opt.MaskIds = False,
     mask_salt: opt.MaskSalt = None,
+    no_cache: opt.NoCache = False,
 ) -> None:
     """Global options; they may also be given after the command."""
     values = dict(locals())

@@ -60,6 +60,7 @@ class GlobalOptions:
     quiet: bool = False
     mask_ids: bool = False
     mask_salt: str | None = None
+    no_cache: bool = False
 
     def merged(self, later: dict[str, Any]) -> "GlobalOptions":
         """These options overridden by the ones given after the command."""
@@ -235,6 +236,15 @@ MaskSalt = Annotated[
         show_default=False,
     ),
 ]
+NoCache = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Read the orders export again instead of the validated copy kept from the last "
+        "run on the same file \\[cache: $CUST_CACHE_DIR or ~/.cache/cust].",
+        rich_help_panel=INPUT,
+    ),
+]
 
 PARAMS: dict[str, Any] = {
     "orders": Orders,
@@ -254,8 +264,9 @@ PARAMS: dict[str, Any] = {
     "as_of": AsOf,
     "mask_ids": MaskIds,
     "mask_salt": MaskSalt,
+    "no_cache": NoCache,
 }
-FLAGS = ("strict", "quiet", "mask_ids")
+FLAGS = ("strict", "quiet", "mask_ids", "no_cache")
 DATES = ("since", "until", "as_of")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from .cache import Cache
 from .errors import InputFileError
 from .loader import (
     REASON,
@@ -82,12 +83,18 @@ class InputReport:
 class Inputs:
     """The sources of one invocation, opened the first time a pipeline asks for them."""
 
-    def __init__(self, paths: dict[str, str | Path | None], options: LoadOptions) -> None:
+    def __init__(
+        self,
+        paths: dict[str, str | Path | None],
+        options: LoadOptions,
+        cache: Cache | None = None,
+    ) -> None:
         self.using_sample = all(v is None for v in paths.values())
         if self.using_sample:
             paths = {name: sample_path(name) for name in SAMPLE_FILES}
         self.paths = paths
         self.options = options
+        self.cache = cache
         self._loaded: dict[str, Source] = {}
         self._materialized: set[str] = set()
 
@@ -98,9 +105,25 @@ class Inputs:
             if spec is None:
                 msg = f"this command needs the {name} export, and none was given"
                 raise InputFileError(msg, hint=f"add --{name} PATH (a file, directory or glob)")
-            self._loaded[name] = load_source(name, spec, self.options)
-            check_unique_files(list(self._loaded.values()))
+            source = load_source(name, spec, self.options)
+            check_unique_files([*self._loaded.values(), source])
+            self._loaded[name] = source if self.cache is None else self._cached(source, self.cache)
         return self._loaded[name]
+
+    def _cached(self, source: Source, cache: Cache) -> Source:
+        """``source`` with its per-order frame and row counts from the cache.
+
+        On a miss they are computed in one pass over the export and written to the cache
+        for the next command; this command goes on with them from memory.
+        """
+        if source.name != "orders":
+            return source
+        entry = cache.read(source, self.options)
+        if entry is not None:
+            return replace(source, per_order=entry.per_order, counts=entry.tally)
+        per_order, tally = run_plans([orders_frame(source), source.tally()], [source])
+        cache.write(source, self.options, per_order, tally)
+        return replace(source, per_order=per_order.lazy(), counts=tally)
 
     def optional(self, name: str) -> Source | None:
         """The source ``name`` when it was given (or the sample is in use), else None."""
@@ -119,14 +142,10 @@ class Inputs:
             return
         self._materialized.add(name)
         source = self.get(name)
+        if source.per_order is not None:
+            return  # the orders came from the cache: their lines are not read by default
         keep = [c for c in (columns or source.columns) if source.has(c)]
-        try:
-            frame = source.checked.select(*keep, REASON).collect(engine=ENGINE)
-        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-            files = ", ".join(str(f.path) for f in source.files)
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
-            msg = f"could not read {files}: {detail}"
-            raise InputFileError(msg, hint="check the rows near the problem") from None
+        (frame,) = run_plans([source.checked.select(*keep, REASON)], [source])
         source = replace(source, checked=frame.lazy(), columns=tuple(keep))
         if name == "orders":
             source = replace(source, per_order=orders_frame(source).collect(engine=ENGINE).lazy())
@@ -146,18 +165,7 @@ def collect(
     ``pl.collect_all`` lets Polars share the scan of each file between the answer and
     the counts, so a command reads its inputs once.
     """
-    plans = list(answers)
-    for s in sources:
-        plans.append(s.tally())
-    try:
-        frames = pl.collect_all(plans, engine=ENGINE)
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        files = ", ".join(str(f.path) for s in sources for f in s.files)
-        text = str(exc).strip().splitlines()
-        detail = next((line for line in text if line.strip()), "unknown error")
-        msg = f"could not read {files}: {detail}"
-        hint = "check the rows near the problem (unbalanced quotes, more fields than headers)"
-        raise InputFileError(msg, hint=hint) from None
+    frames = run_plans([*answers, *(s.tally() for s in sources)], sources)
     results = frames[: len(answers)]
     report: dict[str, SourceReport] = {}
     rest = frames[len(answers) :]
@@ -170,3 +178,16 @@ def collect(
             reasons=dict(zip(rejected[REASON].to_list(), rejected["rows"].to_list(), strict=True)),
         )
     return results, InputReport(report)
+
+
+def run_plans(plans: Sequence[pl.LazyFrame], sources: Sequence[Source]) -> list[pl.DataFrame]:
+    """Collect ``plans`` together; a file that cannot be read is an error naming ``sources``."""
+    try:
+        return pl.collect_all(list(plans), engine=ENGINE)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        files = ", ".join(str(f.path) for s in sources for f in s.files)
+        text = str(exc).strip().splitlines()
+        detail = next((line for line in text if line.strip()), "unknown error")
+        msg = f"could not read {files}: {detail}"
+        hint = "check the rows near the problem (unbalanced quotes, more fields than headers)"
+        raise InputFileError(msg, hint=hint) from None

@@ -94,6 +94,8 @@ class Source:
     # Orders only, once materialized: one row per paid order over the whole export
     # (:func:`.orders.orders_frame`), so the report's sections do not each regroup the lines.
     per_order: pl.LazyFrame | None = None
+    # Rows per rejection reason when they are known already (from :mod:`.cache`).
+    counts: pl.DataFrame | None = None
 
     @property
     def valid(self) -> pl.LazyFrame:
@@ -110,6 +112,8 @@ class Source:
         One pass gives ``rows_read`` (the sum), ``rows_rejected`` and the reasons, so a
         command validates each export once for its figures and once for the counts.
         """
+        if self.counts is not None:
+            return self.counts.lazy()
         return self.checked.group_by(REASON).agg(pl.len().alias("rows"))
 
     def rejected(self) -> pl.LazyFrame:

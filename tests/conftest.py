@@ -24,6 +24,7 @@ import csv
 import gzip
 import io
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -120,6 +121,12 @@ class OrdersTable:
     ) -> str:
         """Rows and headers as delimited text."""
         return csv_text(rows, headers, delimiter)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """CLI runs (in process and in subprocesses) keep their orders cache in a temp dir."""
+    os.environ["CUST_CACHE_DIR"] = str(tmp_path_factory.mktemp("cust-cache"))
 
 
 @pytest.fixture

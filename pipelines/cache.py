@@ -1,0 +1,171 @@
+"""Validated orders kept between runs, so that a second command on the same export is fast.
+
+Reading an orders export means parsing and checking every line (22 reject reasons, the
+cross-row mixed-customer check) and grouping the lines into orders. The team runs several
+commands on one weekly export, so the first command that reads it keeps the result: the
+per-order frame (:func:`.orders.orders_frame` over the whole export) and the rows read and
+rejected by reason. Later commands read those instead of the lines.
+
+An entry is found by a key over everything the result depends on: each file's resolved
+path, size, modification time and a SHA-256 of its first and last MiB; the encoding
+override, the column mapping and the time zone; the cache format, the versions of cust and
+Polars, and the source of the modules that read and validate. Change any of them and the
+export is read again. One entry is kept per export location: writing a new one removes
+the older entries of the same files. Entries are written to a temporary directory and
+renamed, so a reader never sees half an entry; one that cannot be read is rebuilt.
+
+A cache that cannot be written (read-only or full disk) is skipped: the command still
+answers from the export. Pipelines that need the lines themselves (``cust check``'s time
+spans, the bunching estimate, ``--rejects``) still read the export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .loader import LoadOptions, Source
+
+# Bump when the meaning of a cached frame changes in a way the code hash would not catch.
+FORMAT = 1
+# The modules whose code decides what a validated order is.
+CODE = ("loader.py", "parse.py", "schema.py", "sources.py", "orders.py", "cache.py")
+SOURCES = ("orders",)
+EDGE_BYTES = 1 << 20
+ORDERS_FILE = "per_order.parquet"
+TALLY_FILE = "tally.parquet"
+META_FILE = "meta.json"
+
+
+def default_dir() -> Path:
+    """``$CUST_CACHE_DIR``, else ``$XDG_CACHE_HOME/cust``, else ``~/.cache/cust``."""
+    explicit = os.environ.get("CUST_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "cust"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a cache entry gives back: the per-order frame and the rows per reason."""
+
+    per_order: pl.LazyFrame
+    tally: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Cache:
+    """The cache directory of one invocation."""
+
+    root: Path
+
+    def location(self, source: Source, options: LoadOptions) -> tuple[Path, str]:
+        """The entry directory for ``source`` and the prefix shared by its older entries."""
+        where = hashlib.sha256(
+            "\0".join(str(f.path.resolve()) for f in source.files).encode()
+        ).hexdigest()[:16]
+        prefix = f"{source.name}-{where}-"
+        return self.root / f"{prefix}{_key(source, options)[:32]}", prefix
+
+    def read(self, source: Source, options: LoadOptions) -> Entry | None:
+        """The entry for ``source``, or None when there is none (or it cannot be read)."""
+        if source.name not in SOURCES:
+            return None
+        path, _ = self.location(source, options)
+        if not path.is_dir():
+            return None
+        try:
+            meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+            tally = pl.read_parquet(path / TALLY_FILE)
+            per_order = pl.scan_parquet(path / ORDERS_FILE)
+            per_order.collect_schema()
+        except (OSError, ValueError, pl.exceptions.PolarsError):
+            shutil.rmtree(path, ignore_errors=True)
+            return None
+        if meta.get("columns") != list(source.columns):
+            return None
+        return Entry(per_order, tally)
+
+    def write(
+        self, source: Source, options: LoadOptions, per_order: pl.DataFrame, tally: pl.DataFrame
+    ) -> bool:
+        """Keep ``per_order`` and ``tally`` for ``source``; False when the disk refused."""
+        path, prefix = self.location(source, options)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            _sweep(self.root)
+            tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+            per_order.write_parquet(tmp / ORDERS_FILE, statistics=True)
+            tally.write_parquet(tmp / TALLY_FILE)
+            meta = {"format": FORMAT, "source": source.name, "columns": list(source.columns),
+                    "files": [str(f.path.resolve()) for f in source.files]}
+            (tmp / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+            try:
+                tmp.rename(path)
+            except OSError:  # another process wrote the same entry first
+                shutil.rmtree(tmp, ignore_errors=True)
+                return path.is_dir()
+        except OSError:
+            if "tmp" in locals():
+                shutil.rmtree(tmp, ignore_errors=True)
+            return False
+        for older in self.root.glob(f"{prefix}*"):
+            if older != path:
+                shutil.rmtree(older, ignore_errors=True)
+        return True
+
+
+def _key(source: Source, options: LoadOptions) -> str:
+    """SHA-256 over everything a cached frame depends on."""
+    import cust
+
+    digest = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for part in parts:
+            data = part if isinstance(part, bytes) else str(part).encode()
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+
+    add(FORMAT, cust.__version__, pl.__version__, source.name)
+    here = Path(__file__).resolve().parent
+    for name in CODE:
+        add(name, (here / name).read_bytes())
+    add(options.encoding or "", options.timezone or "")
+    add(json.dumps(sorted(options.explicit_map(source.name).items()), ensure_ascii=False))
+    for f in source.files:
+        stat = f.path.stat()
+        add(f.path.resolve(), stat.st_size, stat.st_mtime_ns, _edges(f.path, stat.st_size))
+    return digest.hexdigest()
+
+
+def _edges(path: Path, size: int) -> bytes:
+    """SHA-256 of the first and last MiB of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        digest.update(fh.read(EDGE_BYTES))
+        if size > EDGE_BYTES:
+            fh.seek(max(EDGE_BYTES, size - EDGE_BYTES))
+            digest.update(fh.read(EDGE_BYTES))
+    return digest.digest()
+
+
+def _sweep(root: Path, older_than: float = 3600.0) -> None:
+    """Remove temporary directories left by an interrupted write."""
+    now = time.time()
+    for tmp in root.glob(".tmp-*"):
+        try:
+            if now - tmp.stat().st_mtime > older_than:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            continue
+

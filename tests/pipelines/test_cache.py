@@ -1,0 +1,214 @@
+"""The validated-orders cache: hits, misses, invalidation, broken entries, the CLI switches.
+
+The fixture (the bands test's orders): 12 lines, 2 rejected (order O9 names two customers),
+O6 refunded, one cancelled line of O7; paid orders O1 30, O2 60, O3 50, O4 99.99,
+O5 5000, O7 800, O8 0 (revenue 6039.99).
+"""
+
+import json
+
+import pytest
+
+import cust.pipelines.orders as orders_module
+from cust.cli.main import app
+from cust.pipelines.cache import Cache
+from cust.pipelines.inputs import Inputs
+from cust.pipelines.loader import LoadOptions
+from cust.pipelines.segment_buckets import bucket_orders
+
+HEADER = "order_id,customer_id,order_time,sku,quantity,amount,cost,status\n"
+ROWS = """\
+O1,C1,2024-01-05 10:00:00,S1,2,30,10,paid
+O2,C1,2024-01-20 09:00:00,S1,1,40,30,paid
+O2,C1,2024-01-20 09:00:00,S2,3,20,5,paid
+O3,C2,2024-02-01 12:00:00,S3,1,50,45,paid
+O4,C3,2024-02-10 08:00:00,S1,1,99.99,50,paid
+O5,C3,2024-02-11 08:00:00,S9,100,5000,4500,paid
+O6,C2,2024-03-01 08:00:00,S1,1,1200,900,refunded
+O7,C4,2024-03-02 08:00:00,S4,8,800,700,paid
+O7,C4,2024-03-02 08:00:00,S5,1,300,100,cancelled
+O8,C5,2024-03-03 08:00:00,S1,1,0,15,paid
+O9,C6,2024-03-04 08:00:00,S1,1,10,1,paid
+O9,C7,2024-03-04 08:00:00,S1,1,10,1,paid
+"""
+EXPECTED_ORDERS = [2, 3, 0, 1, 0, 1]  # bands 0-50, 50-100, 100-500, 500-1000, 1000-5000, 5000+
+
+
+@pytest.fixture
+def export(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + ROWS, encoding="utf-8")
+    return path
+
+
+def _bands(path, cache, options=None):
+    inputs = Inputs({"orders": str(path)}, options or LoadOptions(), cache)
+    result = bucket_orders(inputs)
+    return result, inputs.get("orders")
+
+
+def _entries(root):
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
+
+
+def _forbid_line_grouping(monkeypatch):
+    def refuse(source):
+        raise AssertionError("the export's lines were grouped although the cache holds them")
+
+    monkeypatch.setattr(orders_module, "_per_order", refuse)
+
+
+def test_second_run_reads_the_cache_not_the_export(export, tmp_path, monkeypatch):
+    cache = Cache(tmp_path / "cache")
+    first, _ = _bands(export, cache)
+    assert len(_entries(cache.root)) == 1
+    _forbid_line_grouping(monkeypatch)
+    second, source = _bands(export, cache)
+    assert source.counts is not None
+    for result in (first, second):
+        assert result.buckets["orders"].to_list() == EXPECTED_ORDERS
+        assert round(result.buckets["revenue"].sum(), 2) == 6039.99
+        orders = result.input.sources["orders"]
+        assert (orders.rows_read, orders.rows_rejected) == (12, 2)
+        assert orders.reasons == {"mixed_customers": 2}
+    assert first.buckets.equals(second.buckets)
+
+
+def test_changed_export_is_read_again_and_replaces_the_old_entry(export, tmp_path):
+    cache = Cache(tmp_path / "cache")
+    _bands(export, cache)
+    old = _entries(cache.root)
+    export.write_text(HEADER + ROWS + "O10,C8,2024-03-05 08:00:00,S1,1,200,50,paid\n",
+                      encoding="utf-8")
+    result, _ = _bands(export, cache)
+    assert result.buckets["orders"].to_list() == [2, 3, 1, 1, 0, 1]
+    assert result.input.sources["orders"].rows_read == 13
+    new = _entries(cache.root)
+    assert len(new) == 1
+    assert new != old
+
+
+def test_same_size_edit_is_read_again(export, tmp_path):
+    """An edit that keeps the size (5000 -> 4000) still changes the key (content hash)."""
+    cache = Cache(tmp_path / "cache")
+    _bands(export, cache)
+    stat = export.stat()
+    export.write_text(HEADER + ROWS.replace(",5000,", ",4000,"), encoding="utf-8")
+    assert export.stat().st_size == stat.st_size
+    import os
+
+    os.utime(export, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # even with the old mtime
+    result, _ = _bands(export, cache)
+    assert result.buckets["orders"].to_list() == [2, 3, 0, 1, 1, 0]
+
+
+def test_load_options_are_part_of_the_key(export, tmp_path):
+    cache = Cache(tmp_path / "cache")
+    _, source = _bands(export, cache)
+    plain = cache.location(source, LoadOptions())[0]
+    zoned = cache.location(source, LoadOptions(timezone="Asia/Shanghai"))[0]
+    mapped = cache.location(source, LoadOptions(columns={"orders": {"amount": "amount"}}))[0]
+    assert len({plain, zoned, mapped}) == 3
+    assert plain.parent == zoned.parent == cache.root
+
+
+def test_unreadable_entry_is_rebuilt(export, tmp_path):
+    cache = Cache(tmp_path / "cache")
+    _bands(export, cache)
+    (entry,) = _entries(cache.root)
+    (cache.root / entry / "per_order.parquet").write_bytes(b"not parquet")
+    result, _ = _bands(export, cache)
+    assert result.buckets["orders"].to_list() == EXPECTED_ORDERS
+    result, source = _bands(export, cache)  # the rebuilt entry is readable
+    assert source.counts is not None
+    assert result.buckets["orders"].to_list() == EXPECTED_ORDERS
+
+
+def test_unwritable_cache_still_answers(export, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be", encoding="utf-8")
+    result, _ = _bands(export, Cache(blocker / "cust"))
+    assert result.buckets["orders"].to_list() == EXPECTED_ORDERS
+    assert result.input.sources["orders"].rows_rejected == 2
+
+
+def _cli(runner, *args):
+    result = runner.invoke(app, [*map(str, args)])
+    return result
+
+
+def test_cli_uses_the_cache_dir_and_no_cache_turns_it_off(
+    runner, export, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "cli-cache"
+    monkeypatch.setenv("CUST_CACHE_DIR", str(root))
+    off = _cli(runner, "--no-cache", "-f", "json", "segment", "buckets", "--orders", export)
+    assert off.exit_code == 0, off.output
+    assert not root.exists()
+    on = _cli(runner, "segment", "buckets", "-f", "json", "--orders", export)
+    assert on.exit_code == 0, on.output
+    assert len(_entries(root)) == 1
+    warm = _cli(runner, "segment", "buckets", "-f", "json", "--orders", export)
+    for result in (off, on, warm):
+        doc = json.loads(result.stdout)
+        assert [b["orders"] for b in doc["buckets"]] == EXPECTED_ORDERS
+        assert doc["input"]["orders"]["rows_rejected"] == 2
+    assert json.loads(off.stdout) == json.loads(warm.stdout)
+
+
+def test_config_turns_the_cache_off_or_moves_it(runner, export, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CUST_CACHE_DIR", str(tmp_path / "env-cache"))
+    (tmp_path / "cust.toml").write_text("[cache]\nenabled = false\n", encoding="utf-8")
+    assert _cli(runner, "segment", "buckets", "--orders", export).exit_code == 0
+    assert not (tmp_path / "env-cache").exists()
+    (tmp_path / "cust.toml").write_text('[cache]\ndir = "here"\n', encoding="utf-8")
+    assert _cli(runner, "segment", "buckets", "--orders", export).exit_code == 0
+    assert len(_entries(tmp_path / "here")) == 1
+    (tmp_path / "cust.toml").write_text('[cache]\nenabled = "no"\n', encoding="utf-8")
+    bad = _cli(runner, "segment", "buckets", "--orders", export)
+    assert bad.exit_code == 2
+    assert "[cache] enabled must be true or false" in bad.stderr
+    assert "Hint:" in bad.stderr
+
+
+def test_rejects_are_written_from_the_export_on_a_warm_cache(runner, export, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CUST_CACHE_DIR", str(tmp_path / "c"))
+    assert _cli(runner, "segment", "buckets", "--orders", export).exit_code == 0
+    rejects = tmp_path / "rejects.csv"
+    result = _cli(runner, "segment", "buckets", "--orders", export, "--rejects", rejects)
+    assert result.exit_code == 0, result.output
+    lines = rejects.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3  # header + the two lines of O9
+    assert all("mixed_customers" in line for line in lines[1:])
+    strict = _cli(runner, "segment", "buckets", "--orders", export, "--strict")
+    assert strict.exit_code == 2
+
+
+COMMANDS = (
+    ("segment", "buckets"),
+    ("segment", "abc"),
+    ("segment", "rfm"),
+    ("segment", "profile"),
+    ("cohort",),
+    ("promo", "simulate"),
+    ("report", "weekly"),
+)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_cached_figures_equal_uncached_on_the_sample(runner, tmp_path, monkeypatch, command):
+    """Every orders command gives the same JSON cold, while filling the cache, and warm."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CUST_CACHE_DIR", str(tmp_path / "c"))
+    docs = []
+    for flags in (["--no-cache"], [], []):
+        result = _cli(runner, *command, "-f", "json", *flags)
+        assert result.exit_code == 0, result.output
+        docs.append(json.loads(result.stdout))
+    assert len(_entries(tmp_path / "c")) == 1
+    assert docs[0] == docs[1] == docs[2]
+    assert docs[0]["input"]["orders"]["rows_read"] == 30286
