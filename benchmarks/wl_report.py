@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .workloads import _duck_source
+from .workloads import _duck_source, cache
 
 
 def cust_report(path: Path) -> tuple[list[tuple], int]:
@@ -25,7 +25,7 @@ def cust_report(path: Path) -> tuple[list[tuple], int]:
     for name in ("events", "prices", "customers"):
         if (path.parent / f"{name}.parquet").exists():
             paths[name] = str(path.parent / f"{name}.parquet")
-    report = build(Inputs(paths, LoadOptions()), Config())
+    report = build(Inputs(paths, LoadOptions(), cache()), Config())
     render_weekly(report)
     rows = {r["metric"]: r["current"] for r in report.headline}
     gross_profit = rows["gross_profit"]

@@ -27,6 +27,10 @@ def test_runner_on_tiny_data(tmp_path):
                      "promo one", "promo sweep"):
         assert f"| {workload} | 600 |" in text
     assert "| NO |" not in text
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in text.splitlines()}
+    # Workloads reading orders through the cache have first and warm runs; load has none.
+    assert float(rows["segment buckets"][4]) > 0  # warm seconds
+    assert rows["load"][3] == rows["load"][4] == "-"
 
 
 def test_beyond_memory_runner_on_tiny_data(tmp_path):
