@@ -15,7 +15,9 @@ the older entries of the same files. Entries are written to a temporary director
 renamed, so a reader never sees half an entry; one that cannot be read is rebuilt.
 
 A cache that cannot be written (read-only or full disk) is skipped: the command still
-answers from the export. Pipelines that need the lines themselves (``cust check``'s time
+answers from the export. An export too large to group in memory at once is read in passes
+(:meth:`.inputs.Inputs.get`); each pass's orders are one file of the entry. Pipelines that
+need the lines themselves (``cust check``'s time
 spans, the bunching estimate, ``--rejects``) still read the export.
 """
 
@@ -27,6 +29,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +43,7 @@ FORMAT = 1
 CODE = ("loader.py", "parse.py", "schema.py", "sources.py", "orders.py", "cache.py")
 SOURCES = ("orders",)
 EDGE_BYTES = 1 << 20
-ORDERS_FILE = "per_order.parquet"
+ORDERS_FILES = "per_order-*.parquet"  # one file per pass over the export
 TALLY_FILE = "tally.parquet"
 META_FILE = "meta.json"
 
@@ -86,7 +89,7 @@ class Cache:
         try:
             meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
             tally = pl.read_parquet(path / TALLY_FILE)
-            per_order = pl.scan_parquet(path / ORDERS_FILE)
+            per_order = pl.scan_parquet(path / ORDERS_FILES)
             per_order.collect_schema()
         except (OSError, ValueError, pl.exceptions.PolarsError):
             shutil.rmtree(path, ignore_errors=True)
@@ -96,32 +99,37 @@ class Cache:
         return Entry(per_order, tally)
 
     def write(
-        self, source: Source, options: LoadOptions, per_order: pl.DataFrame, tally: pl.DataFrame
-    ) -> bool:
-        """Keep ``per_order`` and ``tally`` for ``source``; False when the disk refused."""
+        self, source: Source, options: LoadOptions, parts: Sequence[Path], tally: pl.DataFrame
+    ) -> Path | None:
+        """Keep the per-order ``parts`` and ``tally`` for ``source``; its entry, or None.
+
+        None when the disk refused: the command goes on without the cache.
+        """
         path, prefix = self.location(source, options)
+        staging = None
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             _sweep(self.root)
-            tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
-            per_order.write_parquet(tmp / ORDERS_FILE, statistics=True)
-            tally.write_parquet(tmp / TALLY_FILE)
+            staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+            for part in parts:
+                shutil.copyfile(part, staging / part.name)
+            tally.write_parquet(staging / TALLY_FILE)
             meta = {"format": FORMAT, "source": source.name, "columns": list(source.columns),
                     "files": [str(f.path.resolve()) for f in source.files]}
-            (tmp / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+            (staging / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
             try:
-                tmp.rename(path)
+                staging.rename(path)
             except OSError:  # another process wrote the same entry first
-                shutil.rmtree(tmp, ignore_errors=True)
-                return path.is_dir()
+                shutil.rmtree(staging, ignore_errors=True)
+                return path if path.is_dir() else None
         except OSError:
-            if "tmp" in locals():
-                shutil.rmtree(tmp, ignore_errors=True)
-            return False
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            return None
         for older in self.root.glob(f"{prefix}*"):
             if older != path:
                 shutil.rmtree(older, ignore_errors=True)
-        return True
+        return path
 
 
 def _key(source: Source, options: LoadOptions) -> str:

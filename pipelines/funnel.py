@@ -27,7 +27,7 @@ from .errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from .funnel_drift import explain as explain_runs
 from .funnel_drift import explain_columns, refine_since, sentence
 from .inputs import Inputs, collect
-from .loader import Source
+from .loader import Source, parquet_passes
 from .orders import Period
 from .parse import lookup
 from .result import Result, Table
@@ -450,13 +450,7 @@ def funnel(
 
 def _passes(source: Source) -> int:
     """One pass per :data:`PASS_ROWS` events of a Parquet export (row counts from the footers)."""
-    if any(f.format != "parquet" for f in source.files):
-        return 1
-    try:
-        rows = sum(pl.scan_parquet(f.path).select(pl.len()).collect().item() for f in source.files)
-    except (pl.exceptions.PolarsError, OSError):
-        return 1
-    return max(1, -(-rows // PASS_ROWS))
+    return parquet_passes(source, PASS_ROWS)
 
 
 def _medians(counts: pl.DataFrame, n: int) -> pl.DataFrame:

@@ -10,7 +10,7 @@ of its sources in one pass (``pl.collect_all`` shares the scans).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -96,6 +96,19 @@ class Source:
     per_order: pl.LazyFrame | None = None
     # Rows per rejection reason when they are known already (from :mod:`.cache`).
     counts: pl.DataFrame | None = None
+    # Every row with the reasons of its own cells, before the checks across rows.
+    marked: pl.LazyFrame | None = None
+
+    def part(self, key: str, i: int, n: int) -> Source:
+        """The rows whose ``key`` hashes to part ``i`` of ``n``, checked across rows.
+
+        Rows sharing a key (the lines of one order) are in the same part, so the checks
+        across rows (an order naming two customers) give what they give on all rows.
+        """
+        rows = self.marked if self.marked is not None else self.checked
+        picked = rows.filter(pl.col(key).hash(seed=17) % n == i)
+        checked = _cross_row_checks(self.name, picked, parsed=True)
+        return replace(self, checked=checked, per_order=None, counts=None)
 
     @property
     def valid(self) -> pl.LazyFrame:
@@ -123,6 +136,20 @@ class Source:
     def reason_counts(self) -> pl.LazyFrame:
         """Rejected rows counted by reason, most frequent first."""
         return by_reason(self.tally())
+
+
+def parquet_passes(source: Source, rows_per_pass: int) -> int:
+    """Passes of at most ``rows_per_pass`` rows over a Parquet export (rows from the footers).
+
+    Text exports have no row count without reading them: one pass.
+    """
+    if any(f.format != "parquet" for f in source.files):
+        return 1
+    try:
+        rows = sum(pl.scan_parquet(f.path).select(pl.len()).collect().item() for f in source.files)
+    except (pl.exceptions.PolarsError, OSError):
+        return 1
+    return max(1, -(-rows // rows_per_pass))
 
 
 def by_reason(tally: FrameT) -> FrameT:
@@ -167,11 +194,12 @@ def load_source(name: str, spec: str | Path, options: LoadOptions | None = None)
     canonical = [c.name for c in SCHEMAS[name] if c.name in present]
     extras = sorted(present - set(canonical))
     columns = tuple(canonical + extras)
-    checked = _cross_row_checks(name, _concat(parts, columns, source=name), parsed=True)
+    marked = _concat(parts, columns, source=name)
+    checked = _cross_row_checks(name, marked, parsed=True)
     located_all = _cross_row_checks(
         name, _concat(located_parts, (FILE, ROW, *columns), as_text=True), parsed=False
     )
-    return Source(name, tuple(opened), columns, checked, located_all)
+    return Source(name, tuple(opened), columns, checked, located_all, marked=marked)
 
 
 def _missing(name: str, f: OpenedFile, missing: list[str], explicit: dict[str, str]) -> Exception:

@@ -54,7 +54,8 @@ MOSTLY_UTF8 = 4
 _TMPDIR: Path | None = None
 
 
-def _tmpdir() -> Path:
+def scratch_dir() -> Path:
+    """The scratch directory of this process (removed at exit)."""
     global _TMPDIR
     if _TMPDIR is None:
         _TMPDIR = Path(tempfile.mkdtemp(prefix="cust-"))
@@ -254,7 +255,7 @@ def _transcode(path: Path, gz: bool, encoding: str) -> Path:
 
     Undecodable bytes become U+FFFD, which the loader then rejects row by row.
     """
-    target = _tmpdir() / f"{len(list(_tmpdir().iterdir()))}-{path.name.removesuffix('.gz')}"
+    target = scratch_dir() / f"{len(list(scratch_dir().iterdir()))}-{path.name.removesuffix('.gz')}"
     raw = gzip.open(path, "rb") if gz else path.open("rb")
     try:
         with raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as src:

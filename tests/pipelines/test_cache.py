@@ -116,7 +116,7 @@ def test_unreadable_entry_is_rebuilt(export, tmp_path):
     cache = Cache(tmp_path / "cache")
     _bands(export, cache)
     (entry,) = _entries(cache.root)
-    (cache.root / entry / "per_order.parquet").write_bytes(b"not parquet")
+    (cache.root / entry / "per_order-000.parquet").write_bytes(b"not parquet")
     result, _ = _bands(export, cache)
     assert result.buckets["orders"].to_list() == EXPECTED_ORDERS
     result, source = _bands(export, cache)  # the rebuilt entry is readable
@@ -212,3 +212,40 @@ def test_cached_figures_equal_uncached_on_the_sample(runner, tmp_path, monkeypat
     assert len(_entries(tmp_path / "c")) == 1
     assert docs[0] == docs[1] == docs[2]
     assert docs[0]["input"]["orders"]["rows_read"] == 30286
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_passes_over_parts_of_the_orders_give_the_same_figures(
+    export, tmp_path, monkeypatch, cached
+):
+    """A large export is grouped in passes by order id: the same bands, cohorts and counts.
+
+    At 4 lines per pass the 12 lines take 3 passes; O9's two lines (two customers) must land
+    in the same pass to be rejected, as they are in one pass.
+    """
+    import polars as pl
+
+    import cust.pipelines.inputs as inputs_module
+    from cust.pipelines.cohort import cohort_retention
+
+    parquet = tmp_path / "orders.parquet"
+    pl.read_csv(export, infer_schema=False).write_parquet(parquet)
+
+    def figures():
+        cache = Cache(tmp_path / f"cache-{inputs_module.ORDER_PASS_ROWS}") if cached else None
+        inputs = Inputs({"orders": str(parquet)}, LoadOptions(), cache)
+        bands = bucket_orders(inputs)
+        cohorts = cohort_retention(inputs)
+        return bands.buckets, cohorts.cohorts, bands.input.sources["orders"]
+
+    one = figures()
+    monkeypatch.setattr(inputs_module, "ORDER_PASS_ROWS", 4)
+    three = figures()
+    if cached:
+        assert len(list((tmp_path / "cache-4").glob("*/per_order-*.parquet"))) == 3
+    assert one[0].equals(three[0])
+    assert one[0]["orders"].to_list() == EXPECTED_ORDERS
+    assert one[1] == three[1]
+    assert [c["size"] for c in three[1]] == [1, 2, 2]  # C1 in Jan; C2, C3 in Feb; C4, C5 in Mar
+    assert (three[2].rows_read, three[2].rows_rejected) == (12, 2)
+    assert three[2].reasons == {"mixed_customers": 2}

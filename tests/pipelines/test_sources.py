@@ -254,4 +254,4 @@ def test_the_transcoded_copy_lives_in_a_private_temp_dir(tmp_path, zh_text):
     path.write_bytes(zh_text.encode("gbk"))
     open_file(path, "orders")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
-    assert Path(sources._tmpdir()).name.startswith("cust-")
+    assert Path(sources.scratch_dir()).name.startswith("cust-")
