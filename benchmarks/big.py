@@ -33,12 +33,13 @@ HERE = Path(__file__).resolve().parent
 IDS = {"events": ("user_id", "session_id"), "orders": ("order_id", "customer_id")}
 
 
-def replicate(base: Path, out: Path, copies: int) -> dict[str, int]:
-    """Write the copies (skipping parts already written); rows per export."""
+def replicate(base: Path, out: Path, copies: int, names: list[str]) -> dict[str, int]:
+    """Write the copies of exports ``names`` (skipping parts already written); rows per export."""
     import polars as pl
 
     rows = {}
-    for name, ids in IDS.items():
+    for name in names:
+        ids = IDS[name]
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
         for i in range(copies):
@@ -140,12 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.base} holds no events.parquet: run python -m benchmarks first "
                      f"(or cust sample --scale --out {args.base})")
     start = time.perf_counter()
-    rows = replicate(args.base, args.out, args.copies)
-    print(f"data set: {rows['events']:,} events, {rows['orders']:,} order lines "
+    workloads = args.only or ["funnel", "bands", "cohorts"]
+    needed = sorted({"events" if w == "funnel" else "orders" for w in workloads})
+    rows = replicate(args.base, args.out, args.copies, needed)
+    print(f"data set: {', '.join(f'{rows[n]:,} {n} rows' for n in needed)} "
           f"({time.perf_counter() - start:.0f} s)", flush=True)
     lines = []
     ok = True
-    for name in args.only or ["funnel", "bands", "cohorts"]:
+    for name in workloads:
         source = "events" if name == "funnel" else "orders"
         small = _run(name, args.base / f"{source}.parquet")
         try:
@@ -169,8 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Machine: {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM, "
         f"{platform.system()} {platform.machine()}. Data: {args.copies} id-prefixed copies of "
-        f"`{args.base}` in `{args.out}` ({rows['events']:,} events, {rows['orders']:,} order "
-        "lines). One run each, in its own process. Figures equal: every count is "
+        f"`{args.base}` in `{args.out}` "
+        f"({', '.join(f'{rows[n]:,} {n} rows' for n in needed)}). "
+        "One run each, in its own process. Figures equal: every count is "
         f"{args.copies}x the base set's and every rate the same.",
         "",
         "| workload | rows | big s | big peak MB | base s | base peak MB | figures equal |",

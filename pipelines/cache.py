@@ -10,8 +10,9 @@ An entry is found by a key over everything the result depends on: each file's re
 path, size, modification time and a SHA-256 of its first and last MiB; the encoding
 override, the column mapping and the time zone; the cache format, the versions of cust and
 Polars, and the source of the modules that read and validate. Change any of them and the
-export is read again. One entry is kept per export location: writing a new one removes
-the older entries of the same files. Entries are written to a temporary directory and
+export is read again. One entry is kept per source and directory (of the export's files):
+writing a new one removes the older ones. Entries
+hold customer ids, so their directories are private to the user (mode 0700). Entries are written to a temporary directory and
 renamed, so a reader never sees half an entry; one that cannot be read is rebuilt.
 
 A cache that cannot be written (read-only or full disk) is skipped: the command still
@@ -72,10 +73,14 @@ class Cache:
     root: Path
 
     def location(self, source: Source, options: LoadOptions) -> tuple[Path, str]:
-        """The entry directory for ``source`` and the prefix shared by its older entries."""
-        where = hashlib.sha256(
-            "\0".join(str(f.path.resolve()) for f in source.files).encode()
-        ).hexdigest()[:16]
+        """The entry directory for ``source`` and the prefix shared by its older entries.
+
+        The prefix names the directory holding the export's files, so a weekly file added
+        to an export directory, or this week's export saved over last week's, replaces the
+        older entry.
+        """
+        place = os.path.commonpath([str(f.path.resolve().parent) for f in source.files])
+        where = hashlib.sha256(place.encode()).hexdigest()[:16]
         prefix = f"{source.name}-{where}-"
         return self.root / f"{prefix}{_key(source, options)[:32]}", prefix
 

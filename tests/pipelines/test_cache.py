@@ -249,3 +249,19 @@ def test_passes_over_parts_of_the_orders_give_the_same_figures(
     assert [c["size"] for c in three[1]] == [1, 2, 2]  # C1 in Jan; C2, C3 in Feb; C4, C5 in Mar
     assert (three[2].rows_read, three[2].rows_rejected) == (12, 2)
     assert three[2].reasons == {"mixed_customers": 2}
+
+
+def test_a_file_added_to_an_export_directory_replaces_the_entry(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "week1.csv").write_text(HEADER + ROWS, encoding="utf-8")
+    cache = Cache(tmp_path / "cache")
+    first, _ = _bands(folder, cache)
+    (folder / "week2.csv").write_text(
+        HEADER + "W1,C8,2024-03-09 08:00:00,S1,1,200,50,paid\n", encoding="utf-8"
+    )
+    second, _ = _bands(folder, cache)
+    assert first.buckets["orders"].to_list() == EXPECTED_ORDERS
+    assert second.buckets["orders"].to_list() == [2, 3, 1, 1, 0, 1]
+    (entry,) = _entries(cache.root)
+    assert (cache.root / entry).stat().st_mode & 0o077 == 0  # private to the user
