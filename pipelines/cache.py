@@ -11,8 +11,8 @@ path, size, modification time and a SHA-256 of its first and last MiB; the encod
 override, the column mapping and the time zone; the cache format, the versions of cust and
 Polars, and the source of the modules that read and validate. Change any of them and the
 export is read again. One entry is kept per source and directory (of the export's files):
-writing a new one removes the older ones. Entries
-hold customer ids, so their directories are private to the user (mode 0700). Entries are written to a temporary directory and
+writing a new one removes the older ones. Entries hold customer ids, so their directories
+are private to the user (mode 0700). Entries are written to a temporary directory and
 renamed, so a reader never sees half an entry; one that cannot be read is rebuilt.
 
 A cache that cannot be written (read-only or full disk) is skipped: the command still
