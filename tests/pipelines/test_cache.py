@@ -8,6 +8,7 @@ O5 5000, O7 800, O8 0 (revenue 6039.99).
 import json
 
 import pytest
+from test_segment_buckets import HEADER, ROWS  # the bands test's hand-built orders
 
 import cust.pipelines.orders as orders_module
 from cust.cli.main import app
@@ -16,21 +17,6 @@ from cust.pipelines.inputs import Inputs
 from cust.pipelines.loader import LoadOptions
 from cust.pipelines.segment_buckets import bucket_orders
 
-HEADER = "order_id,customer_id,order_time,sku,quantity,amount,cost,status\n"
-ROWS = """\
-O1,C1,2024-01-05 10:00:00,S1,2,30,10,paid
-O2,C1,2024-01-20 09:00:00,S1,1,40,30,paid
-O2,C1,2024-01-20 09:00:00,S2,3,20,5,paid
-O3,C2,2024-02-01 12:00:00,S3,1,50,45,paid
-O4,C3,2024-02-10 08:00:00,S1,1,99.99,50,paid
-O5,C3,2024-02-11 08:00:00,S9,100,5000,4500,paid
-O6,C2,2024-03-01 08:00:00,S1,1,1200,900,refunded
-O7,C4,2024-03-02 08:00:00,S4,8,800,700,paid
-O7,C4,2024-03-02 08:00:00,S5,1,300,100,cancelled
-O8,C5,2024-03-03 08:00:00,S1,1,0,15,paid
-O9,C6,2024-03-04 08:00:00,S1,1,10,1,paid
-O9,C7,2024-03-04 08:00:00,S1,1,10,1,paid
-"""
 EXPECTED_ORDERS = [2, 3, 0, 1, 0, 1]  # bands 0-50, 50-100, 100-500, 500-1000, 1000-5000, 5000+
 
 
