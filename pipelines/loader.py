@@ -94,7 +94,8 @@ class Source:
     # Orders only, once materialized: one row per paid order over the whole export
     # (:func:`.orders.orders_frame`), so the report's sections do not each regroup the lines.
     per_order: pl.LazyFrame | None = None
-    # Rows per rejection reason when they are known already (from :mod:`.cache`).
+    # Rows per rejection reason when they are known already (orders read from the cache,
+    # or grouped ahead of the answer: see :meth:`.inputs.Inputs.get`).
     counts: pl.DataFrame | None = None
     # Every row with the reasons of its own cells, before the checks across rows.
     marked: pl.LazyFrame | None = None
