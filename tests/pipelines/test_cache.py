@@ -15,6 +15,7 @@ from cust.cli.main import app
 from cust.pipelines.cache import Cache
 from cust.pipelines.inputs import Inputs
 from cust.pipelines.loader import LoadOptions
+from cust.pipelines.orders import orders_frame
 from cust.pipelines.segment_buckets import bucket_orders
 
 EXPECTED_ORDERS = [2, 3, 0, 1, 0, 1]  # bands 0-50, 50-100, 100-500, 500-1000, 1000-5000, 5000+
@@ -51,6 +52,11 @@ def test_second_run_reads_the_cache_not_the_export(export, tmp_path, monkeypatch
     _forbid_line_grouping(monkeypatch)
     second, source = _bands(export, cache)
     assert source.counts is not None
+    # The plans read the cache's file, never the export.
+    orders_plan = orders_frame(source).explain()
+    assert "per_order-000.parquet" in orders_plan or "per_order-*.parquet" in orders_plan
+    for plan in (orders_plan, source.tally().explain()):
+        assert str(export) not in plan
     for result in (first, second):
         assert result.buckets["orders"].to_list() == EXPECTED_ORDERS
         assert round(result.buckets["revenue"].sum(), 2) == 6039.99
