@@ -17,9 +17,9 @@ renamed, so a reader never sees half an entry; one that cannot be read is rebuil
 
 A cache that cannot be written (read-only or full disk) is skipped: the command still
 answers from the export. An export too large to group in memory at once is read in passes
-(:meth:`.inputs.Inputs.get`); each pass's orders are one file of the entry. Pipelines that
-need the lines themselves (``cust check``'s time
-spans, the bunching estimate, ``--rejects``) still read the export.
+(``Inputs._orders`` in :mod:`.inputs`); each pass's orders are one file of the entry.
+Pipelines that need the lines themselves (``cust check``'s time spans, the bunching
+estimate, ``--rejects``) still read the export.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from .loader import LoadOptions, Source
 FORMAT = 1
 # The modules whose code decides what a validated order is.
 CODE = ("loader.py", "parse.py", "schema.py", "sources.py", "orders.py", "cache.py")
-SOURCES = ("orders",)
 EDGE_BYTES = 1 << 20
 ORDERS_FILES = "per_order-*.parquet"  # one file per pass over the export
 TALLY_FILE = "tally.parquet"
@@ -75,6 +74,9 @@ class Cache:
     def location(self, source: Source, options: LoadOptions) -> tuple[Path, str]:
         """The entry directory for ``source`` and the prefix shared by its older entries.
 
+        Computed once per run (it hashes the files' edges and the validating code) and
+        given to :meth:`read` and :meth:`write`.
+
         The prefix names the directory holding the export's files, so a weekly file added
         to an export directory, or this week's export saved over last week's, replaces the
         older entry.
@@ -84,11 +86,12 @@ class Cache:
         prefix = f"{source.name}-{where}-"
         return self.root / f"{prefix}{_key(source, options)[:32]}", prefix
 
-    def read(self, source: Source, options: LoadOptions) -> Entry | None:
-        """The entry for ``source``, or None when there is none (or it cannot be read)."""
-        if source.name not in SOURCES:
-            return None
-        path, _ = self.location(source, options)
+    def read(self, slot: tuple[Path, str], source: Source) -> Entry | None:
+        """The entry at ``slot`` (from :meth:`location`), or None when there is none.
+
+        An entry that cannot be read is removed (and None returned), so it is rebuilt.
+        """
+        path, _ = slot
         if not path.is_dir():
             return None
         try:
@@ -104,13 +107,13 @@ class Cache:
         return Entry(per_order, tally)
 
     def write(
-        self, source: Source, options: LoadOptions, parts: Sequence[Path], tally: pl.DataFrame
+        self, slot: tuple[Path, str], source: Source, parts: Sequence[Path], tally: pl.DataFrame
     ) -> Path | None:
-        """Keep the per-order ``parts`` and ``tally`` for ``source``; its entry, or None.
+        """Keep the per-order ``parts`` and ``tally`` of ``source`` at ``slot``; the entry.
 
         None when the disk refused: the command goes on without the cache.
         """
-        path, prefix = self.location(source, options)
+        path, prefix = slot
         staging = None
         try:
             self.root.mkdir(parents=True, exist_ok=True)

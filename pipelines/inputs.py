@@ -126,11 +126,13 @@ class Inputs:
         memory stays bounded and every order is whole in one pass. Without either, the
         plan stays lazy and runs with the command's answer.
         """
-        cache = self.cache
-        entry = cache.read(source, self.options) if cache is not None else None
-        if entry is not None:
-            self._materialized.add(source.name)
-            return replace(source, per_order=entry.per_order, counts=entry.tally)
+        cache, slot = self.cache, None
+        if cache is not None:
+            slot = cache.location(source, self.options)
+            entry = cache.read(slot, source)
+            if entry is not None:
+                self._materialized.add(source.name)
+                return replace(source, per_order=entry.per_order, counts=entry.tally)
         n = parquet_passes(source, ORDER_PASS_ROWS)
         if cache is None and n == 1:
             return source
@@ -143,8 +145,8 @@ class Inputs:
             tallies.append(tally.with_columns(pl.col("rows").cast(pl.Int64)))
             del per_order
         counts = pl.concat(tallies).group_by(REASON).agg(pl.col("rows").sum())
-        if cache is not None:
-            folder = cache.write(source, self.options, sorted(folder.iterdir()), counts) or folder
+        if cache is not None and slot is not None:
+            folder = cache.write(slot, source, sorted(folder.iterdir()), counts) or folder
         self._materialized.add(source.name)
         return replace(source, per_order=pl.scan_parquet(folder / ORDERS_FILES), counts=counts)
 
