@@ -95,7 +95,7 @@ class Source:
     # (:func:`.orders.orders_frame`), so the report's sections do not each regroup the lines.
     per_order: pl.LazyFrame | None = None
     # Rows per rejection reason when they are known already (orders read from the cache,
-    # or grouped ahead of the answer: see :meth:`.inputs.Inputs.get`).
+    # or grouped ahead of the answer: see ``Inputs._orders`` in :mod:`.inputs`).
     counts: pl.DataFrame | None = None
     # Every row with the reasons of its own cells, before the checks across rows.
     marked: pl.LazyFrame | None = None

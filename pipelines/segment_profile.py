@@ -71,9 +71,23 @@ def _column_of(dimension: str) -> str:
     return "points" if dimension == "tier" else dimension
 
 
-def _known_sum(column: str) -> pl.Expr:
-    """Sum of the known values; null when none is known (Polars sums all-null to 0)."""
-    return pl.when(pl.col(column).is_not_null().any()).then(pl.col(column).sum()).alias(column)
+def _with_costed(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with the columns the group-bys sum for gross profit and costed revenue.
+
+    Sums of columns computed before the group-by run on Polars' fast path; a filter or a
+    when/then inside the aggregation is evaluated group by group.
+    """
+    known = pl.col("gross_profit").is_not_null()
+    return frame.with_columns(
+        known.alias("_known"), pl.when(known).then(pl.col("value")).alias("_costed")
+    )
+
+
+def _known_gross_profit(grouped: pl.LazyFrame) -> pl.LazyFrame:
+    """Gross profit null where no order of the group has it (Polars sums all-null to 0)."""
+    return grouped.with_columns(
+        pl.when(pl.col("_known") > 0).then(pl.col("gross_profit")).alias("gross_profit")
+    ).drop("_known")
 
 
 def _money_or_null(expr: pl.Expr, known: bool) -> pl.Expr:
@@ -82,33 +96,33 @@ def _money_or_null(expr: pl.Expr, known: bool) -> pl.Expr:
 
 def group_figures(frame: pl.LazyFrame, group: pl.Expr, dimension: str) -> pl.LazyFrame:
     """Per group of ``group``: customers, orders, revenue, gross profit, costed revenue, skus."""
-    known = pl.col("gross_profit").is_not_null()
-    return (
-        frame.group_by(group.alias("group"))
-        .agg(
-            pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
-            pl.len().cast(pl.Int64).alias("orders"),
-            pl.col("value").sum().alias("revenue"),
-            _known_sum("gross_profit"),
-            pl.col("value").filter(known).sum().alias("costed_revenue"),
-            pl.col("skus").mean().alias("skus_per_order"),
-        )
-        .with_columns(pl.lit(dimension, dtype=pl.String).alias("dimension"))
+    grouped = _with_costed(frame).group_by(group.alias("group")).agg(
+        pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
+        pl.len().cast(pl.Int64).alias("orders"),
+        pl.col("value").sum().alias("revenue"),
+        pl.col("gross_profit").sum(),
+        pl.col("_costed").sum().alias("costed_revenue"),
+        pl.col("skus").mean().alias("skus_per_order"),
+        pl.col("_known").sum(),
+    )
+    return _known_gross_profit(grouped).with_columns(
+        pl.lit(dimension, dtype=pl.String).alias("dimension")
     )
 
 
 def customer_figures(orders: pl.LazyFrame) -> pl.LazyFrame:
     """One row per buying customer: orders, revenue, gross profit, median order value, skus."""
-    known = pl.col("gross_profit").is_not_null()
-    return orders.group_by("customer_id").agg(
+    grouped = _with_costed(orders).group_by("customer_id").agg(
         pl.len().cast(pl.Int64).alias("orders"),
         pl.col("value").sum().alias("revenue"),
-        _known_sum("gross_profit"),
-        pl.col("value").filter(known).sum().alias("costed_revenue"),
+        pl.col("gross_profit").sum(),
+        pl.col("_costed").sum().alias("costed_revenue"),
         pl.col("value").median().alias("median_order_value"),
         pl.col("skus").sum().alias("skus"),
         pl.col("skus").is_not_null().sum().alias("orders_with_skus"),
+        pl.col("_known").sum(),
     )
+    return _known_gross_profit(grouped)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -221,7 +221,7 @@ def customer_measures(orders: pl.LazyFrame, period: Period) -> pl.LazyFrame:
     # float sums, so a mean that falls on half a cent rounds the same way on every run.
     # Only plain aggregations (sums, counts, min, max, min_by): they run on Polars' fast
     # group-by path, where a filter or a when/then inside the aggregation is evaluated group
-    # by group (3.7 s -> 0.6 s for 3M orders of 1M customers).
+    # by group (3.7 s -> 1.2 s for 3M orders of 1M customers).
     days = dated.group_by("customer_id", "order_date").agg(
         pl.len().alias("orders"),
         pl.col("value").sum().round(2),
