@@ -343,16 +343,20 @@ def _rules(
         spec = specs.get(column)
         expr = pl.col(column)
         if spec is None:
-            values[column] = parse.text(expr)
+            cell = parse.plain_text(expr, column)
+            parsed.append(cell)
+            values[column] = cell.value
             continue
         required = column if spec.required else None
         if spec.kind is Kind.ID or spec.kind is Kind.TEXT:
             if spec.values:
                 cat = parse.category(expr, spec, column)
                 parsed.append(cat)
-                value = pl.coalesce(cat.value, pl.col(cat.temps()[0]).str.to_lowercase())
+                value = pl.coalesce(cat.value, pl.col(parse.raw_name(column)).str.to_lowercase())
             else:
-                value = parse.text(expr)
+                cell = parse.plain_text(expr, column)
+                parsed.append(cell)
+                value = cell.value
             if spec.required:
                 checks.append((f"missing_{column}", lambda v, c=column: v(c).is_null()))
         elif spec.kind is Kind.STATUS:

@@ -51,11 +51,28 @@ class Parsed:
 
 
 def text(expr: pl.Expr) -> pl.Expr:
-    """Strip a cell and turn the empty string into null."""
+    """Strip a cell and turn the empty string into null (one expression; see :func:`stripped`)."""
     text = expr.cast(pl.String).str.strip_chars()
     # when/then, not .replace("", None): replace is not streamed by Polars' streaming engine
     # and would hold the whole column in memory (3.6 GB to count 50M events).
     return pl.when(text != "").then(text)
+
+
+def stripped(expr: pl.Expr, name: str) -> tuple[dict[str, pl.Expr], pl.Expr]:
+    """A stage holding the stripped cell, and the cell as :func:`text` over that stage.
+
+    :func:`text` strips twice (its ``when`` and its ``then``); stripping once in a stage
+    is 1.2 s faster on two columns of 50M events.
+    """
+    temp = f"{TEMP}{name}_strip"
+    cell = pl.col(temp)
+    return {temp: expr.cast(pl.String).str.strip_chars()}, pl.when(cell != "").then(cell)
+
+
+def plain_text(expr: pl.Expr, name: str) -> Parsed:
+    """A free-text or id cell: stripped, the empty string as null; never bad."""
+    stage, value = stripped(expr, name)
+    return Parsed(value, pl.lit(False), [stage])
 
 
 def _finite(number: pl.Expr, present: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -72,8 +89,10 @@ def money(expr: pl.Expr, dtype: pl.DataType, name: str) -> Parsed:
     plain, num = f"{TEMP}{name}_plain", f"{TEMP}{name}_num"
     p = pl.col(plain)
     commas_ok = ~p.str.contains(",", literal=True) | p.str.contains(_GROUPED)
+    strip, cell = stripped(expr, name)
     stages = [
-        {plain: text(expr).str.replace_all(_CURRENCY, "")},
+        strip,
+        {plain: cell.str.replace_all(_CURRENCY, "")},
         {
             num: pl.when(commas_ok)
             .then(p.str.replace_all(",", "", literal=True))
@@ -115,8 +134,10 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str
     candidates += [
         base.str.strptime(pl.Date, f, strict=False).cast(pl.Datetime("us")) for f in DATE_FORMATS
     ]
+    strip, cell = stripped(expr, name)
     stages = [
-        {t["norm"]: text(expr).str.replace_all("/", "-").str.replace("T", " ")},
+        strip,
+        {t["norm"]: cell.str.replace_all("/", "-").str.replace("T", " ")},
         {
             t["zone"]: norm.str.extract(_ZONE, 1),
             t["base"]: norm.str.replace(_ZONE, "").str.strip_chars(),
@@ -156,12 +177,18 @@ def lookup(
 
 def category(expr: pl.Expr, column: Column, name: str) -> Parsed:
     """Map a categorical cell through its aliases (``bad``: a value with no alias)."""
-    raw, low, mapped = f"{TEMP}{name}_raw", f"{TEMP}{name}_low", f"{TEMP}{name}_mapped"
+    low, mapped = f"{TEMP}{name}_low", f"{TEMP}{name}_mapped"
     table = [(value, [a.casefold() for a in aliases]) for value, aliases in column.values]
+    strip, cell = stripped(expr, name)
     stages = [
-        {raw: text(expr)},
-        {low: pl.col(raw).str.to_lowercase()},
+        strip,
+        {raw_name(name): cell, low: cell.str.to_lowercase()},
         {mapped: lookup(pl.col(low), table, pl.String)},
     ]
-    bad = pl.col(raw).is_not_null() & pl.col(mapped).is_null()
+    bad = pl.col(raw_name(name)).is_not_null() & pl.col(mapped).is_null()
     return Parsed(pl.col(mapped), bad, stages)
+
+
+def raw_name(name: str) -> str:
+    """The temporary column of a :func:`category` cell as text (stripped, empty as null)."""
+    return f"{TEMP}{name}_raw"
