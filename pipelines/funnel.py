@@ -26,8 +26,8 @@ from .config import Config
 from .errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from .funnel_drift import explain as explain_runs
 from .funnel_drift import explain_columns, refine_since, sentence
-from .inputs import Inputs, collect
-from .loader import Source, parquet_passes
+from .inputs import Inputs, collect, report_of, run_plans
+from .loader import REASON, Source, parquet_passes
 from .orders import Period
 from .parse import lookup
 from .result import Result, Table
@@ -302,7 +302,7 @@ def funnel(
     too, each run gets the breakdown values and price rises behind it
     (:mod:`.funnel_drift`).
 
-    ``banners=False`` skips banner click-through (a second pass over the banner events).
+    ``banners=False`` leaves banner click-through out (the report does not show it).
     ``passes`` splits the users into that many passes over the events (default: one per
     :data:`PASS_ROWS` events of a Parquet export), so a click-stream larger than memory is
     counted in parts of bounded size with the same figures.
@@ -314,12 +314,13 @@ def funnel(
             found = ", ".join(source.columns)
             msg = f"--by {b}: the events export has no {b!r} column (columns: {found})"
             raise MissingColumnError(msg, hint="breakdowns can be any column of the events export")
-    events = source.valid.filter(period.filter("event_time"))
+    window = period.filter("event_time")
     if period.as_of is not None:
         end = period.as_of + timedelta(days=1)
-        events = events.filter(pl.col("event_time") < pl.datetime(end.year, end.month, end.day))
+        window = window & (pl.col("event_time") < pl.datetime(end.year, end.month, end.day))
+    events = source.valid.filter(window)
     banners = banners and source.has("banner_id")
-    wanted = set(spec.steps) | ({"banner_view", "banner_click"} if banners else set())
+    wanted = set(spec.steps)  # banner figures come from the counting pass (_tally)
     # With --explain the units also carry the explain columns' step-1 values, so the
     # breakdowns behind an alert come out of the same pass.
     extra = explain_columns(source.has, spec.by) if explain and drift is not None else ()
@@ -328,8 +329,6 @@ def funnel(
     has_session = source.has("session_id") and spec.unit == "session"
     if has_session:
         keep.append("session_id")
-    if banners:
-        keep.append("banner_id")
     keep = list(dict.fromkeys(keep))
     n = len(spec.steps)
     entered = [f"entered_{k}" for k in range(1, n + 1)]
@@ -371,26 +370,15 @@ def funnel(
             ])
         return [per_unit.group_by("period", *wide.by).agg(counts), times]
 
-    tail = [events.select(pl.col("event_time").max().alias("end"))]
-    if banners:
-        tail.append(
-            events.filter(pl.col("event").is_in(["banner_view", "banner_click"]))
-            .group_by("banner_id")
-            .agg(
-                (pl.col("event") == "banner_view").sum().alias("views"),
-                (pl.col("event") == "banner_click").sum().alias("clicks"),
-            )
-            .sort("banner_id")
-        )
+    tally = _tally(source, window, banners=banners)
     passes = passes or _passes(source)
     if passes == 1:
-        frames, report = collect([*unit_plans(None), *tail], [source])
-        fine, times, ends = frames[0], frames[1], frames[2:]
+        fine, times, tallied = run_plans([*unit_plans(None), tally], [source])
     else:
         # Beyond memory: users split by hash into passes that each fit; counts add up and
         # the medians come from the merged value counts, so the figures are the same.
         user = pl.col("user_id").hash(seed=13) % passes
-        ends, report = collect(tail, [source])  # whole-file figures apart: nothing shared
+        tallied = run_plans([tally], [source])[0]  # whole-file figures apart: nothing shared
         parts = [collect(unit_plans(user == i), [])[0] for i in range(passes)]
         names = [c.meta.output_name() for c in counts]
         fines = pl.concat(p[0] for p in parts)
@@ -421,11 +409,9 @@ def funnel(
         for c in extra
     }
     if banners:
-        behaviour["banners"] = ends[1].with_columns(
-            pl.when(pl.col("views") > 0).then(pl.col("clicks") / pl.col("views"))
-            .alias("click_through")
-        )
-    data_end = ends[0]["end"][0]
+        behaviour["banners"] = _banners(tallied)
+    data_end = tallied["end"].max()
+    report = report_of([source], [tallied])
     result = FunnelResult(
         input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
         data_end=data_end,
@@ -445,6 +431,48 @@ def funnel(
     return FunnelResult(
         input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
         data_end=data_end, alerts=alerts, drift_method=method, explanations=explanations,
+    )
+
+
+BANNER_EVENTS = ("banner_view", "banner_click")
+
+
+def _tally(source: Source, window: pl.Expr, *, banners: bool) -> pl.LazyFrame:
+    """The events' rows by rejection reason, with the funnel's whole-file figures.
+
+    Validating 50M events is most of a pass over them, so the figures that need every
+    event of the period (its last time, and the views and clicks of each banner) are
+    folded into the group-by that counts the rows (:meth:`Source.tally`) instead of
+    validating the events once more for each. The per-row columns are made before the
+    group-by: a ``filter`` inside an aggregation is evaluated group by group.
+    """
+    kept = pl.col(REASON).is_null() & window.fill_null(False)
+    marks = {"__end": pl.when(kept).then(pl.col("event_time"))}
+    keys = [REASON]
+    if banners:
+        shown = kept & pl.col("event").is_in(BANNER_EVENTS)
+        marks["__banner"] = pl.when(shown).then(pl.col("banner_id"))
+        marks["__click"] = pl.when(shown).then(pl.col("event") == "banner_click")
+        keys += ["__banner", "__click"]
+    return source.checked.with_columns(**marks).group_by(keys).agg(
+        pl.len().alias("rows"), pl.col("__end").max().alias("end")
+    )
+
+
+def _banners(tallied: pl.DataFrame) -> pl.DataFrame:
+    """Views, clicks and click-through per banner, from :func:`_tally`."""
+    shown = tallied.filter(pl.col("__click").is_not_null())
+    return (
+        shown.group_by(pl.col("__banner").alias("banner_id"))
+        .agg(
+            pl.col("rows").filter(~pl.col("__click")).sum().alias("views"),
+            pl.col("rows").filter(pl.col("__click")).sum().alias("clicks"),
+        )
+        .sort("banner_id")
+        .with_columns(
+            pl.when(pl.col("views") > 0).then(pl.col("clicks") / pl.col("views"))
+            .alias("click_through")
+        )
     )
 
 

@@ -191,10 +191,19 @@ def collect(
     the counts, so a command reads its inputs once.
     """
     frames = run_plans([*answers, *(s.tally() for s in sources)], sources)
-    results = frames[: len(answers)]
+    return frames[: len(answers)], report_of(sources, frames[len(answers) :])
+
+
+def report_of(sources: Sequence[Source], tallies: Sequence[pl.DataFrame]) -> InputReport:
+    """Rows read and rejected per source, from its tally (see :meth:`Source.tally`).
+
+    A tally may carry more keys than the reason (a command that folds figures of its own
+    into the counting pass): its rows are summed by reason.
+    """
     report: dict[str, SourceReport] = {}
-    rest = frames[len(answers) :]
-    for s, tally in zip(sources, rest, strict=True):
+    for s, tally in zip(sources, tallies, strict=True):
+        if tally.columns != [REASON, "rows"]:
+            tally = tally.group_by(REASON).agg(pl.col("rows").sum())
         rejected = by_reason(tally)
         report[s.name] = SourceReport(
             rows_read=int(tally["rows"].sum()),
@@ -202,7 +211,7 @@ def collect(
             files=tuple(str(f.path) for f in s.files),
             reasons=dict(zip(rejected[REASON].to_list(), rejected["rows"].to_list(), strict=True)),
         )
-    return results, InputReport(report)
+    return InputReport(report)
 
 
 def run_plans(plans: Sequence[pl.LazyFrame], sources: Sequence[Source]) -> list[pl.DataFrame]:

@@ -62,6 +62,41 @@ def test_hand_built_sessions(tmp_path):
     ]
 
 
+# Banners: B1 3 views 1 click, B2 1 view 0 clicks, B3 a click without a view. Left out: a
+# row with a bad time (rejected), and B1's view and click on 2024-03-03 (after --until).
+BANNER_EVENTS = """\
+user_id,session_id,event,event_time,banner_id
+u1,s1,banner_view,2024-03-01 09:00:00,B1
+u1,s1,banner_click,2024-03-01 09:00:05,B1
+u1,s1,product_view,2024-03-01 09:01:00,
+u2,s2,banner_view,2024-03-01 11:00:00,B1
+u3,s3,banner_view,2024-03-02 12:00:00,B1
+u3,s3,banner_view,2024-03-02 12:00:01,B2
+u3,s3,product_view,2024-03-02 12:01:00,
+u4,s4,banner_click,2024-03-02 13:00:00,B3
+u4,s4,banner_click,not a time,B2
+u5,s5,banner_view,2024-03-03 08:00:00,B1
+u5,s5,banner_click,2024-03-03 08:00:02,B1
+u5,s5,product_view,2024-03-03 08:01:00,
+"""
+
+
+def test_banner_click_through_and_rows_by_hand(tmp_path):
+    from cust.pipelines.orders import Period
+
+    result = funnel(events_inputs(tmp_path, BANNER_EVENTS), FunnelSpec(),
+                    period=Period(until=date(2024, 3, 2)))
+    banners = result.behaviour["banners"]
+    assert banners.select("banner_id", "views", "clicks").rows() == [
+        ("B1", 3, 1), ("B2", 1, 0), ("B3", 0, 1),
+    ]
+    assert banners["click_through"].to_list() == [pytest.approx(1 / 3), 0.0, None]
+    assert result.data_end == datetime(2024, 3, 2, 13, 0)
+    assert result.steps["entered"].to_list() == [2, 0, 0]
+    rows = result.input.sources["events"]
+    assert (rows.rows_read, rows.rows_rejected, rows.reasons) == (12, 1, {"bad_event_time": 1})
+
+
 def test_breakdown_uses_the_step_one_event(tmp_path):
     doc = funnel(events_inputs(tmp_path, EVENTS), FunnelSpec(by=("platform",))).to_json()
     seen = {(p["period"], p["segment"]["platform"]): p["entered"] for p in doc["periods"]}
