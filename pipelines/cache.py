@@ -39,7 +39,7 @@ import polars as pl
 from .loader import LoadOptions, Source
 
 # Bump when the meaning of a cached frame changes in a way the code hash would not catch.
-FORMAT = 1
+FORMAT = 2  # 2: the per-order frame is kept in customer order (meta "sorted_by")
 # The modules whose code decides what a validated order is.
 CODE = ("loader.py", "parse.py", "schema.py", "sources.py", "orders.py", "cache.py")
 EDGE_BYTES = 1 << 20
@@ -63,6 +63,7 @@ class Entry:
 
     per_order: pl.LazyFrame
     tally: pl.DataFrame
+    sorted_by: tuple[str, ...] = ()  # the columns the per-order rows are sorted by
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,19 @@ class Cache:
             return None
         if meta.get("columns") != list(source.columns):
             return None
-        return Entry(per_order, tally)
+        return Entry(per_order, tally, tuple(meta.get("sorted_by", ())))
 
     def write(
-        self, slot: tuple[Path, str], source: Source, parts: Sequence[Path], tally: pl.DataFrame
+        self,
+        slot: tuple[Path, str],
+        source: Source,
+        parts: Sequence[Path],
+        tally: pl.DataFrame,
+        sorted_by: Sequence[str] = (),
     ) -> Path | None:
         """Keep the per-order ``parts`` and ``tally`` of ``source`` at ``slot``; the entry.
+
+        ``sorted_by`` names the columns the rows of the parts (taken in order) are sorted by.
 
         None when the disk refused: the command goes on without the cache.
         """
@@ -123,7 +131,8 @@ class Cache:
                 shutil.copyfile(part, staging / part.name)
             tally.write_parquet(staging / TALLY_FILE)
             meta = {"format": FORMAT, "source": source.name, "columns": list(source.columns),
-                    "files": [str(f.path.resolve()) for f in source.files]}
+                    "files": [str(f.path.resolve()) for f in source.files],
+                    "sorted_by": list(sorted_by)}
             (staging / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
             try:
                 staging.rename(path)

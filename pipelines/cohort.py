@@ -49,7 +49,7 @@ import polars as pl
 from .config import Config
 from .errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
 from .inputs import Inputs, collect
-from .orders import Period, has_cost, orders_frame
+from .orders import Period, customer_orders, has_cost
 from .result import Result, Table
 
 PERIODS = ("month", "week")
@@ -336,12 +336,12 @@ def cohort_retention(
         "either": "carries the first_order promo or has a discount",
     }[offer]
 
-    orders = orders_frame(source, None)
+    # In customer order, a customer's first row is their first order (ties: order id).
+    orders = customer_orders(source)
     as_of = _as_of(period)
     orders = orders.filter(pl.col("order_time").dt.date() <= as_of).cache()
     firsts = (
-        orders.sort("order_time", "order_id")
-        .group_by("customer_id")
+        orders.group_by("customer_id")
         .agg(
             pl.col("order_time").first().alias("first_time"),
             pl.col("order_time").get(1, null_on_oob=True).alias("second_time"),

@@ -27,7 +27,7 @@ from .loader import (
     load_source,
     parquet_passes,
 )
-from .orders import orders_frame
+from .orders import CUSTOMER_ORDER, orders_frame
 from .sources import scratch_dir
 
 # Orders exports of more lines are grouped into orders in passes (about 6 GB each here).
@@ -132,23 +132,31 @@ class Inputs:
             entry = cache.read(slot, source)
             if entry is not None:
                 self._materialized.add(source.name)
-                return replace(source, per_order=entry.per_order, counts=entry.tally)
+                return replace(source, per_order=entry.per_order, counts=entry.tally,
+                               per_order_sorted_by=entry.sorted_by)
         n = parquet_passes(source, ORDER_PASS_ROWS)
         if cache is None and n == 1:
             return source
         folder = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
         tallies = []
+        # One part is kept in customer order, which the pipelines over customers read
+        # faster (1.0 s to sort 3M orders once; cohort's firsts 1.2 -> 0.3 s every run).
+        # Parts of a larger export split each customer's orders: they stay unsorted.
+        sorted_by = CUSTOMER_ORDER if n == 1 else ()
         for i in range(n):
             part = source if n == 1 else source.part("order_id", i, n)
             per_order, tally = run_plans([orders_frame(part), part.tally()], [source])
+            if sorted_by:  # in memory: sorting in the streaming plan held 1 GB more
+                per_order = per_order.sort(sorted_by)
             per_order.write_parquet(folder / f"per_order-{i:03d}.parquet", statistics=True)
             tallies.append(tally.with_columns(pl.col("rows").cast(pl.Int64)))
             del per_order
         counts = pl.concat(tallies).group_by(REASON).agg(pl.col("rows").sum())
         if cache is not None and slot is not None:
-            folder = cache.write(slot, source, sorted(folder.iterdir()), counts) or folder
+            folder = cache.write(slot, source, sorted(folder.iterdir()), counts, sorted_by) or folder
         self._materialized.add(source.name)
-        return replace(source, per_order=pl.scan_parquet(folder / ORDERS_FILES), counts=counts)
+        return replace(source, per_order=pl.scan_parquet(folder / ORDERS_FILES), counts=counts,
+                       per_order_sorted_by=sorted_by)
 
     def optional(self, name: str) -> Source | None:
         """The source ``name`` when it was given (or the sample is in use), else None."""

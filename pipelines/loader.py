@@ -97,6 +97,8 @@ class Source:
     # Rows per rejection reason when they are known already (orders read from the cache,
     # or grouped ahead of the answer: see ``Inputs._orders`` in :mod:`.inputs`).
     counts: pl.DataFrame | None = None
+    # The columns ``per_order``'s rows are sorted by (none: unknown order).
+    per_order_sorted_by: tuple[str, ...] = ()
     # Every row with the reasons of its own cells, before the checks across rows.
     marked: pl.LazyFrame | None = None
 
@@ -109,7 +111,7 @@ class Source:
         rows = self.marked if self.marked is not None else self.checked
         picked = rows.filter(pl.col(key).hash(seed=17) % n == i)
         checked = _cross_row_checks(self.name, picked, parsed=True)
-        return replace(self, checked=checked, per_order=None, counts=None)
+        return replace(self, checked=checked, per_order=None, counts=None, per_order_sorted_by=())
 
     @property
     def valid(self) -> pl.LazyFrame:

@@ -243,6 +243,32 @@ def test_passes_over_parts_of_the_orders_give_the_same_figures(
     assert three[2].reasons == {"mixed_customers": 2}
 
 
+def test_a_one_part_entry_is_kept_in_customer_order_and_parts_are_not(
+    export, tmp_path, monkeypatch
+):
+    """Pipelines skip their sort only when the entry says its rows are in customer order."""
+    import polars as pl
+
+    import cust.pipelines.inputs as inputs_module
+    from cust.pipelines.orders import CUSTOMER_ORDER
+
+    parquet = tmp_path / "orders.parquet"
+    pl.read_csv(export, infer_schema=False).reverse().write_parquet(parquet)  # latest first
+    for rows, root, expected in ((None, "one", CUSTOMER_ORDER), (4, "three", ())):
+        if rows:
+            monkeypatch.setattr(inputs_module, "ORDER_PASS_ROWS", rows)
+        for _ in range(2):  # filled, then read back
+            source = Inputs({"orders": str(parquet)}, LoadOptions(),
+                            Cache(tmp_path / root)).get("orders")
+            assert source.per_order_sorted_by == expected
+        (entry,) = (tmp_path / root).iterdir()
+        assert json.loads((entry / "meta.json").read_text())["sorted_by"] == list(expected)
+    frame = pl.scan_parquet(tmp_path / "one" / "*" / "per_order-*.parquet").collect()
+    assert frame.equals(frame.sort(CUSTOMER_ORDER))
+    # The 7 paid orders (O6 refunded, O9 names two customers), each customer's together.
+    assert frame["order_id"].to_list() == ["O1", "O2", "O3", "O4", "O5", "O7", "O8"]
+
+
 def test_a_file_added_to_an_export_directory_replaces_the_entry(tmp_path):
     folder = tmp_path / "exports"
     folder.mkdir()
