@@ -180,8 +180,9 @@ class Inputs:
         keep = [c for c in (columns or source.columns) if source.has(c)]
         (frame,) = run_plans([source.checked.select(*keep, REASON)], [source])
         source = replace(source, checked=frame.lazy(), columns=tuple(keep))
-        if name == "orders":
-            source = replace(source, per_order=orders_frame(source).collect(engine=ENGINE).lazy())
+        if name == "orders":  # in customer order, as the cache keeps it (see _orders)
+            per_order = orders_frame(source).collect(engine=ENGINE).sort(CUSTOMER_ORDER)
+            source = replace(source, per_order=per_order.lazy(), per_order_sorted_by=CUSTOMER_ORDER)
         self._loaded[name] = source
 
     @property
