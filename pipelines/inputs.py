@@ -153,7 +153,8 @@ class Inputs:
             del per_order
         counts = pl.concat(tallies).group_by(REASON).agg(pl.col("rows").sum())
         if cache is not None and slot is not None:
-            folder = cache.write(slot, source, sorted(folder.iterdir()), counts, sorted_by) or folder
+            parts = sorted(folder.iterdir())
+            folder = cache.write(slot, source, parts, counts, sorted_by) or folder
         self._materialized.add(source.name)
         return replace(source, per_order=pl.scan_parquet(folder / ORDERS_FILES), counts=counts,
                        per_order_sorted_by=sorted_by)
