@@ -380,8 +380,10 @@ def cohort_retention(
         on="customer_id", how="inner",
     ).with_columns(
         _index(unit, pl.col("cohort"), _truncate(unit, pl.col("order_time"))).alias("k")
-    ).cache()
-    cells = dated.group_by("cohort", "group", "k").agg(
+    )
+    # Per offer group too: the matrix sums over them (each customer is in one, so the
+    # distinct counts add up), the payback reads them apart; one group-by of the orders.
+    cells = dated.group_by("cohort", "group", "offer_group", "k").agg(
         pl.col("cid").n_unique().alias("active"),
         pl.col("value").sum().alias("revenue"),
         pl.col("gross_profit").sum().alias("gross_profit"),
@@ -398,9 +400,6 @@ def cohort_retention(
         pl.col("offer_cost").filter(one).sum().alias("one_order_cost"),
         pl.col("first_gross_profit").sum().alias("first_gross_profit"),
     )
-    gp_by_offer = dated.group_by("cohort", "group", "offer_group", "k").agg(
-        pl.col("gross_profit").sum()
-    )
     # Calendar days, as people count them: Monday evening to Tuesday morning is 1 day.
     days = (pl.col("second_time").dt.date() - pl.col("first_time").dt.date()).dt.total_days()
     second = firsts.select(
@@ -415,10 +414,8 @@ def cohort_retention(
     as_of_frame = orders.select(
         as_of.alias("as_of"), pl.col("order_time").min().dt.date().alias("start")
     )
-    frames, report = collect(
-        [cells, last_k, sizes, gp_by_offer, second, as_of_frame], sources
-    )
-    cells_df, last_df, sizes_df, gp_df, second_df, as_of_df = frames
+    frames, report = collect([cells, last_k, sizes, second, as_of_frame], sources)
+    cells_df, last_df, sizes_df, second_df, as_of_df = frames
     if sizes_df.height == 0 or as_of_df["as_of"][0] is None:
         msg = "no paid order in the selected cohorts"
         raise EmptySelectionError(
@@ -432,7 +429,7 @@ def cohort_retention(
         if split else []
     )
     payback = grid.payback(
-        gp_df, sizes_df, by_split=split not in (None, "promo"),
+        cells_df, sizes_df, by_split=split not in (None, "promo"),
         cost_known=cost_known, discount_known=discount_known,
     )
     return CohortResult(
