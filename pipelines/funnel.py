@@ -319,15 +319,18 @@ def funnel(
     if period.as_of is not None:
         end = period.as_of + timedelta(days=1)
         window = window & (pl.col("event_time") < pl.datetime(end.year, end.month, end.day))
-    events = source.valid.filter(window)
     banners = banners and source.has("banner_id")
     wanted = set(spec.steps)  # banner figures come from the counting pass (_tally)
+    has_session = source.has("session_id") and spec.unit == "session"
+    # Only the steps' events are validated for the units (derived sessions need every event
+    # of a user); the rows read and rejected are counted over the whole export (_tally).
+    derived = spec.unit == "session" and not has_session
+    events = (source if derived else source.where("event", sorted(wanted))).valid.filter(window)
     # With --explain the units also carry the explain columns' step-1 values, so the
     # breakdowns behind an alert come out of the same pass.
     extra = explain_columns(source.has, spec.by) if explain and drift is not None else ()
     wide = replace(spec, by=(*spec.by, *extra))
     keep = ["user_id", "event", "event_time", *wide.by]
-    has_session = source.has("session_id") and spec.unit == "session"
     if has_session:
         keep.append("session_id")
     keep = list(dict.fromkeys(keep))

@@ -101,6 +101,22 @@ class Source:
     per_order_sorted_by: tuple[str, ...] = ()
     # Every row with the reasons of its own cells, before the checks across rows.
     marked: pl.LazyFrame | None = None
+    options: LoadOptions | None = None  # as loaded (for where())
+
+    def where(self, column: str, values: Sequence[str]) -> Source:
+        """The rows whose ``column`` (a plain text column) is one of ``values``, checked.
+
+        The rows are dropped before they are parsed, so a command that needs a few event
+        names of a click-stream validates those rows only (the funnel's steps are half
+        of 50M events: 10.4 -> 7.5 s). Its rows are not the export's: counts come from the
+        whole source. Not for sources with checks across rows (orders, customers).
+        """
+        spec = {c.name: c for c in SCHEMAS[self.name]}.get(column)
+        plain = spec is None or (spec.kind in (Kind.ID, Kind.TEXT) and not spec.values)
+        if self.name in CROSS_ROW_CHECKED or not plain or self.options is None:
+            msg = f"where() cannot select {self.name} rows by {column}"
+            raise ValueError(msg)
+        return _build(self.name, self.files, self.options, (column, tuple(values)))
 
     def part(self, key: str, i: int, n: int) -> Source:
         """The rows whose ``key`` hashes to part ``i`` of ``n``, checked across rows.
@@ -174,14 +190,28 @@ def load_source(name: str, spec: str | Path, options: LoadOptions | None = None)
     """
     options = options or LoadOptions()
     paths = resolve_paths(spec, name)
-    explicit = options.explicit_map(name)
     opened = [open_file(p, name, encoding=options.encoding) for p in paths]
+    return _build(name, opened, options)
+
+
+def _build(
+    name: str,
+    opened: Sequence[OpenedFile],
+    options: LoadOptions,
+    only: tuple[str, tuple[str, ...]] | None = None,
+) -> Source:
+    """The :class:`Source` over ``opened``; ``only``: see :meth:`Source.where`."""
+    explicit = options.explicit_map(name)
     parts, located_parts, present = [], [], set()
     for f in opened:
         mapping, missing = match_headers(name, f.headers, explicit)
         if missing:
             raise _missing(name, f, missing, explicit)
         frame = f.frame.select([pl.col(h).alias(c) for h, c in mapping.items()])
+        if only is not None:
+            # On the raw cell, as parse.text reads it, so the Parquet reader can skip the
+            # other columns of the rows it drops before any of them is parsed.
+            frame = frame.filter(parse.text(pl.col(only[0])).is_in(list(only[1])))
         schema = {c: f.frame.collect_schema()[h] for h, c in mapping.items()}
         present.update(schema)
         located = f.frame.with_row_index(ROW, offset=1)
@@ -202,7 +232,9 @@ def load_source(name: str, spec: str | Path, options: LoadOptions | None = None)
     located_all = _cross_row_checks(
         name, _concat(located_parts, (FILE, ROW, *columns), as_text=True), parsed=False
     )
-    return Source(name, tuple(opened), columns, checked, located_all, marked=marked)
+    return Source(
+        name, tuple(opened), columns, checked, located_all, marked=marked, options=options
+    )
 
 
 def _missing(name: str, f: OpenedFile, missing: list[str], explicit: dict[str, str]) -> Exception:
@@ -392,6 +424,9 @@ def _rules(
         for i in range(depth)
     ]
     return _Rules(stages, values, flags, checks)
+
+
+CROSS_ROW_CHECKED = frozenset({"orders", "customers"})  # see _cross_row_checks
 
 
 def _cross_row_checks(name: str, frame: pl.LazyFrame, *, parsed: bool) -> pl.LazyFrame:

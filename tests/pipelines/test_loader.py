@@ -875,3 +875,28 @@ def test_gzip_with_gbk_bad_rows_are_located(tmp_path):
     assert rejected.select(
         "source_file", "source_row", "customer_id", "order_time", REASON
     ).rows() == [(str(path), 2, "客户乙", "昨天", "bad_order_time")]
+
+
+def test_where_keeps_the_named_events_parsed_as_the_whole_source_would(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "user_id,event,event_time,page\n"
+        "u1, product_view ,2024-03-01 10:00:00,p\n"  # padded: the same event once stripped
+        "u1,home,2024-03-01 10:01:00,h\n"
+        "u2,product_view,not a time,p\n"  # rejected, and kept with its reason
+        ",purchase,2024-03-01 10:03:00,c\n"  # no user: rejected
+        "u3,Purchase,2024-03-01 10:04:00,c\n",  # names are exact: not a purchase
+        encoding="utf-8",
+    )
+    source = load_source("events", path)
+    picked = source.where("event", ["product_view", "purchase"])
+    expected = source.checked.filter(pl.col("event").is_in(["product_view", "purchase"]))
+    assert_frame_equal(picked.checked.collect(), expected.collect())
+    assert picked.checked.collect()[REASON].to_list() == [None, "bad_event_time",
+                                                          "missing_user_id"]
+    assert picked.valid.collect()["user_id"].to_list() == ["u1"]
+
+
+def test_where_refuses_sources_checked_across_rows(orders_csv):
+    with pytest.raises(ValueError, match="cannot select orders rows"):
+        load_source("orders", orders_csv).where("order_id", ["O1"])
