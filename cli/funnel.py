@@ -1,4 +1,4 @@
-"""``cust funnel`` and ``cust paths``: conversion funnels, drift alerts, next steps."""
+"""``cust funnel`` (and ``cust funnel paths``, also ``cust paths``): funnels, drift, next steps."""
 
 from typing import Annotated
 
@@ -6,10 +6,13 @@ import typer
 
 from .common import run
 from .main import app
-from .options import GlobalOptions, command
+from .options import GlobalOptions, command, default_command
+
+funnel_app = typer.Typer(no_args_is_help=False)
+app.add_typer(funnel_app, name="funnel")
 
 
-@command(app, "funnel")
+@default_command(funnel_app)
 def funnel(
     g: GlobalOptions,
     steps: Annotated[str | None, typer.Option(
@@ -46,6 +49,8 @@ def funnel(
     ranks the values behind each alert and names the price rises on the SKUs viewed.
 
     Example: cust funnel --period week --by category --drift --explain
+
+    Behaviour paths: cust funnel paths --from home --top 10
     """
     from cust.pipelines import funnel as fn
     from cust.pipelines.drift import DriftSpec
@@ -64,7 +69,6 @@ def funnel(
         raise typer.Exit(3)
 
 
-@command(app, "paths")
 def paths(
     g: GlobalOptions,
     origin: Annotated[str, typer.Option(
@@ -77,10 +81,14 @@ def paths(
 ) -> None:
     """Where users go next from a page or event, with shares (behaviour paths).
 
-    Example: cust paths --from home --top 10
+    Example: cust funnel paths --from home --top 10 (or cust paths ...)
     """
     from cust.pipelines.funnel import next_steps
 
     span = g.period()
     run(g, lambda inputs, _cfg: next_steps(
         inputs, origin, field=field, unit=unit, top=top, period=span))
+
+
+command(funnel_app, "paths")(paths)
+command(app, "paths")(paths)

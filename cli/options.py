@@ -283,35 +283,56 @@ def command(app: typer.Typer, name: str, **kwargs: Any):  # noqa: ANN201
     """Register ``fn(g: GlobalOptions, ...)`` as command ``name`` with the global options."""
 
     def decorate(fn):  # noqa: ANN001, ANN202
-        sig = inspect.signature(fn, eval_str=True)
-        own = [p for p in sig.parameters.values() if p.name != "g"]
-        extra = [
-            inspect.Parameter(
-                key,
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=ann,
-                default=False if key in FLAGS else None,
-            )
-            for key, ann in PARAMS.items()
-        ]
-        ctx_param = inspect.Parameter(
-            "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
-        )
-
-        def wrapper(ctx: typer.Context, **values: Any) -> Any:
-            later = from_values({k: values.pop(k) for k in PARAMS})
-            base = ctx.find_object(GlobalOptions) or GlobalOptions()
-            return fn(base.merged(later), **values)
-
-        params = [ctx_param, *own, *extra]
-        wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        wrapper.__name__ = fn.__name__
-        wrapper.__doc__ = fn.__doc__
-        wrapper.__module__ = fn.__module__
-        return app.command(name, **kwargs)(wrapper)
+        return app.command(name, **kwargs)(_with_globals(fn, default=False))
 
     return decorate
+
+
+def default_command(group: typer.Typer):  # noqa: ANN201
+    """Register ``fn(g: GlobalOptions, ...)`` as what ``cust <group>`` runs by itself.
+
+    ``cust funnel`` counts the funnel and ``cust funnel paths`` runs the subcommand; the
+    global options given before the subcommand's name are handed on to it.
+    """
+
+    def decorate(fn):  # noqa: ANN001, ANN202
+        return group.callback(invoke_without_command=True)(_with_globals(fn, default=True))
+
+    return decorate
+
+
+def _with_globals(fn, *, default: bool):  # noqa: ANN001, ANN202
+    """``fn`` with the global options added to its signature and merged into ``g``."""
+    sig = inspect.signature(fn, eval_str=True)
+    own = [p for p in sig.parameters.values() if p.name != "g"]
+    extra = [
+        inspect.Parameter(
+            key,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=ann,
+            default=False if key in FLAGS else None,
+        )
+        for key, ann in PARAMS.items()
+    ]
+    ctx_param = inspect.Parameter(
+        "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+    )
+
+    def wrapper(ctx: typer.Context, **values: Any) -> Any:
+        later = from_values({k: values.pop(k) for k in PARAMS})
+        base = ctx.find_object(GlobalOptions) or GlobalOptions()
+        if default and ctx.invoked_subcommand is not None:
+            ctx.obj = base.merged(later)  # for the subcommand
+            return None
+        return fn(base.merged(later), **values)
+
+    params = [ctx_param, *own, *extra]
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__module__ = fn.__module__
+    return wrapper
 
 
 def global_fields() -> list[str]:

@@ -34,6 +34,7 @@ ORDER_COMMANDS = {
 EVENT_COMMANDS = {
     "funnel": ["funnel", "--drift"],
     "paths": ["paths", "--from", "product_view"],
+    "funnel paths": ["funnel", "paths", "--from", "product_view"],
 }
 NO_SOURCE = {"sample"}  # writes data, reads none
 # The secondary sources, and the commands that read them (the others ignore the option).
@@ -48,6 +49,8 @@ ALL_COMMANDS = {**ORDER_COMMANDS, **EVENT_COMMANDS}
 
 def _leaf_commands(cmd, path=()):
     if hasattr(cmd, "commands"):
+        if cmd.invoke_without_command and path:  # `cust funnel` runs by itself too
+            yield " ".join(path)
         for name, sub in cmd.commands.items():
             yield from _leaf_commands(sub, (*path, name))
     else:

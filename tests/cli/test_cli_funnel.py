@@ -43,6 +43,27 @@ def test_paths_and_refusals():
     assert "Hint:" in bad.output
 
 
+def test_funnel_paths_is_paths_and_takes_the_options_given_before_it(tmp_path):
+    """``cust funnel paths`` (the issue's spelling) is ``cust paths``; options before the
+    subcommand's name reach it, as after it."""
+    direct = runner.invoke(app, ["paths", "--from", "home", "--top", "3", "-f", "json"])
+    nested = runner.invoke(app, ["funnel", "paths", "--from", "home", "--top", "3",
+                                 "-f", "json"])
+    assert direct.exit_code == nested.exit_code == 0, nested.output
+    assert json.loads(direct.stdout) == json.loads(nested.stdout)
+    events = tmp_path / "e.csv"
+    events.write_text("user_id,session_id,event,event_time\n"
+                      "u1,s1,home,2024-03-01 10:00:00\nu1,s1,search,2024-03-01 10:01:00\n"
+                      "u2,s2,home,2024-03-01 11:00:00\nu2,s2,search,2024-03-01 11:02:00\n"
+                      "u3,s3,home,2024-03-01 12:00:00\nu3,s3,product_view,2024-03-01 12:01:00\n",
+                      encoding="utf-8")
+    before = runner.invoke(app, ["funnel", "--events", str(events), "-f", "json", "paths"])
+    assert before.exit_code == 0, before.output
+    doc = json.loads(before.stdout)
+    assert [(r["step"], r["count"]) for r in doc["next"]] == [("search", 2), ("product_view", 1)]
+    assert doc["input"]["events"]["rows_read"] == 6
+
+
 def test_explain_tells_the_price_story_on_the_sample():
     result = runner.invoke(app, ["funnel", "--period", "week", "--by", "category",
                                  "--drift", "--explain"])
