@@ -208,21 +208,22 @@ def _build(
         if missing:
             raise _missing(name, f, missing, explicit)
         frame = f.frame.select([pl.col(h).alias(c) for h, c in mapping.items()])
-        if only is not None:
-            # On the raw cell, as parse.text reads it, so the Parquet reader can skip the
-            # other columns of the rows it drops before any of them is parsed.
-            frame = frame.filter(parse.text(pl.col(only[0])).is_in(list(only[1])))
         schema = {c: f.frame.collect_schema()[h] for h, c in mapping.items()}
         present.update(schema)
         located = f.frame.with_row_index(ROW, offset=1)
         # Cells stay typed until the reason is computed (it parses by the file's dtypes);
         # _concat(as_text=True) turns them into text afterwards.
         raw = [pl.col(h).alias(c) for h, c in mapping.items()]
+        located = located.select(pl.lit(str(f.path)).alias(FILE), pl.col(ROW), *raw)
+        if only is not None:
+            # On the raw cell, stripped as the parsers strip it (the names are not empty),
+            # so the Parquet reader can skip the other columns of the rows it drops before
+            # any of them is parsed.
+            kept = pl.col(only[0]).cast(pl.String).str.strip_chars().is_in(list(only[1]))
+            frame, located = frame.filter(kept), located.filter(kept)
         rules = _rules(name, schema, options.timezone, text=f.text)
         parsed = rules.parse(frame)
-        located_parts.append(
-            rules.mark(located.select(pl.lit(str(f.path)).alias(FILE), pl.col(ROW), *raw))
-        )
+        located_parts.append(rules.mark(located))
         parts.append(parsed)
     canonical = [c.name for c in SCHEMAS[name] if c.name in present]
     extras = sorted(present - set(canonical))

@@ -900,3 +900,12 @@ def test_where_keeps_the_named_events_parsed_as_the_whole_source_would(tmp_path)
 def test_where_refuses_sources_checked_across_rows(orders_csv):
     with pytest.raises(ValueError, match="cannot select orders rows"):
         load_source("orders", orders_csv).where("order_id", ["O1"])
+
+
+def test_where_keeps_the_rejects_frame_to_the_same_rows(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,event_time\nu1,home,2024-03-01 10:00:00\n"
+                    "u2, purchase ,not a time\nu3,home,bad\n", encoding="utf-8")
+    picked = load_source("events", path).where("event", ["purchase"])
+    rejected = picked.rejected().collect()
+    assert rejected.select("source_row", REASON).rows() == [(2, "bad_event_time")]
