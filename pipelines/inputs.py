@@ -224,10 +224,18 @@ def report_of(sources: Sequence[Source], tallies: Sequence[pl.DataFrame]) -> Inp
     return InputReport(report)
 
 
-def run_plans(plans: Sequence[pl.LazyFrame], sources: Sequence[Source]) -> list[pl.DataFrame]:
-    """Collect ``plans`` together; a file that cannot be read is an error naming ``sources``."""
+def run_plans(
+    plans: Sequence[pl.LazyFrame], sources: Sequence[Source], *, share: bool = True
+) -> list[pl.DataFrame]:
+    """Collect ``plans`` together; a file that cannot be read is an error naming ``sources``.
+
+    ``share=False`` keeps Polars from caching the parts the plans have in common: for
+    plans that each read a different selection of one large file it caches the whole
+    file's rows (50M events: 2.8 GB and 1.2x the time of running them apart).
+    """
+    flags = pl.QueryOptFlags() if share else pl.QueryOptFlags(comm_subplan_elim=False)
     try:
-        return pl.collect_all(list(plans), engine=ENGINE)
+        return pl.collect_all(list(plans), engine=ENGINE, optimizations=flags)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
         files = ", ".join(str(f.path) for s in sources for f in s.files)
         text = str(exc).strip().splitlines()

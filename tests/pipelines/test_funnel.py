@@ -62,6 +62,27 @@ def test_hand_built_sessions(tmp_path):
     ]
 
 
+def test_a_session_is_one_users_session_id(tmp_path):
+    # Session ids restart per user: u1's "1" and u2's "1" are two sessions, and u1's cart in
+    # session 2 does not convert its view in session 1. u2's 1 and u1's 3 convert.
+    text = """\
+user_id,session_id,event,event_time
+u1,1,product_view,2024-03-01 10:00:00
+u2,1,add_to_cart,2024-03-01 10:01:00
+u2,1,product_view,2024-03-01 10:02:00
+u2,1,add_to_cart,2024-03-01 10:03:00
+u1,2,add_to_cart,2024-03-01 11:00:00
+u1,3,product_view,2024-03-01 12:00:00
+u1,3,add_to_cart,2024-03-01 12:01:00
+"""
+    steps = ("product_view", "add_to_cart")
+    result = funnel(events_inputs(tmp_path, text), FunnelSpec(steps=steps))
+    assert result.steps["entered"].to_list() == [3, 2]
+    # As users: u1 views at 10:00 and adds to cart at 11:00 (in the 24 h window).
+    user = funnel(events_inputs(tmp_path, text, "u.csv"), FunnelSpec(steps=steps, unit="user"))
+    assert user.steps["entered"].to_list() == [2, 2]
+
+
 # Banners: B1 3 views 1 click, B2 1 view 0 clicks, B3 a click without a view. Left out: a
 # row with a bad time (rejected), and B1's view and click on 2024-03-03 (after --until).
 BANNER_EVENTS = """\
