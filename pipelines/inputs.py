@@ -148,7 +148,11 @@ class Inputs:
             per_order, tally = run_plans([orders_frame(part), part.tally()], [source])
             if sorted_by:  # in memory: sorting in the streaming plan held 1 GB more
                 per_order = per_order.sort(sorted_by)
-            per_order.write_parquet(folder / f"per_order-{i:03d}.parquet", statistics=True)
+            # lz4: written in 0.6 s instead of zstd's 1.0 s (3M orders), read as fast; the
+            # file is 89 MB instead of 61 MB.
+            per_order.write_parquet(
+                folder / f"per_order-{i:03d}.parquet", statistics=True, compression="lz4"
+            )
             tallies.append(tally.with_columns(pl.col("rows").cast(pl.Int64)))
             del per_order
         counts = pl.concat(tallies).group_by(REASON).agg(pl.col("rows").sum())
