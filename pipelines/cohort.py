@@ -58,7 +58,14 @@ OFFERS = ("promo", "discount", "either")
 SPLITS = ("promo", "channel", "customer_type", "industry")
 OFFER, NO_OFFER = "offer", "no_offer"
 # Days to the second order, in bands a campaign planner uses.
-SECOND_ORDER_BANDS = ((0, 7, "0-7 days"), (8, 30, "8-30 days"), (31, 90, "31-90 days"))
+# Days from the first to the second order: (low, high, JSON key); keys are snake_case
+# (CONTRACT.md section 4), the tables show the labels.
+SECOND_ORDER_BANDS = ((0, 7, "days_0_to_7"), (8, 30, "days_8_to_30"), (31, 90, "days_31_to_90"))
+OVER_LAST_BAND = "over_90_days"
+SECOND_ORDER_LABELS = {
+    "days_0_to_7": "0-7 days", "days_8_to_30": "8-30 days", "days_31_to_90": "31-90 days",
+    OVER_LAST_BAND: "over 90 days",
+}
 # Terminal heatmap: a shade glyph after each retention cell (light to dark).
 SHADES = ((0.5, "█"), (0.25, "▓"), (0.1, "▒"), (0.0, "░"))
 
@@ -194,7 +201,8 @@ class CohortResult(Result):
         counts = s["days_to_second_order"]
         rows = [{"days_to_second_order": "no second order yet",
                  "customers": s["customers"] - s["with_second_order"]}]
-        rows += [{"days_to_second_order": band, "customers": n} for band, n in counts.items()]
+        rows += [{"days_to_second_order": SECOND_ORDER_LABELS[band], "customers": n}
+                 for band, n in counts.items()]
         frame = pl.DataFrame(rows).with_columns(
             (pl.col("customers") / max(s["customers"], 1)).alias("share")
         )
@@ -409,7 +417,7 @@ def cohort_retention(
         days.quantile(0.25, "nearest").alias("p25_days"),
         days.quantile(0.75, "nearest").alias("p75_days"),
         *[days.is_between(lo, hi).sum().alias(name) for lo, hi, name in SECOND_ORDER_BANDS],
-        (days > SECOND_ORDER_BANDS[-1][1]).sum().alias("over_90"),
+        (days > SECOND_ORDER_BANDS[-1][1]).sum().alias(OVER_LAST_BAND),
     )
     as_of_frame = orders.select(
         as_of.alias("as_of"), pl.col("order_time").min().dt.date().alias("start")
@@ -662,7 +670,7 @@ def _second_order(frame: pl.DataFrame) -> dict[str, Any]:
     r = frame.row(0, named=True)
     n, with_second = r["customers"], r["with_second"]
     bands = {name: r[name] for _, _, name in SECOND_ORDER_BANDS}
-    bands["over 90 days"] = r["over_90"]
+    bands[OVER_LAST_BAND] = r[OVER_LAST_BAND]
     return {
         "customers": n,
         "with_second_order": with_second,

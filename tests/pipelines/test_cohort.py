@@ -108,7 +108,7 @@ def test_second_order_timing(inputs):
     assert second["with_second_order"] == 3
     assert second["median_days"] == 19
     assert second["days_to_second_order"] == {
-        "0-7 days": 1, "8-30 days": 1, "31-90 days": 1, "over 90 days": 0
+        "days_0_to_7": 1, "days_8_to_30": 1, "days_31_to_90": 1, "over_90_days": 0
     }
 
 

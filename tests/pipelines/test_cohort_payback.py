@@ -177,7 +177,7 @@ def test_second_orders(inputs):
     assert (second["customers"], second["with_second_order"], second["median_days"]) == (6, 3, 16)
     assert second["one_order_share"] == 0.5
     assert second["days_to_second_order"] == {
-        "0-7 days": 1, "8-30 days": 1, "31-90 days": 1, "over 90 days": 0
+        "days_0_to_7": 1, "days_8_to_30": 1, "days_31_to_90": 1, "over_90_days": 0
     }
 
 
