@@ -16,7 +16,7 @@ app.add_typer(funnel_app, name="funnel")
 def funnel(
     g: GlobalOptions,
     steps: Annotated[str | None, typer.Option(
-        "--steps", help="Event names in order [default: [funnel] steps in cust.toml, else "
+        "--steps", help="Event names in order \\[default: \\[funnel] steps in cust.toml, else "
         "product_view,add_to_cart,purchase].", show_default=False)] = None,
     unit: Annotated[str, typer.Option(
         "--unit", help="Count 'session's or 'user's.")] = "session",
@@ -31,7 +31,7 @@ def funnel(
     drift: Annotated[bool, typer.Option(
         "--drift", help="Alert where a step's conversion left its normal band.")] = False,
     baseline: Annotated[int | None, typer.Option(
-        "--baseline", help="Baseline periods for --drift [default: 28 days or 8 weeks].",
+        "--baseline", help="Baseline periods for --drift \\[default: 28 days or 8 weeks].",
         show_default=False)] = None,
     explain: Annotated[bool, typer.Option(
         "--explain", help="With --drift: rank the category/platform/channel values behind "

@@ -231,7 +231,7 @@ MaskSalt = Annotated[
     str | None,
     typer.Option(
         "--mask-salt",
-        help="Salt for --mask-ids \\[default: [privacy] salt in cust.toml].",
+        help="Salt for --mask-ids \\[default: \\[privacy] salt in cust.toml].",
         rich_help_panel=OUTPUT,
         show_default=False,
     ),

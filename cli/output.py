@@ -28,7 +28,7 @@ NUMBER = r"^-?[0-9][0-9,]*(\.[0-9]+)?$"
 
 def stderr() -> Console:
     """A console on stderr for warnings and progress."""
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool = False) -> None:
@@ -132,10 +132,13 @@ def render(result, g: GlobalOptions) -> None:  # noqa: ANN001
     from .tables import print_result
 
     if out is None:
-        print_result(result, Console(highlight=False))
+        print_result(result, Console(highlight=False, emoji=False))
     else:
         buffer = io.StringIO()
-        print_result(result, Console(file=buffer, width=120, highlight=False, color_system=None))
+        print_result(
+            result,
+            Console(file=buffer, width=120, highlight=False, color_system=None, emoji=False),
+        )
         write_atomic(out, lambda fh: fh.write(buffer.getvalue()))
 
 

@@ -47,15 +47,15 @@ def simulate(
         "below X top up to X with probability --uptake; 'bunching': the uptake estimated "
         "from a past threshold campaign in the orders' promo codes.")] = "none",
     reach: Annotated[float | None, typer.Option(
-        "--reach", help="Yuan below X within which orders may top up [default: 10% of X; "
+        "--reach", help="Yuan below X within which orders may top up \\[default: 10% of X; "
         "20% with bunching].", show_default=False)] = None,
     uptake: Annotated[float, typer.Option(
         "--uptake", help="Probability that a reachable order tops up (fixed response).")] = 0.2,
     campaign: Annotated[str | None, typer.Option(
         "--campaign", help="Past campaign for --response bunching: CODE or CODE:THRESHOLD "
-        "[default: the code whose threshold is nearest X].", show_default=False)] = None,
+        "\\[default: the code whose threshold is nearest X].", show_default=False)] = None,
     scenario: Annotated[str | None, typer.Option(
-        "--scenario", help="Simulate [promo.scenarios.NAME] of cust.toml instead of the "
+        "--scenario", help="Simulate \\[promo.scenarios.NAME] of cust.toml instead of the "
         "reward options.", show_default=False)] = None,
     sweep: Annotated[str | None, typer.Option(
         "--sweep", help="Evaluate every threshold start:stop:step, ranked, e.g. 500:10000:500.",
@@ -66,7 +66,7 @@ def simulate(
     new_customers: Annotated[bool, typer.Option(
         "--new-customers", help="Only new customers' first orders.")] = False,
     tier: Annotated[str | None, typer.Option(
-        "--tier", help="Only customers on these levels (by points; [tiers] in cust.toml), "
+        "--tier", help="Only customers on these levels (by points; \\[tiers] in cust.toml), "
         "e.g. gold,platinum.", show_default=False)] = None,
     abc: Annotated[str | None, typer.Option(
         "--abc", help="Only customers of these ABC classes (segment abc over the same "
@@ -123,12 +123,12 @@ def simulate(
 def compare(
     g: GlobalOptions,
     scenarios_file: Annotated[Path | None, typer.Argument(
-        help="TOML file with [scenarios.<name>] tables [default: [promo.scenarios] in "
+        help="TOML file with \\[scenarios.<name>] tables \\[default: \\[promo.scenarios] in "
         "cust.toml, else a built-in set].", show_default=False)] = None,
     response: Annotated[str, typer.Option(
         "--response", help="'none', 'fixed' or 'bunching' (see promo simulate).")] = "none",
     reach: Annotated[float | None, typer.Option(
-        "--reach", help="Yuan below X within which orders may top up [default: 10% of X].",
+        "--reach", help="Yuan below X within which orders may top up \\[default: 10% of X].",
         show_default=False)] = None,
     uptake: Annotated[float, typer.Option("--uptake", help="Top-up probability.")] = 0.2,
     campaign: Annotated[str | None, typer.Option(

@@ -48,7 +48,8 @@ def abc(
     ranks: Annotated[str, typer.Option(
         "--ranks", help="Shares of customers closing A and B (method rank).")] = "0.2,0.5",
     weight: Annotated[str | None, typer.Option(
-        "--weight", help="Rank by a weighted score, e.g. gross_profit=0.6,orders=0.2,recency=0.2.",
+        "--weight", help="Rank by a weighted score of factors, e.g. gross_profit=0.6,orders=0.4 "
+        "(factors: gross_profit, revenue, orders, recency, margin).",
         show_default=False)] = None,
     subtract_discounts: Annotated[bool, typer.Option(
         "--subtract-discounts",

@@ -16,8 +16,8 @@ def profile(
         str | None,
         typer.Option(
             "--by",
-            help="Dimensions, each shown on its own: customer_type,role,industry,tier,channel "
-            "\\[default: customer_type,role,industry,tier].",
+            help="Dimensions, comma-separated, each shown on its own: customer_type, role, "
+            "industry, tier, channel \\[default: all but channel].",
             show_default=False,
         ),
     ] = None,

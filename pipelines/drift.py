@@ -56,7 +56,7 @@ class DriftSpec:
 
     def periods(self, spec: FunnelSpec) -> int:
         """Baseline length for the funnel's period unit."""
-        b = self.baseline or (28 if spec.period == "day" else 8)
+        b = self.baseline if self.baseline is not None else (28 if spec.period == "day" else 8)
         if b < 2:
             msg = f"--baseline {b} is too short"
             raise InvalidOptionError(msg, hint="use at least 2 periods, e.g. --baseline 28")

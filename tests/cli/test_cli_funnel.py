@@ -41,6 +41,10 @@ def test_paths_and_refusals():
     bad = runner.invoke(app, ["funnel", "--steps", "home"])
     assert bad.exit_code == 2
     assert "Hint:" in bad.output
+    for args in (["--baseline", "0"], ["--baseline", "1"], ["--steps", ","]):
+        bad = runner.invoke(app, ["funnel", "--drift", *args])
+        assert bad.exit_code == 2, args
+        assert "Hint:" in bad.output
 
 
 def test_funnel_paths_is_paths_and_takes_the_options_given_before_it(tmp_path):

@@ -40,6 +40,22 @@ def test_refusals_exit_2(tmp_path):
     assert result.exit_code == 2
 
 
+def test_messages_and_tables_keep_the_users_text(tmp_path):
+    # Rich would turn ":100:" into an emoji and "[x]" into markup.
+    result = runner.invoke(app, ["promo", "simulate", "--sweep", "500:100:100",
+                                 "--reward-amount", "10"])
+    assert result.exit_code == 2
+    assert "'500:100:100'" in result.output
+    events = tmp_path / "e.csv"
+    events.write_text("user_id,session_id,event,event_time\nu1,s1,home,2024-05-01 10:00:00\n"
+                      "u1,s1,:100:[b],2024-05-01 10:01:00\n", encoding="utf-8")
+    table = tmp_path / "t.txt"
+    result = runner.invoke(app, ["funnel", "paths", "--events", str(events), "--from", "home",
+                                 "--out", str(table)])
+    assert result.exit_code == 0, result.output
+    assert ":100:[b]" in table.read_text(encoding="utf-8")
+
+
 def _campaign_orders(path):
     """3000 orders around 500; on days 10-14 a 满500减50 campaign (code MJ500), with a third
     of the orders in [400, 500) padded to 505."""
