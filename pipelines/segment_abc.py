@@ -131,6 +131,11 @@ class AbcResult(Result):
         notes = [f"Contribution = {s['contribution']}."]
         if s["measure"] == "revenue":
             notes.append("No cost column: contribution uses revenue instead of gross profit.")
+        elif s.get("orders_without_cost"):
+            notes.append(
+                f"{s['orders_without_cost']} orders have a line without cost: their gross profit "
+                "is unknown and adds 0 to their customer's contribution."
+            )
         return notes
 
 
@@ -181,6 +186,7 @@ def classify_customers(
         pl.len().alias("orders"),
         pl.col("age_days").min().alias("days_since_last"),
         pl.col("recent", "previous").sum(),
+        pl.col("gross_profit").is_null().sum().alias("orders_without_cost"),
     )
     service = customers is not None and customers.has("service_cost")
     if service:
@@ -212,6 +218,8 @@ def classify_customers(
         "weights": weights or {},
         "subtract_discounts": subtract_discounts,
         "growth_days": growth_days,
+        # Orders with a line without cost: their gross profit is unknown and adds 0.
+        "orders_without_cost": int(frame["orders_without_cost"].sum()) if cost_known else None,
     }
     export = members.select(
         "customer_id",

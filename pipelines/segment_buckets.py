@@ -79,6 +79,9 @@ def band_figures(orders: pl.LazyFrame, edges: tuple[float, ...], by: list[str]) 
             pl.col("customer_id").n_unique().alias("customers"),
             pl.col("value").sum().alias("revenue"),
             pl.col("gross_profit").sum().alias("gross_profit"),
+            # The value of the orders whose gross profit is known: the margin's denominator.
+            pl.when(pl.col("gross_profit").is_not_null()).then(pl.col("value")).sum()
+            .alias("revenue_with_cost"),
             pl.col("lines").mean().alias("avg_lines"),
             pl.col("units").mean().alias("avg_units"),
         )
@@ -155,13 +158,16 @@ def bucket_orders(
     source = inputs.get("orders")
     orders = orders_frame(source, period).cache()
     per_band = band_figures(orders, edges, [])
+    # Totals of the banded orders, like the bands' figures and shares; the orders below the
+    # first edge are counted apart.
+    banded = pl.col("value") >= edges[0]
     totals = orders.select(
-        pl.len().alias("orders"),
-        pl.col("customer_id").n_unique().alias("customers"),
-        pl.col("value").sum().alias("revenue"),
-        pl.col("gross_profit").sum().alias("gross_profit"),
-        (pl.col("value") < edges[0]).sum().alias("unbanded_orders"),
-        pl.col("gross_profit").is_null().sum().alias("orders_without_cost"),
+        pl.col("customer_id").filter(banded).n_unique().alias("customers"),
+        pl.col("value").filter(banded).sum().alias("revenue"),
+        pl.col("gross_profit").filter(banded).sum().alias("gross_profit"),
+        (~banded).sum().alias("unbanded_orders"),
+        pl.col("value").filter(~banded).sum().alias("unbanded_revenue"),
+        (pl.col("gross_profit").is_null() & banded).sum().alias("orders_without_cost"),
         pl.col("order_time").min().alias("first_order_time"),
         pl.col("order_time").max().alias("last_order_time"),
     )
@@ -186,6 +192,7 @@ def bucket_orders(
         "revenue": round(float(tot["revenue"] or 0.0), 2),
         "gross_profit": round(float(tot["gross_profit"]), 2) if cost_known else None,
         "unbanded_orders": int(tot["unbanded_orders"]),
+        "unbanded_revenue": round(float(tot["unbanded_revenue"] or 0.0), 2),
         "orders_without_cost": int(tot["orders_without_cost"]) if cost_known else None,
         "first_order_time": tot["first_order_time"],
         "last_order_time": tot["last_order_time"],
@@ -220,8 +227,10 @@ def _finish(bands: pl.DataFrame, figures: pl.DataFrame, cost_known: bool) -> pl.
         (pl.col("revenue") / total_revenue if total_revenue else pl.lit(0.0)).alias(
             "revenue_share"
         ),
-        pl.when(pl.col("revenue") != 0)
-        .then(pl.col("gross_profit") / pl.col("revenue"))
+        # Over the orders with a known gross profit only: an order without cost adds its
+        # value to revenue but nothing to gross profit, and would dilute the margin.
+        pl.when(pl.col("revenue_with_cost") != 0)
+        .then(pl.col("gross_profit") / pl.col("revenue_with_cost"))
         .alias("gross_margin"),
         pl.col("avg_lines").round(3),
         pl.col("avg_units").round(3),

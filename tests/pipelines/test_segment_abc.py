@@ -86,6 +86,18 @@ def test_revenue_when_no_cost(tmp_path):
     assert any("revenue" in n for n in result.notes())
 
 
+def test_an_order_without_cost_adds_nothing_and_is_said(tmp_path):
+    # C1's second order has no cost: it adds 0, so C1 contributes 40 (100 - 60), not 40 + 50.
+    orders = ORDERS.replace("O2,C1,2024-03-01,50,30,5", "O2,C1,2024-03-01,50,,5")
+    result = classify_customers(_inputs(tmp_path, orders))
+    members = result.members.to_dicts()
+    c1 = next(m for m in members if m["customer_id"] == "C1")
+    assert c1["contribution"] == 40.0
+    assert result.settings["orders_without_cost"] == 1
+    assert any("1 orders have a line without cost" in n for n in result.notes())
+    assert classify_customers(_inputs(tmp_path)).settings["orders_without_cost"] == 0
+
+
 def test_one_customer_and_all_equal(tmp_path):
     one = classify_customers(
         _inputs(tmp_path, "order_id,customer_id,order_time,amount,cost\nA,X,2024-01-01,10,4\n")

@@ -98,6 +98,28 @@ def test_custom_edges_and_unbanded(tmp_path):
     assert bands["100+"]["orders"] == 2
     assert result.totals["unbanded_orders"] == 1  # the free order (value 0)
     assert any("below the first edge" in n for n in result.notes())
+    # Totals are those of the banded orders, as the bands' shares are: C5's free order (gross
+    # profit -15) is left out. 20 + 25 + 5 + 49.99 + 500 + 100 = 699.99.
+    tot = result.totals
+    assert (tot["orders"], tot["customers"], tot["revenue"]) == (6, 4, 6039.99)
+    assert tot["gross_profit"] == pytest.approx(699.99)
+    assert tot["unbanded_revenue"] == 0.0
+    assert sum(b["revenue"] for b in bands.values()) == pytest.approx(tot["revenue"])
+
+
+def test_margin_leaves_out_orders_without_cost(tmp_path):
+    # P1 has a line without cost: its gross profit is unknown, and so is its margin. The band's
+    # margin is that of P2 alone (15 / 20), not 15 over both orders' 60.
+    text = HEADER + (
+        "P1,C1,2024-01-05 10:00:00,S1,1,20,10,paid\n"
+        "P1,C1,2024-01-05 10:00:00,S2,1,20,,paid\n"
+        "P2,C2,2024-01-06 10:00:00,S1,1,20,5,paid\n"
+    )
+    result = bucket_orders(_inputs(tmp_path, text))
+    low = _by_label(result)["0-50"]
+    assert (low["orders"], low["revenue"], low["gross_profit"]) == (2, 60.0, 15.0)
+    assert low["gross_margin"] == pytest.approx(0.75)
+    assert result.totals["orders_without_cost"] == 1
 
 
 def test_no_cost_column(tmp_path):
