@@ -207,11 +207,12 @@ class PromoResult(Result):
         return tables
 
     def notes(self) -> list[str]:
-        """Assumptions of the response model, targeting, missing cost."""
+        """Assumptions of the response model, targeting, missing cost, an empty history."""
+        empty = not self.scenarios[0]["history_orders"]
         return self.assumptions + self.targeting + (
             ["Scenarios ranked by net gross profit effect; the best is marked."]
             if len(self.scenarios) > 1 else []
-        )
+        ) + (["No paid orders in the selected history: every figure is 0."] if empty else [])
 
 
 def simulate(
@@ -491,6 +492,7 @@ def _figures(
     orders = int(t["orders"])
     return {
         "scenario": s.describe(),
+        "history_orders": orders,  # paid orders in the simulated history (after targeting)
         "qualifying_orders": int(t[f"s{i}_qualifying"]),
         "qualifying_share": int(t[f"s{i}_qualifying"]) / orders if orders else 0.0,
         "qualifying_customers": int(t[f"s{i}_qualifying_customers"]),

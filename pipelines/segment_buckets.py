@@ -131,8 +131,10 @@ class BucketsResult(Result):
         return tables
 
     def notes(self) -> list[str]:
-        """Caveats: no cost column, orders below the first edge."""
+        """Caveats: no cost column, orders below the first edge, no orders at all."""
         notes = []
+        if not self.totals["orders"] and not self.totals["unbanded_orders"]:
+            notes.append("No paid orders in the selected period: every figure is 0.")
         if not self.cost_known:
             notes.append("The orders export has no cost column: gross profit is not available.")
         elif self.totals.get("orders_without_cost"):

@@ -110,6 +110,20 @@ def test_near_threshold_and_histogram(inputs):
     assert hist == {450.0: 1, 500.0: 1, 550.0: 1}  # bins of 25 from 250 to 750
 
 
+def test_an_empty_history_gives_zeros_and_says_so(inputs):
+    from datetime import date
+
+    from cust.pipelines.orders import Period
+
+    empty = simulate(inputs, [Scenario(threshold=500, reward_amount=50)],
+                     period=Period(since=date(2030, 1, 1)))
+    doc = empty.to_json()
+    assert (doc["history_orders"], doc["qualifying_orders"], doc["subsidy_cost"]) == (0, 0, 0.0)
+    assert any("No paid orders" in n for n in empty.notes())
+    full = run(inputs, Scenario(threshold=500, reward_amount=50))
+    assert full["history_orders"] == 5
+
+
 def test_targeting(inputs):
     doc = run(inputs, Scenario(threshold=500, reward_amount=50),
               segment={"customer_type": "Enterprise"})

@@ -90,6 +90,14 @@ def test_bands_respect_the_period(tmp_path):
     assert sum(b["orders"] for b in bands.values()) == 2
 
 
+def test_an_empty_period_gives_zeros_and_says_so(tmp_path):
+    result = bucket_orders(_inputs(tmp_path), period=Period(since=date(2030, 1, 1)))
+    assert result.totals["orders"] == 0
+    assert sum(b["orders"] for b in _by_label(result).values()) == 0
+    assert any("No paid orders" in n for n in result.notes())
+    assert not any("No paid orders" in n for n in bucket_orders(_inputs(tmp_path)).notes())
+
+
 def test_custom_edges_and_unbanded(tmp_path):
     result = bucket_orders(_inputs(tmp_path), edges=(10.0, 100.0))
     bands = _by_label(result)
