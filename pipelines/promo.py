@@ -274,6 +274,7 @@ def simulate(
         pl.len().alias("orders"),
         value.sum().alias("revenue"),
         gp.sum().alias("gross_profit"),
+        gp.is_null().sum().alias("orders_without_cost"),
     )
     aggs: list[pl.Expr] = []
     for i, s in enumerate(scenarios):
@@ -362,7 +363,8 @@ def simulate(
         cost_known=cost_known,
         targeting=targeting,
         bunching=None if bunching is None else bunching.doc,
-        assumptions=_assumptions(response, main["reach"], cost_known, bunching),
+        assumptions=_assumptions(response, main["reach"], cost_known, bunching,
+                                 without_cost=int(totals["orders_without_cost"])),
     )
 
 
@@ -521,7 +523,7 @@ def _figures(
 
 
 def _assumptions(
-    response: Response, reach: float, cost_known: bool, bunching: Any
+    response: Response, reach: float, cost_known: bool, bunching: Any, *, without_cost: int = 0
 ) -> list[str]:
     notes = ["Orders: paid orders in the period, value = sum of their paid lines; an order "
              "qualifies when its value is at least the threshold."]
@@ -540,6 +542,12 @@ def _assumptions(
     if not cost_known:
         notes.append("No cost column: gross profit figures are not available; effects are "
                      "counted in revenue.")
+    elif without_cost:
+        notes.append(
+            f"{without_cost} orders have a line without cost: their gross profit is unknown, "
+            "left out of gross_profit_before and counted at a margin of 0 if they top up; "
+            "a reward on them is still a cost in gross_profit_after."
+        )
     return notes
 
 

@@ -124,6 +124,19 @@ def test_an_empty_history_gives_zeros_and_says_so(inputs):
     assert full["history_orders"] == 5
 
 
+def test_an_order_without_cost_is_said_and_its_reward_still_costs(tmp_path):
+    # o1's second line has no cost: o1's gross profit (50) is unknown, so gross profit before
+    # is 620 - 50 = 570; o1 still qualifies at 500 and its 50 off is a cost: 570 - 150 = 420.
+    orders = ORDERS.replace("o1,C1,2024-01-01,250,200,paid", "o1,C1,2024-01-01,250,,paid")
+    (tmp_path / "o.csv").write_text(orders, encoding="utf-8")
+    result = simulate(Inputs({"orders": tmp_path / "o.csv"}, LoadOptions()),
+                      [Scenario(threshold=500, reward_amount=50)])
+    doc = result.to_json()
+    assert (doc["qualifying_orders"], doc["subsidy_cost"]) == (3, 150.0)
+    assert (doc["gross_profit_before"], doc["gross_profit_after"]) == (570.0, 420.0)
+    assert any(n.startswith("1 orders have a line without cost") for n in result.notes())
+
+
 def test_targeting(inputs):
     doc = run(inputs, Scenario(threshold=500, reward_amount=50),
               segment={"customer_type": "Enterprise"})
