@@ -43,13 +43,17 @@ def cache_of(g: GlobalOptions, config: Any):  # noqa: ANN201
 
 
 def check_out_path(g: GlobalOptions, inputs) -> None:  # noqa: ANN001
-    """Refuse an ``--out`` or ``--rejects`` that would overwrite an input file."""
+    """Refuse an ``--out`` or ``--rejects`` that is a directory or would overwrite an input."""
     from cust.pipelines.errors import InvalidOptionError
     from cust.pipelines.sources import resolve_paths
 
     targets = {p.resolve(): opt for p, opt in ((g.out, "--out"), (g.rejects, "--rejects")) if p}
     if not targets:
         return
+    for path, flag in targets.items():
+        if path.is_dir():  # also what an empty --out "" becomes (the current directory)
+            msg = f"{flag} {path} is a directory"
+            raise InvalidOptionError(msg, hint=f"give {flag} a file name, e.g. {flag} result.csv")
     for name, spec in inputs.paths.items():
         if spec is None:
             continue

@@ -80,6 +80,7 @@ def main_callback(
     """Global options; they may also be given after the command."""
     values = dict(locals())
     values.pop("ctx")
+    opt.refuse_blank(ctx, values)
     ctx.obj = opt.GlobalOptions(**opt.from_values(values))
 
 

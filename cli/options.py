@@ -319,6 +319,7 @@ def _with_globals(fn, *, default: bool):  # noqa: ANN001, ANN202
     )
 
     def wrapper(ctx: typer.Context, **values: Any) -> Any:
+        refuse_blank(ctx, values)
         later = from_values({k: values.pop(k) for k in PARAMS})
         base = ctx.find_object(GlobalOptions) or GlobalOptions()
         if default and ctx.invoked_subcommand is not None:
@@ -333,6 +334,23 @@ def _with_globals(fn, *, default: bool):  # noqa: ANN001, ANN202
     wrapper.__doc__ = fn.__doc__
     wrapper.__module__ = fn.__module__
     return wrapper
+
+
+def refuse_blank(ctx: typer.Context, values: dict[str, Any]) -> None:
+    """Refuse an option given with an empty value (``--segment ""``).
+
+    Most options would read it as not given: a cron line ``--segment "$SEG"`` with ``SEG``
+    unset would quietly run on every customer.
+    """
+    from cust.pipelines.errors import InvalidOptionError
+
+    flags = {p.name: (p.opts[0] if p.opts else p.name) for p in ctx.command.params}
+    for name, value in values.items():
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        if any(isinstance(v, str | Path) and not str(v).strip() for v in items):
+            flag = flags.get(name, name)
+            msg = f"{flag} is given an empty value"
+            raise InvalidOptionError(msg, hint=f"give {flag} a value, or leave it out")
 
 
 def global_fields() -> list[str]:

@@ -52,7 +52,12 @@ def sample(
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from cust.pipelines.errors import InvalidOptionError
     from cust.sample_data.generator import generate
+
+    if not str(out).strip():
+        msg = "--out is given an empty value"
+        raise InvalidOptionError(msg, hint="give --out a directory, e.g. --out /tmp/shop")
 
     from .output import stderr
 

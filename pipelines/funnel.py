@@ -59,7 +59,7 @@ def _unit_key(user: pl.Expr, session: pl.Expr | None = None) -> pl.Expr:
 
 def steps_from(text: str | None, config: Config) -> tuple[str, ...]:
     """``--steps`` as given, else ``[funnel] steps`` in cust.toml, else the default."""
-    if text:
+    if text is not None:  # given, even empty: an empty --steps is refused below
         steps = tuple(s.strip() for s in text.split(",") if s.strip())
     else:
         configured = config.section("funnel").get("steps")

@@ -41,7 +41,7 @@ def test_paths_and_refusals():
     bad = runner.invoke(app, ["funnel", "--steps", "home"])
     assert bad.exit_code == 2
     assert "Hint:" in bad.output
-    for args in (["--baseline", "0"], ["--baseline", "1"], ["--steps", ","]):
+    for args in (["--baseline", "0"], ["--baseline", "1"], ["--steps", ","], ["--steps", ""]):
         bad = runner.invoke(app, ["funnel", "--drift", *args])
         assert bad.exit_code == 2, args
         assert "Hint:" in bad.output
