@@ -12,6 +12,7 @@ SCALE_CUSTOMERS = 1_000_000
 
 @app.command("sample")
 def sample(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write into.")] = Path(
         "cust-sample"
     ),
@@ -52,14 +53,12 @@ def sample(
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from cust.pipelines.errors import InvalidOptionError
     from cust.sample_data.generator import generate
 
-    if not str(out).strip():
-        msg = "--out is given an empty value"
-        raise InvalidOptionError(msg, hint="give --out a directory, e.g. --out /tmp/shop")
-
+    from .options import refuse_blank
     from .output import stderr
+
+    refuse_blank(ctx, {"out": out})
 
     n = customers or (SCALE_CUSTOMERS if scale else 3000)
     fmt = "parquet" if (scale or parquet) else "csv"

@@ -57,14 +57,16 @@ METRICS = ("customers", "revenue", "gross_profit")
 OFFERS = ("promo", "discount", "either")
 SPLITS = ("promo", "channel", "customer_type", "industry")
 OFFER, NO_OFFER = "offer", "no_offer"
-# Days to the second order, in bands a campaign planner uses.
-# Days from the first to the second order: (low, high, JSON key); keys are snake_case
-# (CONTRACT.md section 4), the tables show the labels.
-SECOND_ORDER_BANDS = ((0, 7, "days_0_to_7"), (8, 30, "days_8_to_30"), (31, 90, "days_31_to_90"))
+# Days to the second order, in bands a campaign planner uses: (low, high, JSON key, table
+# label); keys are snake_case (CONTRACT.md section 4).
+SECOND_ORDER_BANDS = (
+    (0, 7, "days_0_to_7", "0-7 days"),
+    (8, 30, "days_8_to_30", "8-30 days"),
+    (31, 90, "days_31_to_90", "31-90 days"),
+)
 OVER_LAST_BAND = "over_90_days"
-SECOND_ORDER_LABELS = {
-    "days_0_to_7": "0-7 days", "days_8_to_30": "8-30 days", "days_31_to_90": "31-90 days",
-    OVER_LAST_BAND: "over 90 days",
+SECOND_ORDER_LABELS = {key: label for _, _, key, label in SECOND_ORDER_BANDS} | {
+    OVER_LAST_BAND: "over 90 days"
 }
 # Terminal heatmap: a shade glyph after each retention cell (light to dark).
 SHADES = ((0.5, "█"), (0.25, "▓"), (0.1, "▒"), (0.0, "░"))
@@ -416,7 +418,7 @@ def cohort_retention(
         days.median().alias("median_days"),
         days.quantile(0.25, "nearest").alias("p25_days"),
         days.quantile(0.75, "nearest").alias("p75_days"),
-        *[days.is_between(lo, hi).sum().alias(name) for lo, hi, name in SECOND_ORDER_BANDS],
+        *[days.is_between(lo, hi).sum().alias(key) for lo, hi, key, _ in SECOND_ORDER_BANDS],
         (days > SECOND_ORDER_BANDS[-1][1]).sum().alias(OVER_LAST_BAND),
     )
     as_of_frame = orders.select(
@@ -669,7 +671,7 @@ def _payback_total(payback: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _second_order(frame: pl.DataFrame) -> dict[str, Any]:
     r = frame.row(0, named=True)
     n, with_second = r["customers"], r["with_second"]
-    bands = {name: r[name] for _, _, name in SECOND_ORDER_BANDS}
+    bands = {key: r[key] for _, _, key, _ in SECOND_ORDER_BANDS}
     bands[OVER_LAST_BAND] = r[OVER_LAST_BAND]
     return {
         "customers": n,

@@ -270,7 +270,7 @@ def simulate(
     base = orders.with_columns(
         margin.alias("margin"), pl.col("customer_id").hash().alias("ckey")
     ).cache()
-    totals = base.select(
+    totals_plan = base.select(
         pl.len().alias("orders"),
         value.sum().alias("revenue"),
         gp.sum().alias("gross_profit"),
@@ -301,7 +301,8 @@ def simulate(
     aggs_c = [(pl.col("largest") >= s.entry).sum().alias(f"s{i}_qualifying_customers")
               for i, s in enumerate(scenarios)]
     plans = [
-        totals.join(reached.select(aggs), how="cross").join(largest.select(aggs_c), how="cross"),
+        totals_plan.join(reached.select(aggs), how="cross")
+        .join(largest.select(aggs_c), how="cross"),
         hist,
     ]
     if bootstrap:

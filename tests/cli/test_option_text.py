@@ -45,18 +45,10 @@ def test_the_check_sees_lost_text():
     assert _squash("a [b] c") not in _squash("│ a c │")
 
 
-def _leaves(cmd, path=()):
-    subs = getattr(cmd, "commands", {})
-    if not subs or cmd.invoke_without_command:
-        yield path, cmd
-    for name, sub in subs.items():
-        yield from _leaves(sub, (*path, name))
-
-
 BLANKABLE = [
     (path, param.opts[0])
-    for path, cmd in _leaves(ROOT)
-    if path
+    for path, cmd in _commands(ROOT)
+    if path and (not getattr(cmd, "commands", None) or cmd.invoke_without_command)
     for param in cmd.params
     if getattr(param, "opts", None) and param.opts[0].startswith("--")
     and not getattr(param, "is_flag", False)
