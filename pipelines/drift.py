@@ -17,6 +17,13 @@ with ``n`` and ``n0`` the units entering step k-1 in the tested periods and in t
 z-scores / 1.128, at least 1), so day-to-day swings wider than binomial noise widen the band
 instead of raising alerts.
 
+An alert's ``rate`` is its period's own rate (CONTRACT section 3), and ``lower``/``upper``
+bound the rate its test compared, ``window_rate`` over ``window_periods`` periods: the
+period's own for a p-chart; for a sustained shift the pooled rate from the period, so the
+period's own rate may lie inside the band (a small lasting drop is what that test finds).
+A window is tested only when it expects at least 5 conversions and 5 non-conversions at the
+baseline rate, where the z-test's normal approximation holds.
+
 Practical significance: with hundreds of thousands of units even a 2 % move is
 statistically certain, so a move smaller than ``min_effect`` (default 10 % of the expected
 rate, relative) is not an alert.
@@ -44,6 +51,11 @@ from .errors import InvalidOptionError
 from .funnel import FunnelSpec, judged_until
 
 MIN_BASE_UNITS = 30  # a baseline with fewer units entering the step is not a baseline
+# The z-test's normal approximation needs this many expected conversions and expected
+# non-conversions in the tested window (the usual rule for a binomial's normal
+# approximation): 1 purchase in 10 sessions against a baseline rate of 1/280 gave z = 5,
+# while the exact chance of it is 3.5 %.
+MIN_EXPECTED = 5.0
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ def detect(
         prepared.append((segment, k, starts, n, x, shock, shift))
     zc = NormalDist().inv_cdf(1 - drift.alpha / (2 * max(tests, 1)))
     alerts: list[dict[str, Any]] = []
-    for segment, k, starts, _n, _x, shock, shift in prepared:
+    for segment, k, starts, n, x, shock, shift in prepared:
         run_start: date | None = None
         for i, s in enumerate(starts):
             hits = [(name, t) for name, t in (("p-chart", shock), ("shift", shift))
@@ -112,14 +124,16 @@ def detect(
                 run_start = None
                 continue
             run_start = run_start or s
-            name, (z, rate, expected, _judged, se, units) = max(
+            name, (z, rate, expected, _judged, se, units, periods) = max(
                 hits, key=lambda h: abs(h[1][0][i]))
             alerts.append({
                 "period": s,
                 "step": spec.steps[k - 1],
                 "from_step": spec.steps[k - 2],
                 "segment": segment,
-                "rate": float(rate[i]),
+                # The period's own rate (CONTRACT section 3); the band bounds the rate the
+                # test compared: the same for a p-chart, the window's for a sustained shift.
+                "rate": float(x[i] / n[i]) if n[i] else None,
                 "expected": float(expected[i]),
                 "lower": max(0.0, float(expected[i] - zc * se[i])),
                 "upper": min(1.0, float(expected[i] + zc * se[i])),
@@ -127,7 +141,10 @@ def detect(
                 "z": float(z[i]),
                 "p_value": 2 * (1 - NormalDist().cdf(abs(float(z[i])))),
                 "test": name,
-                "units": int(units[i]),
+                "units": int(n[i]),
+                "window_rate": float(rate[i]),
+                "window_periods": int(periods[i]),
+                "window_units": int(units[i]),
                 "since": run_start,
             })
     # A run's change point is its period with the largest |z|: a sustained-shift window
@@ -158,14 +175,16 @@ def _compare(
 ) -> tuple[np.ndarray, ...]:
     """Per period i: the window [i, i+w) against the baseline [i-b, i).
 
-    Returns ``(z, window rate, baseline rate, judged, standard error, window units)``.
+    Returns ``(z, window rate, baseline rate, judged, standard error, window units,
+    window periods)``.
     The window holds only finished periods; at the end of the data it shrinks, down to
     half its length. A period is judged when its window is long enough, the baseline has at least
-    :data:`MIN_BASE_UNITS` units, and its rate is strictly between 0 and 1.
+    :data:`MIN_BASE_UNITS` units, its rate is strictly between 0 and 1, and the window expects
+    at least :data:`MIN_EXPECTED` conversions and as many non-conversions at that rate.
     """
     size = len(n)
     z, rate, expected, se = (np.zeros(size) for _ in range(4))
-    units = np.zeros(size)
+    units, periods = np.zeros(size), np.zeros(size)
     judged = np.zeros(size, dtype=bool)
     cn, cx = np.concatenate([[0], np.cumsum(n)]), np.concatenate([[0], np.cumsum(x)])
     done = int(finished.sum()) and int(np.nonzero(finished)[0].max()) + 1
@@ -180,14 +199,14 @@ def _compare(
         if n1 <= 0 or n0 < MIN_BASE_UNITS:
             continue
         p0 = x0 / n0
-        if p0 <= 0 or p0 >= 1:
+        if p0 <= 0 or p0 >= 1 or min(n1 * p0, n1 * (1 - p0)) < MIN_EXPECTED:
             continue
         window_n, window_x = n[i - b:i], x[i - b:i]
         ok = window_n > 0
         zb = (window_x[ok] / window_n[ok] - p0) / np.sqrt(p0 * (1 - p0) / window_n[ok])
         phi = max(1.0, float(np.mean(np.abs(np.diff(zb)))) / 1.128) if len(zb) > 2 else 1.0
         se[i] = phi * math.sqrt(p0 * (1 - p0) * (1 / n1 + 1 / n0))
-        rate[i], expected[i], units[i] = x1 / n1, p0, n1
+        rate[i], expected[i], units[i], periods[i] = x1 / n1, p0, n1, end - i
         z[i] = (rate[i] - p0) / se[i]
         judged[i] = True
-    return z, rate, expected, judged, se, units
+    return z, rate, expected, judged, se, units, periods

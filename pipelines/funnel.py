@@ -218,14 +218,14 @@ class FunnelResult(Result):
                   bar="conversion_from_first"),
         ]
         if self.alerts:
-            cols = ["period", "step", "segment", "rate", "expected", "lower", "upper",
-                    "direction", "z", "since"]
+            cols = ["period", "step", "segment", "rate", "test", "window_rate", "expected",
+                    "lower", "upper", "direction", "z", "since"]
             frame = pl.DataFrame(
                 [{c: (segment_text(a[c]) if c == "segment" else a.get(c)) for c in cols}
                  for a in self.alerts]
             )
             tables.append(Table("alerts", "Drift alerts", frame,
-                                shares=("rate", "expected", "lower", "upper")))
+                                shares=("rate", "window_rate", "expected", "lower", "upper")))
         behind = [
             {"alert": f"{e['step']} {segment_text(e['segment'])} since {e['since']}",
              **{k: c[k] for k in ("column", "value", "units", "rate", "expected",

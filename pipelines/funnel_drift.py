@@ -58,14 +58,14 @@ def runs_of(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             run = runs[key] = {
                 "step": a["step"], "from_step": a["from_step"], "segment": a["segment"],
                 "since": a["since"], "until": a["period"], "direction": a["direction"],
-                "alerts": 0, "rate": a["rate"], "expected": a["expected"], "z": a["z"],
+                "alerts": 0, "rate": a["window_rate"], "expected": a["expected"], "z": a["z"],
                 "shift": False,
             }
         run["shift"] = run["shift"] or a.get("test") == "shift"
         run["until"] = max(run["until"], a["period"])
         run["alerts"] += 1
         if abs(a["z"]) > abs(run["z"]):
-            run.update(rate=a["rate"], expected=a["expected"], z=a["z"])
+            run.update(rate=a["window_rate"], expected=a["expected"], z=a["z"])
     return list(runs.values())
 
 

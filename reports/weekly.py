@@ -101,7 +101,7 @@ class WeeklyReport(Result):
         if self.alerts:
             tables.append(Table("alerts", t["alerts"], pl.DataFrame([
                 {t["since"]: a["since"], t["step"]: f"{a['from_step']} → {a['step']}",
-                 t["segment"]: segment_text(a["segment"]), t["rate"]: a["rate"],
+                 t["segment"]: segment_text(a["segment"]), t["rate"]: a["window_rate"],
                  t["expected"]: a["expected"]} for a in _runs(self.alerts)
             ]), shares=(t["rate"], t["expected"])))
         return tables

@@ -1,7 +1,9 @@
 """Funnel counts on hand-built event streams, drift statistics, and DuckDB on the sample."""
 
+import math
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from statistics import NormalDist
 
 import duckdb
 import numpy as np
@@ -227,7 +229,59 @@ def test_planted_drop_is_found_with_its_start():
     assert down
     since = min(a["since"] for a in down)
     assert abs((since - date(2024, 1, 1)).days - 90) <= 14
-    assert all(a["lower"] <= a["expected"] <= a["upper"] for a in alerts)
+    rates = {r["period"]: r["entered_2"] / r["entered_1"] for r in periods.iter_rows(named=True)}
+    for a in alerts:
+        # The rate the test compared left its band; the alert's rate is its period's own.
+        tested = a["window_rate"]
+        assert tested < a["lower"] if a["direction"] == "down" else tested > a["upper"]
+        assert a["rate"] == pytest.approx(rates[a["period"]])
+        if a["test"] == "p-chart":
+            assert (a["window_rate"], a["window_periods"]) == (a["rate"], 1)
+        else:
+            assert 14 <= a["window_periods"] <= 28
+    # A one-day drop of 0.05 at 400 units is z = 0.05 / sqrt(0.3 * 0.7 / 400) = 2.2, far
+    # below the critical value: only the sustained-shift test can find it.
+    assert {a["test"] for a in down} == {"shift"}
+
+
+def test_alert_band_by_hand():
+    # 30 stable days of 100 units at 30 %, then one day at 10 %. Baseline of the last day:
+    # its 28 days before, p0 = 840/2800 = 0.3; every baseline day is exactly at p0, so
+    # Laney's phi is 1; se = sqrt(0.3*0.7*(1/100 + 1/2800)) = 0.046637; z = -0.2/se = -4.2885.
+    # Tests: the p-chart judges days 28..30 (3 tests); the sustained shift none (its window
+    # from day 28 has 3 days, less than half of 28); z_crit = Phi^-1(1 - 0.05 / (2 * 3)).
+    periods = pl.DataFrame({
+        "period": [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
+        "entered_1": [100] * 31,
+        "entered_2": [30] * 30 + [10],
+    })
+    alerts, method = detect(periods, FunnelSpec(steps=("a", "b")), DriftSpec(),
+                            datetime(2024, 2, 10))
+    assert method["tests"] == 3
+    [a] = alerts
+    se = math.sqrt(0.3 * 0.7 * (1 / 100 + 1 / 2800))
+    zc = NormalDist().inv_cdf(1 - 0.05 / 6)
+    assert method["z_critical"] == pytest.approx(zc)
+    assert (a["period"], a["test"], a["direction"], a["units"]) == (
+        date(2024, 1, 31), "p-chart", "down", 100)
+    assert a["rate"] == pytest.approx(0.1)
+    assert a["z"] == pytest.approx((0.1 - 0.3) / se)
+    assert (a["lower"], a["upper"]) == (pytest.approx(0.3 - zc * se), pytest.approx(0.3 + zc * se))
+
+
+def test_too_few_expected_conversions_are_not_tested():
+    # 40 days of 10 sessions reaching the cart; one purchase on day 3 and one on day 31.
+    # Against a baseline rate of 1/280 a day of 10 sessions expects 0.04 purchases: no
+    # normal-approximation test is made, and so no alert (one purchase in 10 has a 3.5 %
+    # chance there).
+    periods = pl.DataFrame({
+        "period": [date(2024, 1, 1) + timedelta(days=i) for i in range(40)],
+        "entered_1": [10] * 40,
+        "entered_2": [1 if i in (2, 30) else 0 for i in range(40)],
+    })
+    alerts, method = detect(periods, FunnelSpec(steps=("a", "b")), DriftSpec(),
+                            datetime(2024, 3, 1))
+    assert (alerts, method["tests"]) == ([], 0)
 
 
 def test_unfinished_periods_are_not_judged():

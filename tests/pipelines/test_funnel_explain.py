@@ -46,8 +46,12 @@ def test_change_point_is_the_likelihood_split():
 def test_runs_and_sentence():
     base = {"step": "add_to_cart", "from_step": "product_view", "segment": {"category": "mcu"},
             "direction": "down", "since": D1}
-    alerts = [{**base, "period": D1, "rate": 0.25, "expected": 0.33, "z": -3.0},
-              {**base, "period": D2, "rate": 0.2, "expected": 0.32, "z": -5.0}]
+    # A run reports the rate its strongest test compared (a shift's window), not the
+    # period's own rate.
+    alerts = [{**base, "period": D1, "rate": 0.27, "window_rate": 0.25, "expected": 0.33,
+               "z": -3.0},
+              {**base, "period": D2, "rate": 0.23, "window_rate": 0.2, "expected": 0.32,
+               "z": -5.0, "test": "shift"}]
     [run] = runs_of(alerts)
     assert (run["alerts"], run["until"], run["rate"], run["z"]) == (2, D2, 0.2, -5.0)
     run["contributors"] = [{"column": "platform", "value": "web", "share": 0.7}]
