@@ -159,7 +159,8 @@ def render_weekly(report: Any) -> str:
         rises = e.get("price_rises") or []
         alerts.append({
             "from_step": a["from_step"], "step": a["step"], "segment": segment_text(a["segment"]),
-            "rate": f"{a['window_rate']:.1%}", "expected": f"{a['expected']:.1%}", "since": a["since"],
+            "rate": f"{a['window_rate']:.1%}", "expected": f"{a['expected']:.1%}",
+            "since": a["since"],
             "rises": ", ".join(
                 f"{r['sku']} {r['change']:+.0%} ({str(r['changed_at'])[:10]})" for r in rises[:5]
             ) + (f" … ({e['price_rises_total']})" if e.get("price_rises_total", 0) > 5 else ""),
