@@ -44,6 +44,19 @@ class Period:
             cond = cond & (pl.col(column) < end)
         return cond
 
+    def ended_by_as_of(self) -> Period:
+        """The period with ``--as-of`` ending it when it comes before ``--until`` (or none).
+
+        For figures over the orders of a period (bands, promotions, profiles): orders after
+        the analysis date are not yet known on that date.
+        """
+        if self.as_of is None or (self.until is not None and self.until <= self.as_of):
+            return self
+        if self.since is not None and self.as_of < self.since:
+            msg = f"--as-of {self.as_of} is before --since {self.since}"
+            raise InvalidOptionError(msg, hint="give an --as-of inside the period")
+        return Period(self.since, self.as_of, self.as_of)
+
     def as_of_expr(self, column: str) -> pl.Expr:
         """The analysis date: ``--as-of``, else the latest date of ``column`` in the period."""
         if self.as_of is not None:

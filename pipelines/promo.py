@@ -244,7 +244,7 @@ def simulate(
         msg = f"--bootstrap {bootstrap} is out of range"
         raise InvalidOptionError(msg, hint="use 0 (off) to 10000 resamples, e.g. --bootstrap 200")
     response = response or Response()
-    period = period or Period()
+    period = (period or Period()).ended_by_as_of()
     source = inputs.get("orders")
     cost_known = has_cost(source)
     sources = [source]

@@ -158,7 +158,7 @@ def bucket_orders(
 ) -> BucketsResult:
     """Spread paid orders over order-value bands (see the module docstring)."""
     source = inputs.get("orders")
-    orders = orders_frame(source, period).cache()
+    orders = orders_frame(source, (period or Period()).ended_by_as_of()).cache()
     per_band = band_figures(orders, edges, [])
     # Totals of the banded orders, like the bands' figures and shares; the orders below the
     # first edge are counted apart.

@@ -34,7 +34,7 @@ ties broken by revenue, then customer id); sample buyers are the customers with 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
@@ -252,7 +252,7 @@ def profile_customers(
     explicit = by is not None
     dims = tuple(by) if by is not None else DEFAULT_BY
     _check_options(dims, top, sample_min_orders, sample_max_median)
-    period = _effective(period or Period())
+    period = (period or Period()).ended_by_as_of()
     source = inputs.get("orders")
     customers = _customers_source(inputs, dims)
     dims, skipped = _available(dims, explicit, source, customers)
@@ -321,16 +321,6 @@ def _check_options(dims: Sequence[str], top: int, min_orders: int, max_median: f
     if not max_median > 0:
         msg = f"--sample-max-median {max_median} must be a positive amount"
         raise InvalidOptionError(msg, hint="--sample-max-median 100")
-
-
-def _effective(period: Period) -> Period:
-    """``--as-of`` before ``--until`` (or without it) ends the analysed period."""
-    if period.as_of is None or (period.until is not None and period.until <= period.as_of):
-        return period
-    if period.since is not None and period.as_of < period.since:
-        msg = f"--as-of {period.as_of} is before --since {period.since}"
-        raise InvalidOptionError(msg, hint="give an --as-of inside the period")
-    return replace(period, until=period.as_of)
 
 
 def _customers_source(inputs: Inputs, dims: Sequence[str]) -> Source | None:
