@@ -26,7 +26,8 @@ def sample(
         ),
     ] = None,
     days: Annotated[int, typer.Option("--days", min=7, help="Days of history.")] = 365,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = 7,
+    seed: Annotated[int, typer.Option(
+        "--seed", min=0, help="Random seed, 0 or more (same seed, same files).")] = 7,
     scale: Annotated[
         bool,
         typer.Option(

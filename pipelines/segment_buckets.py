@@ -10,6 +10,8 @@ Orders below ``e0`` belong to no band and are counted apart (``unbanded_orders``
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -25,12 +27,23 @@ TRENDS = ("month", "week")
 
 
 def parse_edges(text: str) -> tuple[float, ...]:
-    """Parse ``0,50,100`` into strictly increasing edges."""
+    """Parse ``0,50,100`` into strictly increasing, finite edges from 0 up.
+
+    A negative edge is refused: a band of negative order values (refund adjustments) would
+    make the revenue shares leave [0, 1]; such orders are counted as below the first edge.
+    """
     try:
         edges = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
         msg = f"--edges {text!r} must be numbers separated by commas"
         raise InvalidOptionError(msg, hint="--edges 0,50,100,500,1000,5000") from None
+    if not all(math.isfinite(e) for e in edges):
+        msg = f"--edges {text!r} must be finite amounts (not nan or inf)"
+        raise InvalidOptionError(msg, hint="the last band is open: --edges 0,50,100,500,1000,5000")
+    if edges and edges[0] < 0:
+        msg = f"--edges {text!r} starts below 0"
+        raise InvalidOptionError(
+            msg, hint="orders of negative value are counted below the first edge; start at 0")
     if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
         msg = f"--edges {text!r} must be strictly increasing"
         raise InvalidOptionError(msg, hint="--edges 0,50,100,500,1000,5000")

@@ -149,10 +149,20 @@ def test_trend_by_month(tmp_path):
     assert trend["order_share_change"].to_list()[1:] == pytest.approx([2 / 3 - 0.5, -2 / 3])
 
 
-@pytest.mark.parametrize("text", ["", "a,b", "0,0", "100,50", "1,x"])
+@pytest.mark.parametrize(
+    "text", ["", "a,b", "0,0", "100,50", "1,x", "0,nan", "0,inf", "-100,0,100", "nan"]
+)
 def test_bad_edges_are_refused(text):
     with pytest.raises(InvalidOptionError, match="--edges"):
         parse_edges(text)
+
+
+def test_customers_of_a_band_are_distinct(tmp_path):
+    # C1 has two orders in 0-50 (10 and 20), C2 one (30): 3 orders, 2 customers, 60 yuan.
+    rows = "P1,C1,2024-01-05 10:00:00,S1,1,10,5,paid\nP2,C1,2024-01-06 10:00:00,S1,1,20,5,paid\n"
+    rows += "P3,C2,2024-01-07 10:00:00,S1,1,30,5,paid\n"
+    band = _by_label(bucket_orders(_inputs(tmp_path, HEADER + rows)))["0-50"]
+    assert (band["orders"], band["customers"], band["revenue"]) == (3, 2, 60.0)
 
 
 def test_bands_equal_duckdb_on_generated_orders(tmp_path):

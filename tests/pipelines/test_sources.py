@@ -185,6 +185,29 @@ def test_utf8_with_a_few_corrupt_bytes_stays_utf8(tmp_path):
     assert detect_encoding(head, tmp_path / "o.csv") == "utf-8"
 
 
+def test_gbk_with_a_corrupt_row_stays_gbk(tmp_path):
+    # Before: the two bad bytes made the file "not GBK" and it was read as cp1251, its
+    # Chinese headers garbled. Now the row is read lossily and rejected by the loader.
+    head = (
+        "订单号,客户编号,下单时间,实付金额\nO1,C1,2024-01-01,10\n".encode("gbk")
+        + b"O3,C\x80\xff,2024-01-01,20\n"
+    )
+    assert detect_encoding(head, tmp_path / "o.csv") == "gb18030"
+    path = tmp_path / "o.csv"
+    path.write_bytes(head)
+    opened = open_file(path, "orders")
+    assert opened.headers == ["订单号", "客户编号", "下单时间", "实付金额"]
+    assert opened.frame.collect()["客户编号"].to_list() == ["C1", "C\ufffd\ufffd"]
+
+
+def test_a_wrong_encoding_override_is_an_input_error(tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_bytes("订单号,客户编号\nO1,C1\n".encode("gbk"))
+    with pytest.raises(InputFileError, match="cannot be read as utf-16") as info:
+        open_file(path, "orders", encoding="utf-16")
+    assert "--encoding" in info.value.hint
+
+
 def test_a_multibyte_character_cut_by_the_sniff_window_is_still_utf8(tmp_path):
     head = "订单号,客户编号".encode()[:-1]  # ends inside 号
     assert detect_encoding(head, tmp_path) == "utf-8"
