@@ -11,7 +11,6 @@ Orders below ``e0`` belong to no band and are counted apart (``unbanded_orders``
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
