@@ -151,7 +151,10 @@ def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
         return
     parts = []
     for name, s in bad.items():
-        reasons = ", ".join(f"{r} {n}" for r, n in list(s.reasons.items())[:4])
+        shown = list(s.reasons.items())
+        reasons = ", ".join(f"{r} {n}" for r, n in shown[:4])
+        if len(shown) > 4:
+            reasons += f" and {len(shown) - 4} more reason{'s' if len(shown) > 5 else ''}"
         parts.append(f"{s.rows_rejected} of {s.rows_read} {name} rows rejected ({reasons})")
     line = "; ".join(parts)
     if g.strict:

@@ -38,7 +38,7 @@ class CheckResult(Result):
         return {"sources": self.sources, "files": self.files, "columns": self.mapping}
 
     def tables(self) -> list[Table]:
-        """The per-source summary, the matched columns, then the files."""
+        """The per-source summary, the rejected rows by reason, the matched columns, the files."""
         matched = pl.DataFrame(
             [
                 {"source": src, "column": col, "header": header}
@@ -47,22 +47,29 @@ class CheckResult(Result):
             ],
             schema={"source": pl.String, "column": pl.String, "header": pl.String},
         )
-        return [
+        reasons = pl.DataFrame(
+            [
+                {"source": name, "reason": reason, "rows": rows}
+                for name, s in self.input.sources.items()
+                for reason, rows in s.reasons.items()
+            ],
+            schema={"source": pl.String, "reason": pl.String, "rows": pl.Int64},
+        )
+        tables = [
             Table(
                 "sources",
                 "Exports checked",
                 self.sources.drop("columns"),
                 shares=("rejected_share",),
             ),
+        ]
+        if reasons.height:  # where the rows are is said on stderr (written, or --rejects)
+            tables.append(Table("rejected", "Rows rejected, by reason", reasons))
+        return [
+            *tables,
             Table("columns", "Columns matched", matched),
             Table("files", "Files", self.files),
         ]
-
-    def notes(self) -> list[str]:
-        """Point at --rejects when rows were rejected."""
-        if self.input.rows_rejected:
-            return ["Some rows were rejected: write them with --rejects rejects.csv to see why."]
-        return []
 
 
 def check_inputs(inputs: Inputs) -> CheckResult:

@@ -82,9 +82,31 @@ def test_check_reports_rows_read_and_rejected(runner, orders_csv, orders_table):
         }
     ]
     assert doc["columns"] == {"orders": {c: c for c in orders_table.columns}}
-    assert doc["notes"] == [
-        "Some rows were rejected: write them with --rejects rejects.csv to see why."
-    ]
+    # Where the rejected rows are is said once, on stderr (see WARNING): no note repeats it.
+    assert "notes" not in doc
+
+
+def test_check_table_shows_every_reason_and_the_warning_names_the_rest(runner, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "order_id,customer_id,order_time,amount,quantity,status\n"
+        "O1,C1,2024-01-01,10,1,paid\nO2,,2024-01-01,10,1,paid\nO3,C1,bad,10,1,paid\n"
+        "O4,C1,2024-01-01,x,1,paid\nO5,C1,2024-01-01,1,-1,paid\nO6,C1,2024-01-01,1,1,weird\n"
+        "O7,C1,2024-01-01,1,1.5,paid\n,C1,2024-01-01,1,1,paid\n",
+        encoding="utf-8",
+    )
+    result = invoke(runner, "check", "--orders", path, "--rejects", tmp_path / "r.csv")
+    assert result.exit_code == 0, result.output
+    reasons = ["bad_amount", "bad_order_time", "bad_quantity", "bad_status",
+               "missing_customer_id", "missing_order_id", "negative_quantity"]
+    lines = result.stdout.splitlines()
+    start = lines.index(next(x for x in lines if "Rows rejected, by reason" in x))
+    table = [x.split() for x in lines[start:start + 12] if x.strip().startswith("orders")]
+    assert table == [["orders", r, "1"] for r in reasons]
+    assert result.stderr == (
+        "warning: 7 of 8 orders rows rejected (bad_amount 1, bad_order_time 1, bad_quantity 1, "
+        f"bad_status 1 and 3 more reasons); written to {tmp_path / 'r.csv'}\n"
+    )
 
 
 def test_json_goes_to_stdout_and_the_warning_to_stderr(runner, orders_csv):
@@ -578,7 +600,7 @@ def test_every_export_shape_gives_the_same_check(runner, tmp_path, write_orders,
         assert result.exit_code == 0, (path, result.output)
         doc = json.loads(result.stdout)
         assert doc["input"]["orders"].pop("files") == [str(path)]
-        return {"input": doc["input"], "sources": doc["sources"], "notes": doc["notes"]}
+        return {"input": doc["input"], "sources": doc["sources"], "notes": doc.get("notes")}
 
     docs = {kind: summary(path) for kind, path in paths.items()}
     expected = docs["utf-8"]
