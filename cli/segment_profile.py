@@ -45,7 +45,7 @@ def profile(
 
     Tier levels: cust.toml \[tiers], default regular 0, silver 1000, gold 5000, and up.
 
-    Example: cust segment profile --customers customers.csv --by customer_type,tier --top 50
+    Example: cust segment profile --orders o.csv --customers c.csv --by tier,role
     """
     from cust.pipelines.segment_profile import parse_by, profile_customers
     from cust.pipelines.tiers import parse_ladder

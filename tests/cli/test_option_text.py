@@ -2,6 +2,8 @@
 brackets), an option given empty refused, an output path that is a directory refused."""
 
 import re
+import shlex
+from pathlib import Path
 
 import pytest
 import typer.main
@@ -85,3 +87,59 @@ def test_an_output_path_that_is_a_directory_is_refused(tmp_path, monkeypatch):
         assert result.exit_code == 2, args
         assert "is a directory" in result.output
         assert "Traceback" not in result.output
+
+
+EXAMPLE = re.compile(r"Example: (cust [^\n]*?)(?: \(or cust [^)]*\))?$", re.M)
+# Each under the command it names: ``paths`` is ``funnel paths`` under a second name, with
+# the same help.
+EXAMPLES = [
+    (path, m.group(1))
+    for path, cmd in _commands(ROOT)
+    for m in EXAMPLE.finditer(getattr(cmd, "help", None) or "")
+    if m.group(1).split()[1 : 1 + len(path)] == list(path)
+]
+INPUTS = ("--orders", "--customers", "--events", "--prices")
+
+
+def _runnable(example: str, tmp_path) -> list[str]:
+    """The example's arguments, its files replaced by the sample's and its outputs by tmp."""
+    from cust.pipelines.inputs import sample_path
+
+    args = shlex.split(example)[1:]
+    out = []
+    for i, arg in enumerate(args):
+        before = args[i - 1] if i else ""
+        if before in INPUTS and args[0] != "sample":  # sample --customers is a count
+            out.append(str(sample_path(before.removeprefix("--"))))
+        elif before in ("--out", "--rejects"):
+            out.append(str(tmp_path / Path(arg).name))
+        elif before == "--out-dir":
+            out.append(str(tmp_path / "reports"))
+        elif arg.endswith(".toml"):
+            scenarios = tmp_path / arg
+            scenarios.write_text("[scenarios.spend_5000]\nthreshold = 5000\nreward_amount = 500\n"
+                                 "[scenarios.spend_100]\nthreshold = 100\nreward_amount = 10\n",
+                                 encoding="utf-8")
+            out.append(str(scenarios))
+        else:
+            out.append(arg)
+    return out
+
+
+def test_every_command_has_an_example():
+    leaves = {p: c for p, c in _commands(ROOT) if p and not getattr(c, "commands", None)}
+    assert [p for p, c in leaves.items() if not EXAMPLE.search(c.help or "")] == []
+    assert {p for p, _ in EXAMPLES} >= set(leaves) - {("paths",)}  # funnel paths' example
+
+
+@pytest.mark.parametrize(("path", "example"), EXAMPLES, ids=[e for _, e in EXAMPLES])
+def test_help_examples_run_on_the_sample_data(path, example, tmp_path):
+    args = _runnable(example, tmp_path)
+    assert args[: len(path)] == list(path)
+    result = runner.invoke(app, args)
+    # --fail-on-alert may find alerts in the sample's weeks: exit 3 is its answer.
+    allowed = {0, 3} if "--fail-on-alert" in args or "--fail-on-drift" in args else {0}
+    assert result.exit_code in allowed, result.output
+    for option in ("--out", "--rejects", "--out-dir"):
+        if option in args and option != "--rejects":
+            assert Path(args[args.index(option) + 1]).exists(), option
