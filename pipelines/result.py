@@ -69,9 +69,13 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, float):
-        # 12 significant digits: money stays exact to the cent, and the last-bit noise of
-        # parallel float sums cannot make two runs of the same data print differently.
-        return float(f"{value:.{SIGNIFICANT}g}") if math.isfinite(value) else None
+        # 12 significant digits, and never fewer than to the cent: money stays exact (an
+        # order of 12,345,678,901.23 needs 13), and the last-bit noise of parallel float
+        # sums cannot make two runs of the same data print differently.
+        if not math.isfinite(value):
+            return None
+        whole = int(math.log10(abs(value))) + 1 if abs(value) >= 1 else 0
+        return float(f"{value:.{max(SIGNIFICANT, whole + 2)}g}")
     if isinstance(value, datetime):
         return value.isoformat(sep="T")
     if isinstance(value, date):
