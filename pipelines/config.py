@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,12 @@ from .errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "cust.toml"
 SOURCES = ("orders", "customers", "events", "prices")
+# Every top-level key of cust.toml a command reads; any other is a typo, refused rather than
+# silently ignored (``timzone = ...`` would otherwise leave times unconverted).
+KNOWN_KEYS = (
+    "timezone", "columns", "funnel", "cohort", "promo", "tiers", "rfm", "cache", "privacy",
+)
+PROMO_KEYS = ("scenarios",)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ def load_config(path: Path | None) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path} is not valid TOML: {exc}"
         raise ConfigError(msg, hint='values need quotes: amount = "实付金额"') from None
+    _check_keys(data, path)
     timezone = data.pop("timezone", None)
     if timezone is not None:
         timezone = validate_timezone(timezone, where=str(path))
@@ -86,6 +94,44 @@ def load_config(path: Path | None) -> Config:
             raise ConfigError(msg, hint=f"use one of: {', '.join(SOURCES)}")
         columns[source] = {str(k): str(v) for k, v in mapping.items()}
     return Config(path=path, timezone=timezone, columns=columns, sections=data)
+
+
+def _check_keys(data: dict[str, Any], path: Path) -> None:
+    """Refuse unknown top-level keys and unknown ``[promo]`` keys; check ``[funnel] steps``.
+
+    ``[funnel] steps`` is a list of event names, or one comma-separated string as given to
+    ``--steps``; it is normalised to a list here, so the funnel never iterates a string.
+    """
+    unknown = [k for k in data if k not in KNOWN_KEYS]
+    if unknown:
+        close = [m for k in unknown for m in difflib.get_close_matches(k, KNOWN_KEYS, n=1)]
+        guess = f" (did you mean {', '.join(close)}?)" if close else ""
+        msg = f"{path}: unknown key {', '.join(unknown)}{guess}"
+        raise ConfigError(msg, hint=f"known top-level keys and tables: {', '.join(KNOWN_KEYS)}")
+    promo = data.get("promo")
+    if isinstance(promo, Mapping):
+        extra = [k for k in promo if k not in PROMO_KEYS]
+        if extra:
+            msg = f"{path}: unknown key {', '.join(extra)} in [promo]"
+            raise ConfigError(msg, hint="known keys of [promo]: scenarios "
+                              "([promo.scenarios.<name>] tables)")
+    funnel = data.get("funnel")
+    if isinstance(funnel, Mapping) and "steps" in funnel:
+        data["funnel"] = {**funnel, "steps": _steps(funnel["steps"], path)}
+
+
+def _steps(value: object, path: Path) -> list[str]:
+    hint = 'steps = ["product_view", "add_to_cart", "purchase"]'
+    if isinstance(value, str):
+        names = [s.strip() for s in value.split(",") if s.strip()]
+    elif isinstance(value, list) and all(isinstance(s, str) and s.strip() for s in value):
+        names = [s.strip() for s in value]
+    else:
+        names = []
+    if not names:
+        msg = f"{path}: [funnel] steps must be a list of event names, found {value!r}"
+        raise ConfigError(msg, hint=hint)
+    return names
 
 
 def validate_timezone(name: object, *, where: str) -> str:
