@@ -79,7 +79,8 @@ def _run(args, tmp_path):
         assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     else:
         doc = json.loads(out.read_text(encoding="utf-8"))
-        for report in doc.get("input", {}).values():
+        assert doc["input"], "no input report"
+        for report in doc["input"].values():
             assert 0 <= report["rows_rejected"] <= report["rows_read"]
     return result.exit_code
 

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import typer
 from typer.main import get_command
 
 from cust.cli.main import app
@@ -35,6 +34,3 @@ def test_ci_runs_the_readme_test_command():
     command = next(line for line in ci.splitlines() if line.startswith("python3 -m venv"))
     assert command in readme
 
-
-def test_app_is_a_typer_app():
-    assert isinstance(app, typer.Typer)

@@ -121,6 +121,15 @@ def test_weighted_score_ranks_by_score(tmp_path):
     assert result.settings["method"] == "rank"
 
 
+def test_a_recency_weight_ranks_by_recency_not_by_profit(tmp_path):
+    # Days from the last order to 2024-03-01: C1 0, C5 26, C4 27, C3 28, C2 29 (by gross
+    # profit the order would be C1, C2, C3, C4, C5). Five classed customers: A is the first
+    # ceil(0.2 * 5) = 1, B up to ceil(0.5 * 5) = 3. C6 loses money: outside A/B/C.
+    result = classify_customers(_inputs(tmp_path), weights={"recency": 1.0}, ranks=(0.2, 0.5))
+    assert _members(result) == {"C1": "A", "C5": "B", "C4": "B", "C3": "C", "C2": "C",
+                                "C6": "loss"}
+
+
 def test_b_to_a_candidates_are_top_fifth_of_b_by_growth(tmp_path):
     rows = ["order_id,customer_id,order_time,amount,cost"]
     # one whale holding most profit, then ten B customers with different recent growth
