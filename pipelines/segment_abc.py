@@ -47,16 +47,20 @@ CLASSES = ("A", "B", "C")
 FACTORS = ("gross_profit", "revenue", "orders", "recency", "margin")
 
 
+PAIR_DEFAULTS = {"--cutoffs": "0.8,0.95", "--ranks": "0.2,0.5"}
+
+
 def parse_pair(text: str, option: str) -> tuple[float, float]:
     """Parse ``0.8,0.95`` into two increasing fractions in (0, 1]."""
+    example = PAIR_DEFAULTS.get(option, "0.8,0.95")
     try:
         a, b = (float(x) for x in text.split(","))
     except ValueError:
-        msg = f"{option} {text!r} must be two fractions, e.g. 0.8,0.95"
-        raise InvalidOptionError(msg, hint=f"{option} 0.8,0.95") from None
+        msg = f"{option} {text!r} must be two fractions, e.g. {example}"
+        raise InvalidOptionError(msg, hint=f"{option} {example}") from None
     if not 0 < a < b <= 1:
         msg = f"{option} {text!r} must satisfy 0 < first < second <= 1"
-        raise InvalidOptionError(msg, hint=f"{option} 0.8,0.95")
+        raise InvalidOptionError(msg, hint=f"{option} {example} (the default)")
     return a, b
 
 

@@ -137,7 +137,8 @@ class BucketsResult(Result):
                     "Band mix by period",
                     self.trend,
                     money=("revenue",),
-                    shares=("order_share", "revenue_share"),
+                    # The change of the order share, in percentage points (was 0.05 under %).
+                    shares=("order_share", "revenue_share", "order_share_change"),
                 )
             )
         return tables

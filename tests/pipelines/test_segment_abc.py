@@ -152,6 +152,13 @@ def test_bad_cutoffs(text):
         parse_pair(text, "--cutoffs")
 
 
+@pytest.mark.parametrize(("option", "default"), [("--cutoffs", "0.8,0.95"), ("--ranks", "0.2,0.5")])
+def test_a_bad_pair_is_hinted_with_its_own_default(option, default):
+    with pytest.raises(InvalidOptionError) as info:
+        parse_pair("0.5,0.2", option)
+    assert info.value.hint == f"{option} {default} (the default)"
+
+
 def test_bad_weights():
     with pytest.raises(InvalidOptionError, match="unknown factor"):
         parse_weights("profit=1")

@@ -147,6 +147,8 @@ def test_trend_by_month(tmp_path):
     # January: O1 (0-50) and O2 (50-100); February: O3, O4 (50-100) and O5 (5000+)
     assert trend["order_share"].to_list() == pytest.approx([0.5, 2 / 3, 0.0])
     assert trend["order_share_change"].to_list()[1:] == pytest.approx([2 / 3 - 0.5, -2 / 3])
+    # Shown as a share (16.7%), not as the fraction 0.17 under a % header.
+    assert "order_share_change" in result.tables()[1].shares
 
 
 @pytest.mark.parametrize(
