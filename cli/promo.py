@@ -19,8 +19,9 @@ app.add_typer(promo_app, name="promo")
 @command(promo_app, "simulate")
 def simulate(
     g: GlobalOptions,
-    threshold: Annotated[float, typer.Option(
-        "--threshold", "-x", help="Order value X from which the reward applies.")] = 5000.0,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", "-x", help="Order value X from which the reward applies \\[default: "
+        "5000; with --tiers, the lowest tier].", show_default=False)] = None,
     reward_amount: Annotated[float | None, typer.Option(
         "--reward-amount", help="满X减Y: Y off each qualifying order.",
         show_default=False)] = None,
@@ -90,24 +91,25 @@ def simulate(
     from cust.pipelines.tiers import parse_ladder
 
     rewards = (reward_amount, reward_percent, gift_cost, tiers, lottery_prize_cost, points_rate)
-    if all(r is None for r in rewards):
-        reward_amount = 500.0
+    if all(r is None for r in rewards) and not per_multiple:
+        reward_amount = 500.0  # --per-multiple alone is refused: 每满X减 what?
     parsed_tiers = promo.parse_tiers(tiers) if tiers else ()
+    if threshold is None:  # with tiers the lowest tier; a --threshold that differs is refused
+        threshold = min(t for t, _ in parsed_tiers) if parsed_tiers else 5000.0
     base = promo.Scenario(
-        threshold=min(t for t, _ in parsed_tiers) if parsed_tiers else threshold,
+        threshold=threshold,
         reward_amount=reward_amount, per_multiple=per_multiple, reward_percent=reward_percent,
         gift_cost=gift_cost, tiers=parsed_tiers, lottery_prize_cost=lottery_prize_cost,
         points_rate=points_rate, point_value=point_value,
     )
     model = promo.Response(response, reach, uptake, campaign)
     period = g.period()
-    where = "cust.toml [promo.scenarios]"
 
     def job(inputs, config):  # noqa: ANN001, ANN202
         chosen = base
         if scenario is not None:
             chosen = promo.named_scenario(config.section("promo").get("scenarios"), scenario,
-                                          where)
+                                          f"{config.path or 'cust.toml'} [promo.scenarios]")
         scenarios = promo.sweep_scenarios(chosen, promo.parse_sweep(sweep)) if sweep else [
             chosen]
         ladder = parse_ladder(config.section("tiers"), where=str(config.path or "cust.toml"))
@@ -135,11 +137,11 @@ def compare(
         "--campaign", help="Past campaign for --response bunching: CODE or CODE:THRESHOLD.",
         show_default=False)] = None,
 ) -> None:
-    """Rank several promotion scenarios side by side by net gross profit effect.
+    r"""Rank several promotion scenarios side by side by net gross profit effect.
 
     A scenarios file holds one table per scenario with the options of promo simulate:
 
-        [scenarios.spend_5000]
+        \[scenarios.spend_5000]
         threshold = 5000
         reward_amount = 500
 
@@ -155,7 +157,7 @@ def compare(
             chosen = promo.scenarios_from_toml(scenarios_file)
         elif config.section("promo").get("scenarios"):
             chosen = promo.scenarios_from_mapping(
-                config.section("promo")["scenarios"], "cust.toml [promo.scenarios]")
+                config.section("promo")["scenarios"], f"{config.path} [promo.scenarios]")
         else:
             chosen = list(promo.DEFAULT_COMPARISON)
         return promo.simulate(inputs, chosen, period=period, response=model)

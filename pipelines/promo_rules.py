@@ -36,6 +36,12 @@ class Scenario:
 
     def __post_init__(self) -> None:
         """Exactly one reward, all amounts non-negative, a positive threshold."""
+        if self.per_multiple and self.reward_amount is None:
+            msg = "--per-multiple (per_multiple) applies only to an amount reward"
+            raise InvalidOptionError(
+                msg, hint="每满X减Y needs --reward-amount Y, e.g. --threshold 1000 "
+                "--reward-amount 80 --per-multiple",
+            )
         kinds = [
             self.reward_amount is not None,
             self.reward_percent is not None,
@@ -54,6 +60,8 @@ class Scenario:
         if not self.tiers and not (self.threshold > 0 and math.isfinite(self.threshold)):
             msg = f"threshold {self.threshold} is not a positive amount"
             raise InvalidOptionError(msg, hint="e.g. --threshold 5000")
+        if self.tiers:
+            self._check_tiers()
         numbers = [
             self.reward_amount, self.reward_percent, self.gift_cost, self.lottery_prize_cost,
             self.points_rate, self.point_value, *(v for t in self.tiers for v in t),
@@ -64,6 +72,27 @@ class Scenario:
         if self.reward_percent is not None and self.reward_percent > 100:
             msg = f"--reward-percent {self.reward_percent} is above 100"
             raise InvalidOptionError(msg, hint="give a percentage, e.g. --reward-percent 5")
+
+    def _check_tiers(self) -> None:
+        """Positive, distinct tier thresholds; the threshold, if stated, is the lowest tier."""
+        given = ",".join(f"{_num(t)}:{_num(r)}" for t, r in self.tiers)
+        hint = "one reward per threshold, e.g. --tiers 100:10,500:60,1000:150"
+        if any(not t > 0 for t, _ in self.tiers):
+            msg = f"tiers {given} need positive thresholds"
+            raise InvalidOptionError(msg, hint=hint)
+        seen = [t for t, _ in self.tiers]
+        twice = sorted({t for t in seen if seen.count(t) > 1})
+        if twice:
+            msg = f"tiers {given} give the threshold {', '.join(map(_num, twice))} twice"
+            raise InvalidOptionError(msg, hint=hint)
+        lowest = min(seen)
+        if self.threshold != lowest:
+            msg = (f"threshold {_num(self.threshold)} contradicts the tiers {given}, whose "
+                   f"lowest threshold is {_num(lowest)}")
+            raise InvalidOptionError(
+                msg, hint=f"with tiers the lowest tier is the threshold: leave the threshold "
+                f"out, or give {_num(lowest)}",
+            )
 
     @property
     def kind(self) -> str:
@@ -158,19 +187,26 @@ def _num(x: float | None) -> str:
     return "" if x is None else (f"{x:g}")
 
 
-def parse_tiers(text: str) -> tuple[tuple[float, float], ...]:
-    """``100:10,500:60`` -> ((100, 10), (500, 60))."""
+def parse_tiers(text: str, *, option: str = "--tiers") -> tuple[tuple[float, float], ...]:
+    """``100:10,500:60`` -> ((100, 10), (500, 60)); a threshold given twice is refused."""
     try:
         tiers = tuple(
             (float(t), float(r))
             for t, r in (part.split(":") for part in text.split(",") if part.strip())
         )
     except ValueError:
-        msg = f"--tiers {text!r} is not a list of threshold:reward"
+        msg = f"{option} {text!r} is not a list of threshold:reward"
         raise InvalidOptionError(msg, hint="e.g. --tiers 100:10,500:60,1000:150") from None
-    if not tiers or any(t <= 0 for t, _ in tiers):
-        msg = f"--tiers {text!r} needs positive thresholds"
+    if not tiers or any(not t > 0 for t, _ in tiers):
+        msg = f"{option} {text!r} needs positive thresholds"
         raise InvalidOptionError(msg, hint="e.g. --tiers 100:10,500:60,1000:150")
+    thresholds = [t for t, _ in tiers]
+    if len(set(thresholds)) != len(thresholds):
+        twice = sorted({t for t in thresholds if thresholds.count(t) > 1})
+        msg = f"{option} {text!r} gives the threshold {', '.join(map(_num, twice))} twice"
+        raise InvalidOptionError(
+            msg, hint="one reward per threshold, e.g. --tiers 100:10,500:60,1000:150"
+        )
     return tiers
 
 
@@ -205,51 +241,133 @@ def parse_segment(text: str | None) -> dict[str, str]:
     return out
 
 
-_TOML_KEYS = {
-    "threshold", "reward_amount", "per_multiple", "reward_percent", "gift_cost", "tiers",
-    "lottery_prize_cost", "points_rate", "point_value",
-}
+_TOML_NUMBERS = (
+    "threshold", "reward_amount", "reward_percent", "gift_cost", "lottery_prize_cost",
+    "points_rate", "point_value",
+)
+_TOML_KEYS = {*_TOML_NUMBERS, "per_multiple", "tiers"}
+_EXAMPLE = "[scenarios.spend_5000]\nthreshold = 5000\nreward_amount = 500"
+_TIERS_HINT = 'tiers = "100:10,500:60" or tiers = [[100, 10], [500, 60]]'
 
 
 def scenarios_from_toml(path: Path) -> list[Scenario]:
-    """Scenarios from ``[scenarios.<name>]`` tables (or ``[promo.scenarios.<name>]``)."""
+    """Scenarios from ``[scenarios.<name>]`` tables (or ``[promo.scenarios.<name>]``).
+
+    A file with a ``[promo]`` table is read as a ``cust.toml``: its other top-level keys
+    must be those of ``cust.toml``. Any other file holds ``[scenarios.<name>]`` tables only,
+    so a misspelt table (``[scenario.b]``) is refused instead of silently left out.
+    """
+    from .config import KNOWN_KEYS
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         msg = f"scenario file {path} does not exist"
+        hint = "give the path of a TOML file with [scenarios.<name>] tables"
+        raise ConfigError(msg, hint=hint) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        msg = f"scenario file {path} cannot be read: {exc.strerror}"
         hint = "give the path of a TOML file with [scenarios.<name>] tables"
         raise ConfigError(msg, hint=hint) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path} is not valid TOML: {exc}"
         raise ConfigError(msg, hint="see the README for an example scenarios file") from None
-    return scenarios_from_mapping(data.get("promo", data).get("scenarios", {}), str(path))
+    if "promo" in data:
+        allowed: tuple[str, ...] = KNOWN_KEYS
+        what = "a cust.toml (it has a [promo] table)"
+    else:
+        allowed = ("scenarios",)
+        what = "a scenarios file"
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        msg = f"{path}: unknown top-level key {', '.join(unknown)} in {what}"
+        hint = (f"allowed: {', '.join(allowed)}; a scenarios file holds [scenarios.<name>] "
+                "tables (or [promo.scenarios.<name>] as in cust.toml)")
+        raise ConfigError(msg, hint=hint)
+    if "promo" not in data:
+        return scenarios_from_mapping(data.get("scenarios", {}), str(path))
+    promo = data["promo"]
+    if not isinstance(promo, dict):
+        msg = f"{path}: [promo] must be a table, found {type(promo).__name__}"
+        raise ConfigError(msg, hint="[promo.scenarios.spend_5000]\nthreshold = 5000\n"
+                          "reward_amount = 500")
+    unknown = sorted(set(promo) - {"scenarios"})
+    if unknown:
+        msg = f"{path}: unknown key {', '.join(unknown)} in [promo]"
+        raise ConfigError(msg, hint="allowed: scenarios ([promo.scenarios.<name>] tables)")
+    return scenarios_from_mapping(promo.get("scenarios", {}), f"{path} [promo.scenarios]")
 
 
 def scenarios_from_mapping(tables: Any, where: str) -> list[Scenario]:
-    """Scenarios from a mapping name -> options (``tiers`` as "100:10,500:60" or pairs)."""
-    example = '[scenarios.spend_5000]\nthreshold = 5000\nreward_amount = 500'
+    """Scenarios from a mapping name -> options (``tiers`` as "100:10,500:60" or pairs).
+
+    Values keep their TOML types: amounts are numbers (not strings, not booleans),
+    ``per_multiple`` is ``true`` or ``false``. A value of another type is refused with the
+    scenario and the key named, never converted (``per_multiple = "false"`` is not true).
+    """
     if not isinstance(tables, dict) or not tables:
         msg = f"{where} defines no scenarios"
-        raise ConfigError(msg, hint=example)
-    out = []
-    for name, spec in tables.items():
-        if not isinstance(spec, dict) or set(spec) - _TOML_KEYS:
-            unknown = sorted(set(spec) - _TOML_KEYS) if isinstance(spec, dict) else spec
-            msg = f"scenario {name!r} in {where}: unknown keys {unknown}"
-            raise ConfigError(msg, hint=f"known keys: {', '.join(sorted(_TOML_KEYS))}")
-        args = dict(spec)
-        tiers = args.pop("tiers", ())
-        if isinstance(tiers, str):
-            tiers = parse_tiers(tiers)
-        else:
-            tiers = tuple((float(t), float(r)) for t, r in tiers)
-        threshold = float(args.pop("threshold", min((t for t, _ in tiers), default=0.0)))
+        if isinstance(tables, dict) or tables is None:
+            raise ConfigError(msg, hint=_EXAMPLE)
+        msg = f"{where}: scenarios must be tables like [scenarios.<name>], found {tables!r}"
+        raise ConfigError(msg, hint=_EXAMPLE)
+    return [_scenario_from_table(str(name), spec, where) for name, spec in tables.items()]
+
+
+def _scenario_from_table(name: str, spec: Any, where: str) -> Scenario:
+    """One ``[scenarios.<name>]`` table, every value checked for its type."""
+    at = f"scenario {name!r} in {where}"
+    if not isinstance(spec, dict):
+        msg = f"{at} must be a table of options, found {spec!r}"
+        raise ConfigError(msg, hint=_EXAMPLE)
+    unknown = sorted(set(spec) - _TOML_KEYS)
+    if unknown:
+        msg = f"{at}: unknown keys {unknown}"
+        raise ConfigError(msg, hint=f"known keys: {', '.join(sorted(_TOML_KEYS))}")
+    args: dict[str, Any] = {}
+    for key in _TOML_NUMBERS:
+        if key in spec:
+            args[key] = _toml_number(spec[key], at, key)
+    if "per_multiple" in spec:
+        flag = spec["per_multiple"]
+        if not isinstance(flag, bool):
+            msg = f"{at}: per_multiple must be true or false, found {flag!r}"
+            raise ConfigError(msg, hint="per_multiple = true  (a TOML boolean, without quotes)")
+        args["per_multiple"] = flag
+    tiers = _toml_tiers(spec["tiers"], at) if "tiers" in spec else ()
+    args.setdefault("threshold", min((t for t, _ in tiers), default=0.0))
+    try:
+        return Scenario(tiers=tiers, name=name, **args)
+    except InvalidOptionError as exc:
+        msg = f"{at}: {exc.message}"
+        hint = f"{exc.hint}; for example:\n{_EXAMPLE}" if exc.hint else _EXAMPLE
+        raise ConfigError(msg, hint=hint) from None
+
+
+def _toml_number(value: Any, at: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"{at}: {key} must be a number, found {value!r}"
+        raise ConfigError(msg, hint=f"{key} = 500  (a number, without quotes)")
+    return float(value)
+
+
+def _toml_tiers(value: Any, at: str) -> tuple[tuple[float, float], ...]:
+    """``"100:10,500:60"`` or ``[[100, 10], [500, 60]]``."""
+    if isinstance(value, str):
         try:
-            out.append(Scenario(threshold=threshold, tiers=tiers, name=str(name), **args))
+            return parse_tiers(value, option="tiers")
         except InvalidOptionError as exc:
-            msg = f"scenario {name!r} in {where}: {exc}"
-            raise ConfigError(msg, hint=example) from None
-    return out
+            msg = f"{at}: {exc.message}"
+            raise ConfigError(msg, hint=_TIERS_HINT) from None
+    pairs = value if isinstance(value, list) and value else None
+    if pairs is None or any(
+        not isinstance(p, list) or len(p) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int | float) for v in p)
+        for p in pairs
+    ):
+        msg = f"{at}: tiers must be pairs of threshold and reward, found {value!r}"
+        raise ConfigError(msg, hint=_TIERS_HINT)
+    return tuple((float(t), float(r)) for t, r in pairs)
 
 
 def named_scenario(tables: Any, name: str, where: str) -> Scenario:

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from cust.cli.main import app
@@ -135,3 +136,45 @@ def test_sweep_in_a_real_process():
         1000, 2000, 3000, 4000, 5000]
     assert doc["best"] == doc["scenarios"][0]["scenario"]["name"]
     assert all(s["cost_kind"] == "gift_at_purchase_cost" for s in doc["scenarios"])
+
+
+CONFLICTS = [
+    (["--tiers", "100:10,100:20"], "gives the threshold 100 twice"),
+    (["--threshold", "50", "--tiers", "200:30,100:10"],
+     "threshold 50 contradicts the tiers 200:30,100:10, whose lowest threshold is 100"),
+    (["--per-multiple", "--gift-cost", "3"], "applies only to an amount reward"),
+    (["--per-multiple", "--reward-percent", "5"], "applies only to an amount reward"),
+    (["--per-multiple"], "applies only to an amount reward"),  # was 每满5000减500, unasked
+]
+
+
+@pytest.mark.parametrize(("args", "message"), CONFLICTS, ids=[" ".join(c[0]) for c in CONFLICTS])
+def test_conflicting_options_are_refused(args, message):
+    result = runner.invoke(app, ["promo", "simulate", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Hint:" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_options_that_agree_are_accepted():
+    # A --threshold equal to the lowest tier states the same scenario.
+    result = runner.invoke(app, ["promo", "simulate", "--threshold", "100", "--tiers",
+                                 "200:30,100:10", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scenario"]["threshold"] == 100
+    result = runner.invoke(app, ["promo", "simulate", "--threshold", "1000", "--reward-amount",
+                                 "80", "--per-multiple", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scenario"]["kind"] == "per_multiple"
+
+
+def test_compare_help_shows_its_whole_example():
+    # Rich markup ate "[scenarios.spend_5000]", leaving an example without its table.
+    result = runner.invoke(app, ["promo", "compare", "--help"], terminal_width=100)
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    start = lines.index("[scenarios.spend_5000]")
+    assert lines[start:start + 3] == [
+        "[scenarios.spend_5000]", "threshold = 5000", "reward_amount = 500"]
+
