@@ -18,7 +18,7 @@ import polars as pl
 
 from . import parse
 from .errors import InputFileError, MissingColumnError
-from .schema import SCHEMAS, Column, Kind, match_headers
+from .schema import SCHEMAS, Column, Kind, match_headers, normalise_header
 from .sources import OpenedFile, open_file, resolve_paths
 
 REASON = "reason"
@@ -207,6 +207,7 @@ def _build(
         mapping, missing = match_headers(name, f.headers, explicit)
         if missing:
             raise _missing(name, f, missing, explicit)
+        _refuse_repeated_headers(f, mapping)
         frame = f.frame.select([pl.col(h).alias(c) for h, c in mapping.items()])
         schema = {c: f.frame.collect_schema()[h] for h, c in mapping.items()}
         present.update(schema)
@@ -236,6 +237,17 @@ def _build(
     return Source(
         name, tuple(opened), columns, checked, located_all, marked=marked, options=options
     )
+
+
+def _refuse_repeated_headers(f: OpenedFile, mapping: Mapping[str, str]) -> None:
+    """Refuse a used header that the file has twice: which of the columns is meant?"""
+    folded = [normalise_header(h) for h in f.headers]
+    for header, column in mapping.items():
+        times = folded.count(normalise_header(header))
+        if times > 1:
+            msg = f"{f.path}: the header {header!r} ({column}) appears {times} times"
+            hint = "remove or rename the extra columns in the export, so one is the " + column
+            raise InputFileError(msg, hint=hint)
 
 
 def _missing(name: str, f: OpenedFile, missing: list[str], explicit: dict[str, str]) -> Exception:

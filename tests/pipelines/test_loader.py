@@ -909,3 +909,20 @@ def test_where_keeps_the_rejects_frame_to_the_same_rows(tmp_path):
     picked = load_source("events", path).where("event", ["purchase"])
     rejected = picked.rejected().collect()
     assert rejected.select("source_row", REASON).rows() == [(2, "bad_event_time")]
+
+
+@pytest.mark.parametrize("second", ["amount", " Amount "])
+def test_a_used_header_given_twice_is_refused(tmp_path, second):
+    path = tmp_path / "o.csv"
+    path.write_text(f"order_id,customer_id,order_time,amount,{second}\nO1,C1,2024-01-01,10,20\n",
+                    encoding="utf-8")
+    with pytest.raises(InputFileError, match="'amount' \\(amount\\) appears 2 times"):
+        load_source("orders", path)
+
+
+def test_an_unused_header_given_twice_is_kept_out(tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_text("order_id,customer_id,order_time,amount,note,note\nO1,C1,2024-01-01,10,a,b\n",
+                    encoding="utf-8")
+    source = load_source("orders", path)
+    assert source.columns == ("order_id", "customer_id", "order_time", "amount")
