@@ -240,7 +240,7 @@ def _build(
 
 
 def _refuse_repeated_headers(f: OpenedFile, mapping: Mapping[str, str]) -> None:
-    """Refuse a used header that the file has twice: which of the columns is meant?"""
+    """Refuse a used header that the file has twice (which of the columns would be meant)."""
     folded = [normalise_header(h) for h in f.headers]
     for header, column in mapping.items():
         times = folded.count(normalise_header(header))
