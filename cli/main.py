@@ -6,7 +6,7 @@ become a message on stderr and exit code 2; anything else is a bug (exit 1).
 """
 
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -55,6 +55,14 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        import cust
+
+        typer.echo(f"cust {cust.__version__}")
+        raise typer.Exit
+
+
 @app.callback()
 def main_callback(
     ctx: typer.Context,
@@ -76,10 +84,14 @@ def main_callback(
     mask_ids: opt.MaskIds = False,
     mask_salt: opt.MaskSalt = None,
     no_cache: opt.NoCache = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the version and exit.")] = False,
 ) -> None:
     """Global options; they may also be given after the command."""
     values = dict(locals())
     values.pop("ctx")
+    values.pop("version")
     opt.refuse_blank(ctx, values)
     ctx.obj = opt.GlobalOptions(**opt.from_values(values))
 

@@ -34,3 +34,13 @@ def test_ci_runs_the_readme_test_command():
     command = next(line for line in ci.splitlines() if line.startswith("python3 -m venv"))
     assert command in readme
 
+
+
+def test_version_is_the_package_version():
+    import tomllib
+
+    from typer.testing import CliRunner
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    result = CliRunner().invoke(app, ["--version"])
+    assert (result.exit_code, result.stdout) == (0, f"cust {project['version']}\n")
