@@ -71,6 +71,7 @@ from .promo_rules import (
     sweep_scenarios,
 )
 from .result import Result, Table
+from .schema import CUSTOMERS
 from .tiers import DEFAULT_LADDER, Ladder, tier_expr
 
 __all__ = [
@@ -234,8 +235,10 @@ def simulate(
     Targeting keeps only some customers' orders: ``segment`` (customers-export columns),
     ``tier`` (customer level by points, on ``ladder``), ``abc`` (classes of ``segment abc``
     over the same period, e.g. ``"A"`` or ``"A,B"``), ``new_customers`` (first paid orders
-    only). ``bootstrap`` resamples customers for a 95 % interval of the first scenario's
-    net effect (with the bunching model, each resample also draws the uptake).
+    only). ``segment`` values of a categorical column (``customer_type``, ``role``) go through
+    the same aliases as the export's cells, so ``customer_type=企业`` is ``enterprise``.
+    ``bootstrap`` resamples customers for a 95 % interval of every scenario's net effect (the
+    same resamples for all; with the bunching model, each resample also draws the uptake).
     """
     if not scenarios:
         msg = "no scenario to simulate"
@@ -306,9 +309,11 @@ def simulate(
         hist,
     ]
     if bootstrap:
-        plans.append(
-            base.group_by("customer_id").agg(_components(first, response.reach_for(first, share)))
-        )
+        # Sorted, so a seed draws the same customers every run (a group-by's order is not).
+        plans.append(base.group_by("customer_id").agg(
+            expr for i, s in enumerate(scenarios)
+            for expr in _components(i, s, response.reach_for(s, share))
+        ).sort("customer_id"))
     n_main = len(plans)
     code, campaign_x = parse_campaign(response.campaign)
     if response.model == "bunching":
@@ -343,9 +348,9 @@ def simulate(
         row.pop("_cost0", None)
     if bootstrap:
         draws = bunching.replicates if bunching is not None else None
-        rows[0]["net_gross_profit_effect_interval"] = _bootstrap(
-            frames[2], bootstrap, seed, u, draws
-        )
+        intervals = _bootstrap(frames[2], len(rows), bootstrap, seed, u, draws)
+        for row, interval in zip(rows, intervals, strict=True):
+            row["net_gross_profit_effect_interval"] = interval
     order = sorted(range(len(rows)), key=lambda i: -(rows[i]["net_gross_profit_effect"] or 0.0))
     for rank, i in enumerate(order, start=1):
         rows[i]["input_index"] = i
@@ -391,7 +396,7 @@ def _target(
         orders = orders.join(first, left_on="order_id", right_on="first_id", how="semi")
         targeting.append("Only new customers' first paid orders count.")
     if segment or tier:
-        wanted = dict(segment or {})
+        wanted = {k: _segment_value(k, v) for k, v in (segment or {}).items()}
         customers = inputs.optional("customers")
         missing = [k for k in wanted if customers is None or not customers.has(k)]
         if tier and (customers is None or not customers.has("points")):
@@ -439,6 +444,16 @@ def _target(
     return orders, targeting, extra
 
 
+def _segment_value(column: str, value: str) -> str:
+    """``value`` as the loader reads a cell of ``column``: through its aliases, any case."""
+    spec = next((c for c in CUSTOMERS if c.name == column), None)
+    folded = value.strip().casefold()
+    for canonical, aliases in spec.values if spec is not None else ():
+        if folded in {a.casefold() for a in aliases}:
+            return canonical
+    return value
+
+
 def _scenario_aggs(i: int, s: Scenario, reach: float) -> list[pl.Expr]:
     value, gp, margin = pl.col("value"), pl.col("gross_profit"), pl.col("margin")
     reward = s.reward(value)
@@ -465,13 +480,14 @@ def _scenario_aggs(i: int, s: Scenario, reach: float) -> list[pl.Expr]:
     return aggs
 
 
-def _components(s: Scenario, reach: float) -> list[pl.Expr]:
-    """Per customer: rewards on their orders, and the gain per unit of uptake."""
+def _components(i: int, s: Scenario, reach: float) -> list[pl.Expr]:
+    """Per customer: rewards on their orders, and the gain per unit of uptake (scenario i)."""
     value, margin = pl.col("value"), pl.col("margin")
     x = s.entry
     below = (value >= x - reach) & (value < x)
     gain = pl.when(below).then((x - value) * margin - s.reward(pl.lit(x, pl.Float64)))
-    return [s.reward(value).sum().alias("cost"), gain.otherwise(0.0).sum().alias("gain")]
+    return [s.reward(value).sum().alias(f"s{i}_cost"),
+            gain.otherwise(0.0).sum().alias(f"s{i}_gain")]
 
 
 def _figures(
@@ -568,21 +584,25 @@ def _histogram(bins: pl.DataFrame, x: float, width: float, orders: int) -> pl.Da
 
 
 def _bootstrap(
-    per_customer: pl.DataFrame, n: int, seed: int, uptake: float, draws: np.ndarray | None
-) -> dict[str, Any]:
-    """Percentile interval (2.5 %, 97.5 %) of the net effect, resampling customers.
+    per_customer: pl.DataFrame, scenarios: int, n: int, seed: int, uptake: float,
+    draws: np.ndarray | None,
+) -> list[dict[str, Any]]:
+    """Percentile intervals (2.5 %, 97.5 %) of each scenario's net effect, resampling customers.
 
-    With ``draws`` (bunching replicates), resample b uses uptake ``draws[b % len(draws)]``.
+    Every scenario (each threshold of a ``--sweep``) is evaluated on the same resamples, so
+    their intervals are comparable. With ``draws`` (bunching replicates), resample b uses
+    uptake ``draws[b % len(draws)]``.
     """
-    cost = per_customer["cost"].to_numpy()
-    gain = per_customer["gain"].to_numpy()
+    cost = per_customer.select(f"s{i}_cost" for i in range(scenarios)).to_numpy()
+    gain = per_customer.select(f"s{i}_gain" for i in range(scenarios)).to_numpy()
     rng = np.random.default_rng(seed)
     k = len(cost)
     totals = []
     for b in range(n if k else 0):
         weights = rng.multinomial(k, np.full(k, 1.0 / k))
         u = draws[b % len(draws)] if draws is not None and len(draws) else uptake
-        totals.append(u * (gain @ weights) - cost @ weights)
-    lo, hi = np.percentile(np.array(totals or [0.0]), [2.5, 97.5])
-    return {"resamples": n, "lower": round(float(lo), 2), "upper": round(float(hi), 2),
-            "seed": seed}
+        totals.append(u * (weights @ gain) - weights @ cost)
+    table = np.array(totals) if totals else np.zeros((1, scenarios))
+    lo, hi = np.percentile(table, [2.5, 97.5], axis=0)
+    return [{"resamples": n, "lower": round(float(a), 2), "upper": round(float(b), 2),
+             "seed": seed} for a, b in zip(lo, hi, strict=True)]

@@ -178,3 +178,14 @@ def test_compare_help_shows_its_whole_example():
     assert lines[start:start + 3] == [
         "[scenarios.spend_5000]", "threshold = 5000", "reward_amount = 500"]
 
+
+
+def test_bootstrap_with_a_sweep_gives_every_threshold_an_interval():
+    result = runner.invoke(app, ["promo", "simulate", "--sweep", "1000:3000:1000",
+                                 "--reward-amount", "100", "--bootstrap", "50", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert len(doc["scenarios"]) == 3
+    for row in doc["scenarios"]:
+        interval = row["net_gross_profit_effect_interval"]
+        assert interval["lower"] < row["net_gross_profit_effect"] < interval["upper"]

@@ -1,6 +1,7 @@
 """Threshold promotions: every reward type by hand, response model, sweep = one-by-one."""
 
 import duckdb
+import numpy as np
 import pytest
 
 from cust.pipelines.errors import ConfigError, InvalidOptionError, MissingColumnError
@@ -173,7 +174,41 @@ def test_cost_is_monotone_in_the_reward(inputs):
 def test_bootstrap_interval_contains_the_estimate(inputs):
     doc = run(inputs, Scenario(threshold=500, reward_amount=50), bootstrap=200, seed=1)
     interval = doc["net_gross_profit_effect_interval"]
-    assert interval["lower"] <= doc["net_gross_profit_effect"] <= interval["upper"]
+    # Customers' rewards: C1 100 (o1, o4), C2 50 (o2), C3 and C4 0; the estimate is -150.
+    # A resample draws 4 customers with replacement: it costs 0 when it has neither C1 nor C2
+    # (1/16 of resamples, above 2.5 %), so the upper end is 0, and the lower end is below
+    # -150 (a resample with two C1 and a C2 costs 250).
+    assert interval["lower"] < doc["net_gross_profit_effect"] == -150.0 < interval["upper"]
+    assert interval["upper"] == 0.0
+    assert -400.0 <= interval["lower"] <= -250.0
+    # Independently: the percentiles of the documented resampling (customers in id order).
+    rng = np.random.default_rng(1)
+    totals = [-(rng.multinomial(4, [0.25] * 4) @ np.array([100.0, 50.0, 0.0, 0.0]))
+              for _ in range(200)]
+    assert [interval["lower"], interval["upper"]] == pytest.approx(
+        np.percentile(totals, [2.5, 97.5]).tolist())
+    assert (interval["resamples"], interval["seed"]) == (200, 1)
+
+
+def test_bootstrap_of_a_sweep_gives_every_threshold_its_own_interval(inputs):
+    # Was: only the first threshold had an interval. Each threshold's interval is the one it
+    # gets alone with the same seed (the same resamples of the same customers).
+    response = Response("fixed", reach=200, uptake=0.3)
+    swept = simulate(inputs, sweep_scenarios(Scenario(threshold=1, reward_amount=50),
+                                             [500, 1000, 1500]),
+                     response=response, bootstrap=100, seed=4).to_json()["scenarios"]
+    intervals = {}
+    for row in swept:
+        x = row["scenario"]["threshold"]
+        alone = run(inputs, Scenario(threshold=x, reward_amount=50), response=response,
+                    bootstrap=100, seed=4)
+        assert row["net_gross_profit_effect_interval"] == alone[
+            "net_gross_profit_effect_interval"], x
+        intervals[x] = row["net_gross_profit_effect_interval"]
+    # No order reaches 1500 or lies within 200 below it: nothing to resample, a zero interval.
+    assert (intervals[1500]["lower"], intervals[1500]["upper"]) == (0.0, 0.0)
+    assert intervals[500]["lower"] < intervals[500]["upper"]
+    assert intervals[500] != intervals[1000]
 
 
 def test_scenarios_file(tmp_path, inputs):
