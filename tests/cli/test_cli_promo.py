@@ -1,13 +1,16 @@
 """``cust promo`` from the command line: contract keys, defaults, clear refusals."""
 
 import json
+from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from cust.cli.main import app
 
 runner = CliRunner()
+SAMPLE_ORDERS = Path(__file__).resolve().parents[2] / "sample_data" / "orders.csv"
 KEYS = {"scenario", "qualifying_orders", "subsidy_cost", "revenue_before", "revenue_after",
         "gross_profit_before", "gross_profit_after"}
 
@@ -18,7 +21,15 @@ def test_simulate_default_on_the_sample():
     doc = json.loads(result.stdout)
     assert KEYS <= set(doc)
     assert doc["scenario"]["threshold"] == 5000
-    assert doc["subsidy_cost"] == 500 * doc["qualifying_orders"]
+    # Independently of cust: the sample's orders valued from their paid lines.
+    lines = pl.read_csv(SAMPLE_ORDERS, infer_schema_length=0)
+    values = lines.filter(pl.col("status") == "paid").group_by("order_id").agg(
+        pl.col("amount").cast(pl.Float64).sum().alias("value"))
+    qualifying = values.filter(pl.col("value") >= 5000).height
+    assert qualifying > 0
+    assert doc["qualifying_orders"] == qualifying
+    assert doc["subsidy_cost"] == 500 * qualifying  # 满5000减500: no order below 500 qualifies
+    assert doc["revenue_before"] == pytest.approx(values["value"].sum(), abs=0.01)
     assert doc["revenue_after"] == round(doc["revenue_before"] - doc["subsidy_cost"], 2)
 
 
@@ -28,6 +39,20 @@ def test_sweep_and_compare():
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert [s["rank"] for s in doc["scenarios"]] == [1, 2, 3, 4]
+    # Each threshold's net effect as simulate gives it alone; the ranking is by that, best
+    # first, and "best" names the top one.
+    alone = {}
+    for x in (500, 1000, 1500, 2000):
+        single = runner.invoke(app, ["promo", "simulate", "--threshold", str(x),
+                                     "--response", "fixed", "-f", "json"])
+        assert single.exit_code == 0, single.output
+        alone[x] = json.loads(single.stdout)["net_gross_profit_effect"]
+    ranked = sorted(alone, key=lambda x: -alone[x])
+    assert len(set(alone.values())) == 4  # no ties: the order is determined
+    assert [s["scenario"]["threshold"] for s in doc["scenarios"]] == ranked
+    assert [s["net_gross_profit_effect"] for s in doc["scenarios"]] == [alone[x] for x in ranked]
+    assert doc["best"] == doc["scenarios"][0]["scenario"]["name"]
+    assert [s["best"] for s in doc["scenarios"]] == [True, False, False, False]
     result = runner.invoke(app, ["promo", "compare", "-f", "json"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["scenarios"]) == 6

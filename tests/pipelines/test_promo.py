@@ -93,6 +93,21 @@ def test_fixed_response_by_hand(inputs):
     assert doc["gross_profit_after"] == pytest.approx(620 + 50 / 6 - 175, abs=0.005)
     assert doc["net_gross_profit_effect"] == pytest.approx(0.5 * (50 / 3 - 50) - 150, abs=0.005)
     assert doc["break_even_uptake"] is None  # topping up never earns the 50 back
+    # CONTRACT section 3: a response model states its assumptions and parameters.
+    assert doc["response"] == {"model": "fixed", "uptake": 0.5, "reach": 100.0}
+    stated = [a for a in doc["assumptions"] if a.startswith("Response fixed")]
+    assert len(stated) == 1
+    assert "within 100 yuan below the threshold" in stated[0]
+    assert "with probability 0.5" in stated[0]
+    assert stated == [n for n in doc["notes"] if n.startswith("Response")]
+
+
+def test_no_response_model_says_so(inputs):
+    doc = run(inputs, Scenario(threshold=500, reward_amount=50))
+    assert doc["response"] == {"model": "none", "uptake": 0.0, "reach": 50.0}
+    assert "Response none: history replayed as it was; nobody tops up a basket." in (
+        doc["assumptions"])
+    assert not any(a.startswith("Response fixed") for a in doc["assumptions"])
 
 
 def test_break_even_uptake(inputs):
