@@ -20,9 +20,9 @@ def funnel(
         "product_view,add_to_cart,purchase].", show_default=False)] = None,
     unit: Annotated[str, typer.Option(
         "--unit", help="Count 'session's or 'user's.")] = "session",
-    window: Annotated[str, typer.Option(
-        "--window", help="With --unit user: time allowed from the first step (24h, 7d).",
-    )] = "24h",
+    window: Annotated[str | None, typer.Option(
+        "--window", help="With --unit user: time allowed from the first step (24h, 7d) "
+        "\\[default: 24h].", show_default=False)] = None,
     period: Annotated[str, typer.Option(
         "--period", help="Periods by 'day' or ISO 'week' of the step-1 time.")] = "day",
     by: Annotated[str | None, typer.Option(
@@ -34,8 +34,9 @@ def funnel(
         "--baseline", help="Baseline periods for --drift \\[default: 28 days or 8 weeks].",
         show_default=False)] = None,
     explain: Annotated[bool, typer.Option(
-        "--explain", help="With --drift: rank the category/platform/channel values behind "
-        "each alert, and list price rises on the SKUs viewed (--prices).",
+        "--explain", help="Drift alerts (implies --drift), each with the "
+        "category/platform/channel values behind it and the price rises on the SKUs viewed "
+        "(--prices).",
     )] = False,
     fail_on_drift: Annotated[bool, typer.Option(
         "--fail-on-drift", help="Exit 3 when there are drift alerts (for cron).")] = False,
@@ -60,7 +61,7 @@ def funnel(
 
     def job(inputs, config):  # noqa: ANN001, ANN202
         spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=unit,
-                             window=fn.parse_window(window), period=period, by=groups)
+                             window=fn.window_for(window, unit), period=period, by=groups)
         check = DriftSpec(baseline=baseline) if (drift or explain or fail_on_drift) else None
         return fn.funnel(inputs, spec, period=span, drift=check, explain=explain)
 
@@ -85,9 +86,20 @@ def paths(
     """
     from cust.pipelines.funnel import next_steps
 
+    from .common import mask_salt
+    from .masking import ID_COLUMNS, token
+
     span = g.period()
-    run(g, lambda inputs, _cfg: next_steps(
-        inputs, origin, field=field, unit=unit, top=top, period=span))
+
+    def job(inputs, config):  # noqa: ANN001, ANN202
+        result = next_steps(inputs, origin, field=field, unit=unit, top=top, period=span)
+        salt = mask_salt(g, config)
+        # With --field user_id the steps are ids, under keys the id mask does not know.
+        if salt is not None and field in ID_COLUMNS:
+            result = result.relabelled(lambda v: token(v, salt))
+        return result
+
+    run(g, job)
 
 
 command(funnel_app, "paths")(paths)

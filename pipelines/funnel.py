@@ -15,7 +15,9 @@ scanned once and the work is proportional to the events that matter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -34,8 +36,21 @@ from .result import Result, Table
 
 DEFAULT_STEPS = ("product_view", "add_to_cart", "purchase")
 SESSION_GAP = timedelta(minutes=30)
+DEFAULT_WINDOW = timedelta(hours=24)
+# A longer --window is a typo (1e9d overflowed timedelta): a funnel over a year is a cohort.
+MAX_WINDOW = timedelta(days=365)
 UNITS = ("session", "user")
 PERIODS = ("day", "week")
+# Columns that define the funnel itself: as a unit's step-1 value they are the same for
+# every unit (event), unique to it (event_time), or split the units one by one (the ids).
+NOT_BREAKDOWNS = {
+    "event": "it names the steps: every unit's step-1 event is the first step",
+    "event_time": "each unit has its own step-1 time; periods are --period",
+    "user_id": "one value per user: use --unit user for users, not a breakdown by them",
+    "session_id": "one value per session: it is the unit itself",
+}
+# The funnel's own column names (the periods, step times and counts, internal keys).
+RESERVED = re.compile(r"period|t[0-9]+|entered_[0-9]+|__.*")
 # A unit is keyed by one 128-bit integer made of 64-bit hashes: h1(user) in the high half,
 # h2(user) xor h3(session) in the low half (for a user unit, h2(user) alone). Joins and
 # group-bys on one integer are several times faster than on strings, and 1.4x faster than
@@ -47,6 +62,7 @@ UNIT = ["__unit"]
 # Above this many events (of a Parquet export) the funnel splits the users into passes, each
 # about this size: 50M events peak at 2.7 GB in one pass on the generated click-stream.
 PASS_ROWS = 150_000_000
+EXIT = "(exit)"  # the next step of a unit's last event (paths)
 SECONDS = "__seconds_"  # per step k >= 2, the units' seconds from step k-1 (lists)
 
 
@@ -71,17 +87,33 @@ def steps_from(text: str | None, config: Config) -> tuple[str, ...]:
 
 
 def parse_window(text: str) -> timedelta:
-    """``24h``, ``30m``, ``2d`` or ``1w`` to a duration."""
-    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    """``24h``, ``30m``, ``2d`` or ``1w`` to a duration, from a second to :data:`MAX_WINDOW`."""
+    seconds = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
     number, unit = text[:-1].strip(), text[-1:].lower()
     try:
         value = float(number)
     except ValueError:
         value = -1.0
-    if unit not in units or value <= 0:
+    # float() also reads "nan", "inf" and "1e9": refused here, not by timedelta's traceback.
+    if unit not in seconds or not math.isfinite(value) or value <= 0:
         msg = f"--window {text!r} is not a duration"
         raise InvalidOptionError(msg, hint="e.g. --window 24h, 30m, 7d or 1w")
-    return timedelta(**{units[unit]: value})
+    total = value * seconds[unit]
+    if not 1 <= total <= MAX_WINDOW.total_seconds():
+        msg = f"--window {text!r} is outside 1 second to {MAX_WINDOW.days} days"
+        raise InvalidOptionError(msg, hint="e.g. --window 24h, 30m, 7d or 1w")
+    return timedelta(seconds=total)
+
+
+def window_for(text: str | None, unit: str) -> timedelta:
+    """``--window`` for ``--unit``: a session has no window, so one given with it is refused."""
+    if text is None:
+        return DEFAULT_WINDOW
+    if unit == "session":  # another --unit is refused by FunnelSpec
+        msg = (f"--window {text} applies to --unit user only (a session ends at its "
+               f"session_id or after a {SESSION_GAP.seconds // 60}-minute gap)")
+        raise InvalidOptionError(msg, hint=f"add --unit user, or drop --window {text}")
+    return parse_window(text)
 
 
 @dataclass(frozen=True)
@@ -90,7 +122,7 @@ class FunnelSpec:
 
     steps: tuple[str, ...] = DEFAULT_STEPS
     unit: str = "session"
-    window: timedelta = timedelta(hours=24)
+    window: timedelta = DEFAULT_WINDOW
     period: str = "day"
     by: tuple[str, ...] = ()
 
@@ -102,6 +134,17 @@ class FunnelSpec:
         if self.period not in PERIODS:
             msg = f"--period {self.period!r} is not day or week"
             raise InvalidOptionError(msg, hint="use --period day or --period week")
+        twice = sorted({b for b in self.by if self.by.count(b) > 1})
+        if twice:
+            msg = f"--by {','.join(self.by)} names {', '.join(twice)} more than once"
+            raise InvalidOptionError(msg, hint=f"--by {','.join(dict.fromkeys(self.by))}")
+        for b in self.by:
+            if b in NOT_BREAKDOWNS or RESERVED.fullmatch(b):
+                what = NOT_BREAKDOWNS.get(b, "a name the funnel uses for its own columns")
+                msg = f"--by {b}: {b} cannot be a breakdown ({what})"
+                raise InvalidOptionError(
+                    msg, hint="break down by another events column, e.g. --by category"
+                )
 
     @property
     def lag(self) -> timedelta:
@@ -183,6 +226,7 @@ class FunnelResult(Result):
     alerts: list[dict[str, Any]] | None = None
     drift_method: dict[str, Any] | None = None
     explanations: list[dict[str, Any]] = field(default_factory=list)
+    unseen_steps: tuple[str, ...] = ()  # steps with no event of their name in the period
 
     def payload(self) -> dict[str, Any]:
         """``steps``, ``periods`` and (with ``--drift``) ``alerts`` as in the contract."""
@@ -203,6 +247,8 @@ class FunnelResult(Result):
             "periods": periods,
             **self.behaviour,
         }
+        if self.unseen_steps:
+            doc["unseen_steps"] = list(self.unseen_steps)
         if self.alerts is not None:
             doc["alerts"] = self.alerts
             doc["drift_method"] = self.drift_method
@@ -255,6 +301,13 @@ class FunnelResult(Result):
     def notes(self) -> list[str]:
         """Unit, drift method and what was not judged."""
         notes = [f"Unit: {self.spec.unit}; periods by {self.spec.period} of the step-1 time."]
+        if self.unseen_steps:
+            names = ", ".join(repr(s) for s in self.unseen_steps)
+            those = "that step counts" if len(self.unseen_steps) == 1 else "those steps count"
+            notes.append(
+                f"No event named {names} in the selected period: {those} 0 because no such "
+                "event occurs (check --steps against the event names: cust check --events)."
+            )
         if "cart_abandonment" in self.behaviour and self.behaviour["cart_abandonment"]:
             ab = self.behaviour["cart_abandonment"]
             if ab.get("rate") is not None:
@@ -381,13 +434,18 @@ def funnel(
         return [per_unit.group_by("period", *wide.by).agg(counts), times]
 
     # Whole-file figures: the rows read and rejected with the data's end, and the banners.
-    whole = [_tally(source, window), *([_banner_counts(source, window)] if banners else [])]
+    # With --explain the prices are an input too, counted whether or not an alert reads
+    # them: their bad rows are reported and fail --strict like the events' (CONTRACT 1).
+    prices = inputs.optional("prices") if explain and drift is not None else None
+    side = [prices] if prices is not None else []
+    whole = [_tally(source, window), *([_banner_counts(source, window)] if banners else []),
+             *(s.tally() for s in side)]
     passes = passes or _passes(source)
     if passes == 1:
         # Apart: together, Polars caches the rows the plans share (the whole export's
         # when the banners read it too: 3.6 GB), and the units' plan gains nothing.
         (fine,) = run_plans(unit_plans(None), [source])
-        counted = run_plans(whole, [source], share=False)
+        counted = run_plans(whole, [source, *side], share=False)
         lists = [f"{SECONDS}{k}" for k in range(2, n + 1)]
         times = fine.select(
             pl.col(c).explode().median().alias(f"median_{k}")
@@ -398,7 +456,7 @@ def funnel(
         # Beyond memory: users split by hash into passes that each fit; counts add up and
         # the medians come from the merged value counts, so the figures are the same.
         user = pl.col("user_id").hash(seed=13) % passes
-        counted = run_plans(whole, [source], share=False)  # apart from the passes
+        counted = run_plans(whole, [source, *side], share=False)  # apart from the passes
         parts = [collect(unit_plans(user == i), [])[0] for i in range(passes)]
         names = [c.meta.output_name() for c in counts]
         fines = pl.concat(p[0] for p in parts)
@@ -432,10 +490,12 @@ def funnel(
     if banners:
         behaviour["banners"] = _banners(counted[1])
     data_end = tallied["end"].max()
-    report = report_of([source], [tallied])
+    report = report_of([source, *side], [tallied, *counted[len(counted) - len(side):]])
+    unseen = _unseen(source, window, [s for k, s in enumerate(spec.steps, start=1)
+                                      if not tot[f"entered_{k}"]])
     result = FunnelResult(
         input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
-        data_end=data_end,
+        data_end=data_end, unseen_steps=unseen,
     )
     if drift is None:
         return result
@@ -449,10 +509,24 @@ def funnel(
                      events, source.has("sku"))
         if explain and alerts else []
     )
-    return FunnelResult(
-        input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
-        data_end=data_end, alerts=alerts, drift_method=method, explanations=explanations,
-    )
+    return replace(result, alerts=alerts, drift_method=method, explanations=explanations)
+
+
+def _unseen(source: Source, window: pl.Expr, empty: list[str]) -> tuple[str, ...]:
+    """The steps of ``empty`` (steps no unit reached) with no valid event in the period.
+
+    Run only when a step counts 0, which real funnels rarely do, so the common case
+    costs no pass: the zeros of a step never seen (a typo in --steps) are not the zeros
+    of a step seen but never reached in order.
+    """
+    if not empty:
+        return ()
+    (seen,) = run_plans([
+        source.where("event", empty).valid
+        .filter(window & pl.col("event").is_in(empty)).select(pl.col("event").unique())
+    ], [source])
+    found = set(seen["event"].to_list())
+    return tuple(s for s in empty if s not in found)
 
 
 BANNER_EVENTS = ("banner_view", "banner_click")
@@ -577,6 +651,17 @@ class PathsResult(Result):
         """What "(exit)" means."""
         return ["(exit): the unit had no later event."]
 
+    def relabelled(self, label: Callable[[str], str]) -> PathsResult:
+        """The same counts with ``from`` and every step but ``(exit)`` renamed by ``label``.
+
+        For ``--mask-ids`` with ``--field user_id``: the values shown are then ids, under
+        keys (``from``, ``step``) that the id mask does not know.
+        """
+        steps = self.next_steps["step"].unique().to_list()
+        names = {v: v if v == EXIT else label(v) for v in steps}
+        frame = self.next_steps.with_columns(pl.col("step").replace_strict(names))
+        return replace(self, origin=label(self.origin), next_steps=frame)
+
 
 def next_steps(
     inputs: Inputs,
@@ -587,8 +672,11 @@ def next_steps(
     top: int = 10,
     period: Period | None = None,
 ) -> PathsResult:
-    """Count what follows each ``origin`` event (or page) within its unit, with shares."""
-    period = period or Period()
+    """Count what follows each ``origin`` event (or page) within its unit, with shares.
+
+    Events after ``--as-of`` are not yet known on the analysis date (as in :func:`funnel`).
+    """
+    period = (period or Period()).ended_by_as_of()
     if top < 1:
         msg = f"--top {top} is below 1"
         raise InvalidOptionError(msg, hint="e.g. --top 10")
@@ -601,19 +689,22 @@ def next_steps(
     has_session = source.has("session_id") and unit == "session"
     if has_session:
         keep.append("session_id")
-    events = unit_frame(
-        source.valid.filter(period.filter("event_time")).select(keep), spec, has_session
-    )
+    in_period = source.valid.filter(period.filter("event_time")).select(keep)
+    events = unit_frame(in_period, spec, has_session)
     # A stable order inside a unit: time, then the row's position in the export.
     ordered = events.with_row_index("__row").sort(*UNIT, "event_time", "__row")
     nxt = ordered.with_columns(
-        pl.col(field).cast(pl.String).shift(-1).over(UNIT).fill_null("(exit)").alias("next")
+        pl.col(field).cast(pl.String).shift(-1).over(UNIT).fill_null(EXIT).alias("next")
     ).filter(pl.col(field).cast(pl.String) == origin)
     counts = nxt.group_by("next").agg(pl.len().alias("count"))
-    frames, report = collect([counts], [source])
+    frames, report = collect([counts, in_period.select(pl.len())], [source])
     total = int(frames[0]["count"].sum()) if frames[0].height else 0
+    if not frames[1].item():
+        msg = "no valid event in the selected period"
+        hint = "check --since/--until/--as-of against the dates in the events (cust check)"
+        raise EmptySelectionError(msg, hint=hint)
     if total == 0:
-        msg = f"no {field} {origin!r} in the events"
+        msg = f"no {field} {origin!r} in the events of the selected period"
         raise EmptySelectionError(msg, hint=f"check the values of {field} (cust check --events)")
     table = (
         frames[0].sort(["count", "next"], descending=[True, False]).head(top)
