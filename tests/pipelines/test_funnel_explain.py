@@ -1,11 +1,15 @@
 """Drift explanations on hand-computed counts: contributors, change point, price rises."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import polars as pl
 import pytest
 
+from cust.pipelines.drift import DriftSpec
+from cust.pipelines.funnel import FunnelSpec, funnel
 from cust.pipelines.funnel_drift import _change_point, _span, contributors, runs_of, sentence
+from cust.pipelines.inputs import Inputs
+from cust.pipelines.loader import LoadOptions
 
 D1, D2, D3 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)
 
@@ -63,3 +67,60 @@ def test_runs_and_sentence():
         "2024-01-01; 70% of it in platform=web; prices rose on 12 mcu SKU(s) viewed, "
         "median +25%, on 2024-01-01."
     )
+
+
+def _one_platform_drop(days=35, drop_day=28):
+    """Sessions of 2024-01-01 on: each day, per platform (app, web), 40 mcu and 40 ic
+    sessions view a product and half of each add to cart; from ``drop_day`` on, app's mcu
+    sessions never do."""
+    rows = ["user_id,session_id,event,event_time,platform,category"]
+    for d in range(days):
+        day = datetime(2024, 1, 1) + timedelta(days=d)
+        j = 0
+        for platform in ("app", "web"):
+            for category in ("mcu", "ic"):
+                for i in range(40):
+                    t = day + timedelta(hours=8, minutes=5 * j)
+                    unit = f"u{j},{platform}-{d}-{j}"
+                    rows.append(f"{unit},product_view,{t:%Y-%m-%d %H:%M},{platform},{category}")
+                    lost = platform == "app" and category == "mcu" and d >= drop_day
+                    if i % 2 == 0 and not lost:
+                        cart = t + timedelta(minutes=1)
+                        rows.append(f"{unit},add_to_cart,{cart:%Y-%m-%d %H:%M},{platform},"
+                                    f"{category}")
+                    j += 1
+    return "\n".join(rows) + "\n"
+
+
+def test_an_alert_of_one_breakdown_value_is_explained_by_the_other_columns(tmp_path):
+    # By platform, only app drops (from 50 % to 25 % on 29 January, day 28): the p-chart
+    # z of its first day is -0.25 / sqrt(0.25 * (1/80 + 1/2240)) = -4.39 (later days' fall
+    # as their baselines take in the dropped days, down to -3.78) against
+    # |z| > 2.81 (2 series x 5 judged days: the last event is on 4 February, so days up to
+    # 2 February are judged; a sustained shift needs 14 finished days). The run of app
+    # alerts is 29 January to 2 February (5 days of 80 app sessions, 40 of them mcu), its
+    # baseline the 28 days before; explain ranks the categories of app's sessions:
+    # mcu 0 of 200 against its own 560/1120 = 50 %, 100 conversions lost, all of the loss;
+    # ic 100 of 200 against 50 %, no change (no share).
+    path = tmp_path / "e.csv"
+    path.write_text(_one_platform_drop(), encoding="utf-8")
+    spec = FunnelSpec(steps=("product_view", "add_to_cart"), by=("platform",))
+    result = funnel(Inputs({"events": path}, LoadOptions()), spec, drift=DriftSpec(),
+                    explain=True)
+    assert result.drift_method["tests"] == 10
+    days = [date(2024, 1, 29) + timedelta(days=i) for i in range(5)]
+    assert [(a["period"], a["segment"], a["test"], a["direction"]) for a in result.alerts] == [
+        (d, {"platform": "app"}, "p-chart", "down") for d in days]
+    assert result.alerts[0]["z"] == pytest.approx(-0.25 / (0.5 * (1 / 80 + 1 / 2240) ** 0.5))
+    [story] = result.explanations
+    assert (story["segment"], story["step"], story["since"], story["until"]) == (
+        {"platform": "app"}, "add_to_cart", days[0], days[-1])
+    got = [{k: c[k] for k in ("column", "value", "units", "rate", "expected", "change_in_units",
+                              "share")} for c in story["contributors"]]
+    assert got == [
+        {"column": "category", "value": "mcu", "units": 200, "rate": 0.0, "expected": 0.5,
+         "change_in_units": -100.0, "share": 1.0},
+        {"column": "category", "value": "ic", "units": 200, "rate": 0.5, "expected": 0.5,
+         "change_in_units": 0.0, "share": None},
+    ]
+    assert "100% of it in category=mcu" in sentence(story)
