@@ -26,6 +26,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = r"^-?[0-9][0-9,]*(\.[0-9]+)?$"
 
 
+PIPE_WIDTH = 160  # columns of a table printed into a pipe or file
+
+
 def stderr() -> Console:
     """A console on stderr for warnings and progress."""
     return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -132,7 +135,11 @@ def render(result, g: GlobalOptions) -> None:  # noqa: ANN001
     from .tables import print_result
 
     if out is None:
-        print_result(result, Console(highlight=False, emoji=False))
+        console = Console(highlight=False, emoji=False)
+        if not console.is_terminal and "COLUMNS" not in os.environ:
+            # Piped or redirected (cron mail, a file): as wide as the tables need, not 80.
+            console = Console(highlight=False, emoji=False, width=PIPE_WIDTH)
+        print_result(result, console)
     else:
         buffer = io.StringIO()
         print_result(

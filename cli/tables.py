@@ -3,12 +3,15 @@
 from datetime import date, datetime
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text
 
 BAR_WIDTH = 8
+TEXT_MIN_WIDTH = 16  # a text cell longer than this may wrap in its column
 # Short display headers for common columns; JSON and CSV keep the full snake_case names.
 LABELS = {
     "order_share": "orders %",
@@ -73,19 +76,30 @@ def print_result(result, console: Console) -> None:  # noqa: ANN001
             title=escape(table.title), title_justify="left", header_style="bold",
             box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
         )
-        for name, dtype in frame.schema.items():
+        rows = [
+            [(row[name], _cell(row[name], money=name in table.money,
+                               share=name in table.shares)) for name in frame.columns]
+            for row in frame.iter_rows(named=True)
+        ]
+        for i, (name, dtype) in enumerate(frame.schema.items()):
             numeric = dtype.is_numeric()
             justify = "left" if table.bar == name or not numeric else "right"
             bar = table.bar == name
+            # Nothing is cut to "4,8…" on a narrow terminal: a column is as wide as its
+            # longest cell (text cells wrap past TEXT_MIN_WIDTH) and its header's longest
+            # word; headers wrap between words.
+            label = LABELS.get(name, name)
+            cells = max((cell_len(r[i][1]) for r in rows), default=0)
+            if not (numeric or bar):
+                cells = min(cells, TEXT_MIN_WIDTH)
+            word = max(cell_len(w) for w in label.split() or [""])
             rich.add_column(
-                escape(LABELS.get(name, name)), justify=justify, no_wrap=bar,
-                min_width=BAR_WIDTH + 7 if bar else None,
+                escape(label), justify=justify, no_wrap=bar,
+                min_width=max(cells, word, BAR_WIDTH + 7 if bar else 0),
             )
-        for row in frame.iter_rows(named=True):
+        for row in rows:
             cells: list = []
-            for name in frame.columns:
-                value = row[name]
-                text = _cell(value, money=name in table.money, share=name in table.shares)
+            for name, (value, text) in zip(frame.columns, row, strict=True):
                 if table.bar == name:
                     cells.append(Text(f"{text:>6} ").append_text(_bar(value or 0.0)))
                 else:
@@ -94,7 +108,10 @@ def print_result(result, console: Console) -> None:  # noqa: ANN001
         if frame.height == 0:
             console.print(f"[bold]{escape(table.title)}[/]: no rows")
         else:
-            console.print(rich)
+            # Wider than the terminal: printed whole, its lines wrapped by the terminal,
+            # rather than columns cropped.
+            needed = Measurement.get(console, console.options.update(max_width=10**5), rich).minimum
+            console.print(rich, width=max(needed, console.width), crop=False)
     for note in result.notes():
         console.print(Text(f"• {note}", style="dim"))
     parts = [
