@@ -372,10 +372,8 @@ def funnel(
             found = ", ".join(source.columns)
             msg = f"--by {b}: the events export has no {b!r} column (columns: {found})"
             raise MissingColumnError(msg, hint="breakdowns can be any column of the events export")
-    window = period.filter("event_time")
-    if period.as_of is not None:
-        end = period.as_of + timedelta(days=1)
-        window = window & (pl.col("event_time") < pl.datetime(end.year, end.month, end.day))
+    # Events after --as-of are not yet known on the analysis date (refused before --since).
+    window = period.ended_by_as_of().filter("event_time")
     banners = banners and source.has("banner_id")
     wanted = set(spec.steps)
     has_session = source.has("session_id") and spec.unit == "session"

@@ -176,3 +176,21 @@ def test_paths_relabelled_keeps_exit_and_counts(tmp_path):
         {"step": "(exit)", "count": 1, "share": 0.5}, {"step": "m_u1", "count": 1, "share": 0.5}
     ]
     assert result.origin == "U1"  # the result itself is unchanged
+
+
+def test_the_funnel_ends_at_the_analysis_date(tmp_path):
+    # s2 views on 2024-03-01 and searches on 03-02: known by then, not on 03-01.
+    steps = FunnelSpec(steps=("product_view", "search"))
+
+    def entered(period, name):
+        result = funnel(events_inputs(tmp_path, EVENTS, name), steps, period=period)
+        assert result.input.sources["events"].rows_read == 7  # rows read: the whole export
+        return result.steps["entered"].to_list()
+
+    assert entered(Period(), "a.csv") == [2, 1]
+    assert entered(Period(as_of=date(2024, 3, 1)), "b.csv") == [2, 0]
+    assert entered(Period(as_of=date(2024, 3, 2)), "c.csv") == [2, 1]
+    # --until before --as-of keeps the earlier end.
+    assert entered(Period(until=date(2024, 3, 1), as_of=date(2024, 3, 2)), "d.csv") == [2, 0]
+    with pytest.raises(InvalidOptionError, match="--as-of 2024-03-01 is before --since"):
+        entered(Period(since=date(2024, 3, 2), as_of=date(2024, 3, 1)), "e.csv")
