@@ -141,11 +141,17 @@ def headline_and_trend(
         pl.col("value").filter(known).sum().alias("revenue_with_cost"),
         known.sum().alias("orders_with_cost"),
     )
-    frames, report = collect([per], [source])
+    start = orders.select(pl.col("order_time").min().dt.truncate(unit).dt.date().alias("start"))
+    frames, report = collect([per, start], [source])
     rows = {r["edition"]: r for r in frames[0].to_dicts()}
+    data_start = frames[1]["start"][0]
     costed = has_cost(source)
 
     def figures(e: Edition) -> dict[str, float | None]:
+        if data_start is None or e.start < data_start:
+            # Before the first order of the export: no figure, not zero (it would pull the
+            # 4-period average down in the data's first weeks).
+            return dict.fromkeys(METRICS[:-1])
         r = rows.get(e.start)
         if r is None:
             return {m: 0 for m in METRICS if m != "conversion"} | {
@@ -173,6 +179,7 @@ def headline_and_trend(
     trend = [
         {"period": e.start, "label": e.label, **figures(e)}
         for e in (edition.shift(-i) for i in range(periods - 1, -1, -1))
+        if data_start is not None and e.start >= data_start or e == edition
     ]
     return out, trend, report
 

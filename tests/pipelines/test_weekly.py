@@ -116,6 +116,23 @@ def test_headline_of_a_month(tmp_path):
     assert prev["new_customers"] == 1
 
 
+def test_weeks_before_the_data_are_not_zeros(tmp_path):
+    # W06 (2024-02-05): the data starts in W05 (o0, 10 yuan on 2024-02-01). Of the four
+    # weeks before W06 only W05 has data: the average is 10, not (10 + 0 + 0 + 0) / 4.
+    rows, _ = headline(_inputs(tmp_path), Edition("week", date(2024, 2, 5)))
+    got = {r["metric"]: r for r in rows}
+    assert (got["revenue"]["previous"], got["revenue"]["average_4"]) == (10.0, 10.0)
+    assert got["orders"]["average_4"] == 1
+    # W05 itself: nothing before it, so no previous week and no average.
+    rows, _ = headline(_inputs(tmp_path), Edition("week", date(2024, 1, 29)))
+    got = {r["metric"]: r for r in rows}
+    assert (got["orders"]["current"], got["orders"]["previous"]) == (1, None)
+    assert (got["orders"]["average_4"], got["orders"]["change"]) == (None, None)
+    _, trend, _ = headline_and_trend(_inputs(tmp_path), Edition("week", date(2024, 2, 12)))
+    assert [t["label"] for t in trend] == ["2024-W05", "2024-W06", "2024-W07"]
+    assert [t["orders"] for t in trend] == [1, 0, 0]
+
+
 def test_an_empty_week_has_zero_counts_and_no_ratios(tmp_path):
     rows, _ = headline(_inputs(tmp_path), Edition("week", date(2024, 2, 12)))
     got = {r["metric"]: r for r in rows}
