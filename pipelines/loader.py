@@ -421,6 +421,10 @@ def _rules(
             parsed.append(amount)
             value = amount.value.fill_null(0.0) if column == "discount" else amount.value
             check(f"bad_{column}", amount.bad, required=required)
+            if (name, column) in NOT_NEGATIVE:
+                zero_bad = NOT_NEGATIVE[(name, column)]
+                checks.append((f"bad_{column}", lambda v, c=column, z=zero_bad: (
+                    v(c) <= 0 if z else v(c) < 0)))
         elif spec.kind is Kind.INT:
             number = parse.integer(expr, dtype, column)
             parsed.append(number)
@@ -439,6 +443,9 @@ def _rules(
     return _Rules(stages, values, flags, checks)
 
 
+# Money columns that cannot be negative, and whether 0 is refused too: a price below 0 is a
+# typo, and a rise from an old price of 0 has no size.
+NOT_NEGATIVE = {("prices", "old_price"): True, ("prices", "new_price"): False}
 CROSS_ROW_CHECKED = frozenset({"orders", "customers"})  # see _cross_row_checks
 
 

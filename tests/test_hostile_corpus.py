@@ -32,7 +32,7 @@ ORDER_COMMANDS = {
     "report weekly": ["report", "weekly"],
 }
 EVENT_COMMANDS = {
-    "funnel": ["funnel", "--drift"],
+    "funnel": ["funnel", "--drift", "--explain"],  # --explain reads the prices too
     "paths": ["paths", "--from", "product_view"],
     "funnel paths": ["funnel", "paths", "--from", "product_view"],
 }

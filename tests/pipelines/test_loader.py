@@ -926,3 +926,13 @@ def test_an_unused_header_given_twice_is_kept_out(tmp_path):
                     encoding="utf-8")
     source = load_source("orders", path)
     assert source.columns == ("order_id", "customer_id", "order_time", "amount")
+
+
+def test_a_negative_price_or_a_rise_from_zero_is_rejected(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("sku,changed_at,old_price,new_price\nS1,2024-01-01,-1,2\nS2,2024-01-01,0,2\n"
+                    "S3,2024-01-01,1,0\nS4,2024-01-01,1,-2\nS5,2024-01-01,1,2\n", encoding="utf-8")
+    source = load_source("prices", path)
+    (reasons,) = collect([source.checked.select("sku", REASON).sort("sku")], [])[0]
+    assert reasons[REASON].to_list() == ["bad_old_price", "bad_old_price", None, "bad_new_price",
+                                         None]  # a new price of 0 (made free) is a price
