@@ -143,3 +143,12 @@ def test_help_examples_run_on_the_sample_data(path, example, tmp_path):
     for option in ("--out", "--rejects", "--out-dir"):
         if option in args and option != "--rejects":
             assert Path(args[args.index(option) + 1]).exists(), option
+
+
+@pytest.mark.parametrize("args", [["sample", "--seed", "-1"],
+                                  ["promo", "simulate", "--bootstrap", "10", "--seed", "-1"]])
+def test_a_negative_seed_is_refused(args, tmp_path):
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2, result.output
+    assert "--seed" in result.output
+    assert not (tmp_path / "x").exists()
