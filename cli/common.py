@@ -42,6 +42,9 @@ def cache_of(g: GlobalOptions, config: Any):  # noqa: ANN201
     return Cache(Path(where).expanduser() if where else default_dir())
 
 
+SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods")
+
+
 def check_out_path(g: GlobalOptions, inputs) -> None:  # noqa: ANN001
     """Refuse an ``--out`` or ``--rejects`` that is a directory or would overwrite an input."""
     from cust.pipelines.errors import InvalidOptionError
@@ -54,6 +57,9 @@ def check_out_path(g: GlobalOptions, inputs) -> None:  # noqa: ANN001
         if path.is_dir():  # also what an empty --out "" becomes (the current directory)
             msg = f"{flag} {path} is a directory"
             raise InvalidOptionError(msg, hint=f"give {flag} a file name, e.g. {flag} result.csv")
+        if path.suffix.lower() in SPREADSHEETS:  # it would get the table as plain text
+            msg = f"{flag} {path}: cust does not write {path.suffix} workbooks"
+            raise InvalidOptionError(msg, hint="write .csv (spreadsheets open it) or .parquet")
     for name, spec in inputs.paths.items():
         if spec is None:
             continue

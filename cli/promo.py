@@ -74,7 +74,8 @@ def simulate(
         "period), e.g. A or A,B.", show_default=False)] = None,
     bootstrap: Annotated[int, typer.Option(
         "--bootstrap", help="Resamples of customers for an interval of the net effect.")] = 0,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the bootstrap (0 or more).")] = 0,
+    seed: Annotated[int, typer.Option(
+        "--seed", min=0, help="Seed of the bootstrap (0 or more).")] = 0,
 ) -> None:
     """Simulate a threshold promotion on the paid orders of the chosen period.
 

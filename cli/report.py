@@ -65,6 +65,10 @@ def weekly(
     if g.out is not None and g.out.expanduser().is_dir():
         msg = f"--out {g.out} is a directory"
         raise InvalidOptionError(msg, hint=f"use --out-dir {g.out} to name the file by its week")
+    if g.out is not None and g.out.suffix.lower() not in (".html", ".htm"):
+        msg = f"--out {g.out}: the report is an HTML page"
+        hint = "name it .html; --format json prints its figures on stdout"
+        raise InvalidOptionError(msg, hint=hint)
     if out_dir is not None and out_dir.expanduser().exists() and not out_dir.expanduser().is_dir():
         msg = f"--out-dir {out_dir} exists and is not a directory"
         raise InvalidOptionError(msg, hint="give a directory (it is created when missing)")

@@ -152,3 +152,15 @@ def test_a_negative_seed_is_refused(args, tmp_path):
     assert result.exit_code == 2, result.output
     assert "--seed" in result.output
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("args", "name", "says"), [
+    (["report", "weekly"], "r.parquet", "the report is an HTML page"),
+    (["report", "weekly"], "r.csv", "the report is an HTML page"),
+    (["segment", "buckets"], "b.xlsx", "cust does not write .xlsx workbooks"),
+])
+def test_an_output_suffix_that_cannot_be_honoured_is_refused(args, name, says, tmp_path):
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / name)])
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    assert list(tmp_path.iterdir()) == []
