@@ -21,7 +21,7 @@ import polars as pl
 from cust.pipelines.cohort import CohortResult, cohort_retention
 from cust.pipelines.config import Config
 from cust.pipelines.drift import DriftSpec
-from cust.pipelines.errors import EmptySelectionError, MissingColumnError
+from cust.pipelines.errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from cust.pipelines.funnel import FunnelResult, FunnelSpec, funnel, segment_text, steps_from
 from cust.pipelines.inputs import InputReport, Inputs, collect
 from cust.pipelines.orders import Period
@@ -220,6 +220,11 @@ def build(
     inputs.materialize("customers")
     first, last = order_days(inputs)
     edition = Edition.containing(as_of, kind) if as_of else default_edition(first, last, kind)
+    if edition.end < first or edition.start > last:
+        # Not a quiet week: an edition outside the export (a wrong --as-of, a stale export).
+        msg = (f"--as-of {as_of} gives the edition {edition.label}, outside the paid orders "
+               f"of the export ({first} to {last})")
+        raise InvalidOptionError(msg, hint=f"give an --as-of from {first} to {last}")
     ctx = Context(inputs, config, edition)
     parts: dict[str, Any] = {}
     left_out: dict[str, str] = {}
