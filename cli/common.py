@@ -119,10 +119,13 @@ def mask_salt(g: GlobalOptions, config: Any) -> str | None:
     """The salt for ``--mask-ids`` (None when ids are not masked); refuses an empty one."""
     if not g.mask_ids:
         return None
-    salt = g.mask_salt or config.section("privacy").get("salt")
-    if not salt or not isinstance(salt, str):
-        from cust.pipelines.errors import InvalidOptionError
+    from cust.pipelines.errors import InvalidOptionError
 
+    salt = g.mask_salt or config.section("privacy").get("salt")
+    if salt is not None and not isinstance(salt, str):
+        msg = f"[privacy] salt must be a string, not {type(salt).__name__} {salt!r}"
+        raise InvalidOptionError(msg, hint='quote it: [privacy] salt = "SECRET"')
+    if not salt:
         msg = "--mask-ids needs a salt, so that hashed ids cannot be recovered by guessing"
         hint = 'add --mask-salt SECRET, or [privacy] salt = "SECRET" in cust.toml'
         raise InvalidOptionError(msg, hint=hint)

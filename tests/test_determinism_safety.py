@@ -55,6 +55,11 @@ def test_mask_ids_everywhere(tmp_path):
     refused = runner.invoke(app, ["segment", "rfm", "--mask-ids"])
     assert refused.exit_code == 2
     assert "salt" in refused.output
+    config = tmp_path / "cust.toml"
+    config.write_text("[privacy]\nsalt = 5\n", encoding="utf-8")
+    refused = runner.invoke(app, ["segment", "rfm", "--mask-ids", "--config", str(config)])
+    assert refused.exit_code == 2
+    assert "[privacy] salt must be a string, not int 5" in refused.output
 
 
 def test_out_never_overwrites_an_input(tmp_path):
