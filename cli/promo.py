@@ -89,9 +89,18 @@ def simulate(
     Example: cust promo simulate --threshold 5000 --reward-amount 500 --response fixed --uptake 0.2
     """
     from cust.pipelines import promo
+    from cust.pipelines.errors import InvalidOptionError
     from cust.pipelines.tiers import parse_ladder
 
     rewards = (reward_amount, reward_percent, gift_cost, tiers, lottery_prize_cost, points_rate)
+    if sweep and threshold is not None:
+        msg = f"--sweep {sweep} sets the thresholds; --threshold {threshold:g} would be ignored"
+        raise InvalidOptionError(msg, hint="drop --threshold (the reward applies at each one)")
+    rewarded = any(r is not None for r in rewards) or per_multiple or threshold is not None
+    if scenario is not None and rewarded:
+        msg = f"--scenario {scenario} is a whole scenario; the threshold and reward options " \
+              "given with it would be ignored"
+        raise InvalidOptionError(msg, hint="drop them, or edit the scenario in cust.toml")
     if all(r is None for r in rewards) and not per_multiple:
         reward_amount = 500.0  # --per-multiple alone is refused: 每满X减 what?
     parsed_tiers = promo.parse_tiers(tiers) if tiers else ()

@@ -214,3 +214,13 @@ def test_bootstrap_with_a_sweep_gives_every_threshold_an_interval():
     for row in doc["scenarios"]:
         interval = row["net_gross_profit_effect_interval"]
         assert interval["lower"] < row["net_gross_profit_effect"] < interval["upper"]
+
+
+def test_options_a_sweep_or_a_named_scenario_would_ignore_are_refused():
+    result = runner.invoke(app, ["promo", "simulate", "--sweep", "500:2000:500",
+                                 "--threshold", "100"])
+    assert result.exit_code == 2
+    assert "--threshold 100 would be ignored" in result.output
+    result = runner.invoke(app, ["promo", "simulate", "--scenario", "x", "--reward-amount", "5"])
+    assert result.exit_code == 2
+    assert "options given with it would be ignored" in result.output
