@@ -15,6 +15,7 @@ from cust.pipelines.errors import EmptySelectionError, InvalidOptionError, Missi
 from cust.pipelines.funnel import FunnelSpec, funnel, judged_until, next_steps, parse_window
 from cust.pipelines.inputs import Inputs
 from cust.pipelines.loader import LoadOptions
+from cust.pipelines.result import jsonable
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -267,6 +268,9 @@ def test_alert_band_by_hand():
     assert a["rate"] == pytest.approx(0.1)
     assert a["z"] == pytest.approx((0.1 - 0.3) / se)
     assert (a["lower"], a["upper"]) == (pytest.approx(0.3 - zc * se), pytest.approx(0.3 + zc * se))
+    # Without --by the segment is an empty object; dates are ISO 8601 strings in JSON.
+    shown = jsonable(a)
+    assert (shown["segment"], shown["period"], shown["since"]) == ({}, "2024-01-31", "2024-01-31")
 
 
 def test_too_few_expected_conversions_are_not_tested():
