@@ -178,8 +178,8 @@ def _promo(ctx: Context) -> PromoResult | None:
     scenarios = ctx.config.section("promo").get("scenarios")
     if not scenarios:
         return None
-    return simulate(ctx.inputs, scenarios_from_mapping(scenarios, "cust.toml [promo.scenarios]"),
-                    period=ctx.history)
+    where = f"{ctx.config.path or 'cust.toml'} [promo.scenarios]"
+    return simulate(ctx.inputs, scenarios_from_mapping(scenarios, where), period=ctx.history)
 
 
 SECTIONS: tuple[Section, ...] = (

@@ -171,11 +171,12 @@ def test_a_file_holding_only_promo_5_exits_2(tmp_path):
 @pytest.mark.parametrize("text", CLI_FILES[:3])
 @pytest.mark.parametrize(
     "args",
-    [["promo", "compare"], ["promo", "simulate", "--scenario", "a"]],
+    [["promo", "compare"], ["promo", "simulate", "--scenario", "a"], ["report", "weekly"]],
 )
 def test_cust_toml_scenarios_refuse_with_exit_2(tmp_path, text, args):
-    config = write(tmp_path, text.replace("[scenarios.", "[promo.scenarios."), name="cust.toml")
-    result = runner.invoke(app, ["--config", str(config), *args])
+    config = write(tmp_path, text.replace("[scenarios.", "[promo.scenarios."), name="my.toml")
+    out = ["--out", str(tmp_path / "r.html")] if args[0] == "report" else []
+    result = runner.invoke(app, ["--config", str(config), *args, *out])
     assert result.exit_code == 2, result.output
     assert f"scenario 'a' in {config} [promo.scenarios]" in result.stderr
     assert "Traceback" not in result.output
