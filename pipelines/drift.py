@@ -117,8 +117,10 @@ def detect(
     for segment, k, starts, n, x, shock, shift in prepared:
         run_start: date | None = None
         for i, s in enumerate(starts):
+            # A period with no unit has no rate of its own: it is no alert, even inside a
+            # shifted window.
             hits = [(name, t) for name, t in (("p-chart", shock), ("shift", shift))
-                    if t[3][i] and abs(t[0][i]) > zc
+                    if n[i] and t[3][i] and abs(t[0][i]) > zc
                     and abs(t[1][i] - t[2][i]) >= drift.min_effect * t[2][i]]
             if not hits:
                 run_start = None
@@ -133,7 +135,7 @@ def detect(
                 "segment": segment,
                 # The period's own rate (CONTRACT section 3); the band bounds the rate the
                 # test compared: the same for a p-chart, the window's for a sustained shift.
-                "rate": float(x[i] / n[i]) if n[i] else None,
+                "rate": float(x[i] / n[i]),
                 "expected": float(expected[i]),
                 "lower": max(0.0, float(expected[i] - zc * se[i])),
                 "upper": min(1.0, float(expected[i] + zc * se[i])),

@@ -441,3 +441,20 @@ def test_the_number_of_passes_follows_the_parquet_row_count(tmp_path, monkeypatc
     csv = tmp_path / "events.csv"
     pl.read_parquet(SAMPLE / "events.parquet").write_csv(csv)
     assert funnel_module._passes(Inputs({"events": str(csv)}, LoadOptions()).get("events")) == 1
+
+
+def test_a_period_without_units_is_no_alert():
+    # 120 days of 100 units: 50 % converting, 20 % from day 60; day 80 has no unit at all.
+    # The sustained shift finds the drop on the pooled windows, but day 80 has no rate of
+    # its own to report: it is not an alert, while its neighbours are.
+    n = [0 if i == 80 else 100 for i in range(120)]
+    periods = pl.DataFrame({
+        "period": [date(2024, 1, 1) + timedelta(days=i) for i in range(120)],
+        "entered_1": n,
+        "entered_2": [0 if i == 80 else 50 if i < 60 else 20 for i in range(120)],
+    })
+    alerts, _ = detect(periods, FunnelSpec(steps=("a", "b")), DriftSpec(), datetime(2024, 6, 1))
+    alerted = {a["period"] for a in alerts}
+    assert date(2024, 1, 1) + timedelta(days=80) not in alerted
+    assert {date(2024, 1, 1) + timedelta(days=d) for d in (79, 81)} <= alerted
+    assert all(a["rate"] is not None and a["units"] > 0 for a in alerts)
