@@ -31,7 +31,16 @@ SOURCES = ("orders", "customers", "events", "prices")
 KNOWN_KEYS = (
     "timezone", "columns", "funnel", "cohort", "promo", "tiers", "rfm", "cache", "privacy",
 )
-PROMO_KEYS = ("scenarios",)
+# The keys of each table a command reads ([tiers] names its own levels, [columns] its
+# sources: both are checked where they are read).
+TABLE_KEYS = {
+    "promo": ("scenarios",),
+    "funnel": ("steps",),
+    "cohort": ("offer",),
+    "cache": ("enabled", "dir"),
+    "privacy": ("salt",),
+    "rfm": ("segments",),
+}
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,7 @@ def load_config(path: Path | None) -> Config:
 
 
 def _check_keys(data: dict[str, Any], path: Path) -> None:
-    """Refuse unknown top-level keys and unknown ``[promo]`` keys; check ``[funnel] steps``.
+    """Refuse unknown top-level keys and unknown keys of the tables; check ``[funnel] steps``.
 
     ``[funnel] steps`` is a list of event names, or one comma-separated string as given to
     ``--steps``; it is normalised to a list here, so the funnel never iterates a string.
@@ -108,13 +117,14 @@ def _check_keys(data: dict[str, Any], path: Path) -> None:
         guess = f" (did you mean {', '.join(close)}?)" if close else ""
         msg = f"{path}: unknown key {', '.join(unknown)}{guess}"
         raise ConfigError(msg, hint=f"known top-level keys and tables: {', '.join(KNOWN_KEYS)}")
-    promo = data.get("promo")
-    if isinstance(promo, Mapping):
-        extra = [k for k in promo if k not in PROMO_KEYS]
+    for table, keys in TABLE_KEYS.items():
+        section = data.get(table)
+        extra = [k for k in section if k not in keys] if isinstance(section, Mapping) else []
         if extra:
-            msg = f"{path}: unknown key {', '.join(extra)} in [promo]"
-            raise ConfigError(msg, hint="known keys of [promo]: scenarios "
-                              "([promo.scenarios.<name>] tables)")
+            close = [m for k in extra for m in difflib.get_close_matches(k, keys, n=1)]
+            guess = f" (did you mean {', '.join(close)}?)" if close else ""
+            msg = f"{path}: unknown key {', '.join(extra)} in [{table}]{guess}"
+            raise ConfigError(msg, hint=f"known keys of [{table}]: {', '.join(keys)}")
     funnel = data.get("funnel")
     if isinstance(funnel, Mapping) and "steps" in funnel:
         data["funnel"] = {**funnel, "steps": _steps(funnel["steps"], path)}

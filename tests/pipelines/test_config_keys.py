@@ -101,3 +101,15 @@ def test_through_the_cli_exit_2_without_a_traceback(tmp_path, runner, text, mess
     assert message in result.stderr
     assert "Hint:" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("table", "typo", "guess"), [
+    ("funnel", "stpes", "steps"), ("cache", "enable", "enabled"), ("cohort", "offers", "offer"),
+    ("privacy", "slat", "salt"), ("rfm", "segment", "segments"),
+])
+def test_a_misspelt_key_inside_a_table_is_refused(tmp_path, table, typo, guess):
+    path = tmp_path / "cust.toml"
+    path.write_text(f'[{table}]\n{typo} = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"unknown key {typo} in \[{table}\] \(did you mean "
+                                          rf"{guess}\?\)"):
+        load_config(path)
