@@ -220,11 +220,12 @@ def build(
     inputs.materialize("customers")
     first, last = order_days(inputs)
     edition = Edition.containing(as_of, kind) if as_of else default_edition(first, last, kind)
-    if edition.end < first or edition.start > last:
-        # Not a quiet week: an edition outside the export (a wrong --as-of, a stale export).
-        msg = (f"--as-of {as_of} gives the edition {edition.label}, outside the paid orders "
-               f"of the export ({first} to {last})")
-        raise InvalidOptionError(msg, hint=f"give an --as-of from {first} to {last}")
+    if edition.end < first:
+        # Before the export's first order there is nothing to report, not even history. A
+        # week after its last order may be a quiet one (a holiday): it gets its zeros.
+        msg = (f"--as-of {as_of} gives the edition {edition.label}, which ends before the "
+               f"export's first paid order ({first})")
+        raise InvalidOptionError(msg, hint=f"give an --as-of from {first} on")
     ctx = Context(inputs, config, edition)
     parts: dict[str, Any] = {}
     left_out: dict[str, str] = {}

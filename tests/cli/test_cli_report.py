@@ -146,20 +146,21 @@ def test_unusable_targets_exit_2_before_any_work(orders, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
 
 
-@pytest.mark.parametrize(
-    ("as_of", "label"), [("2024-02-25", "2024-W08"), ("2024-03-18", "2024-W12")]
-)
-def test_an_edition_outside_the_orders_is_refused(orders, tmp_path, as_of, label):
-    # The orders run from 2024-02-28 (W09) to 2024-03-13 (W11): W08 ends before them and
-    # W12 starts after them. W09 and W11, which hold orders on some days, are editions.
+def test_an_edition_before_the_orders_is_refused_and_a_quiet_one_after_them_reported(
+    orders, tmp_path
+):
+    # The orders run from 2024-02-28 (W09) to 2024-03-13 (W11). W08 ends before them: no
+    # figure and no history to report. W12 comes after them: a quiet week, 0 orders.
     out = tmp_path / "r.html"
-    result = runner.invoke(app, ["report", "weekly", "--orders", str(orders), "--as-of", as_of,
-                                 "--out", str(out)])
+    args = ["report", "weekly", "--orders", str(orders), "--out", str(out), "-f", "json"]
+    result = runner.invoke(app, [*args, "--as-of", "2024-02-25"])
     assert result.exit_code == 2, result.output
-    said = f"gives the edition {label}, outside the paid orders of the export (2024-02-28 to "
-    assert said + "2024-03-13)" in result.output
+    assert ("gives the edition 2024-W08, which ends before the export's first paid order "
+            "(2024-02-28)") in result.output
     assert not out.exists()
-    for inside in ("2024-02-28", "2024-03-13"):
-        result = runner.invoke(app, ["report", "weekly", "--orders", str(orders), "--as-of",
-                                     inside, "--out", str(out), "-q"])
-        assert result.exit_code == 0, result.output
+    result = runner.invoke(app, [*args, "--as-of", "2024-03-18"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    orders_row = next(r for r in doc["headline"] if r["metric"] == "orders")
+    assert (doc["edition"]["label"], orders_row["current"], orders_row["previous"]) == (
+        "2024-W12", 0, 1)  # W11: o5 on 2024-03-13
