@@ -161,7 +161,7 @@ def classify_customers(
     if growth_days < 1:
         msg = "--growth-days must be at least 1"
         raise InvalidOptionError(msg, hint="--growth-days 90")
-    period = period or Period()
+    period = (period or Period()).ended_by_as_of()
     source = inputs.get("orders")
     customers = inputs.optional("customers")
     cost_known = has_cost(source)

@@ -420,7 +420,7 @@ def rfm_segments(
     if not rules:
         msg = "no RFM segment rules"
         raise InvalidOptionError(msg, hint=_RULE_EXAMPLE)
-    period = period or Period()
+    period = (period or Period()).ended_by_as_of()
     source = inputs.get("orders")
     cost_known = has_cost(source)
     if monetary == "gross_profit" and not cost_known:

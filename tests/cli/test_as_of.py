@@ -47,3 +47,19 @@ def test_as_of_before_since_is_refused(tmp_path):
                                  "2025-01-03", "--as-of", "2025-01-02"])
     assert result.exit_code == 2
     assert "--as-of 2025-01-02 is before --since 2025-01-03" in result.output
+
+
+def test_abc_and_rfm_leave_out_orders_after_the_analysis_date(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(ORDERS, encoding="utf-8")
+    # By 2025-01-01 only O1 is known: C1 alone, contribution 30 - 20 = 10.
+    doc = _json(["segment", "abc", "--orders", str(path), "--as-of", "2025-01-01"])
+    classes = {c["class"]: (c["customers"], c["value"]) for c in doc["classes"]}
+    assert classes == {"A": (1, 10.0), "B": (0, 0.0), "C": (0, 0.0)}
+    doc = _json(["segment", "rfm", "--orders", str(path), "--as-of", "2025-01-01"])
+    assert sum(s["customers"] for s in doc["segments"]) == 1
+    for command in (["segment", "abc"], ["segment", "rfm"]):
+        result = runner.invoke(app, [*command, "--orders", str(path), "--since", "2025-01-03",
+                                     "--as-of", "2025-01-02"])
+        assert result.exit_code == 2, result.output
+        assert "--as-of 2025-01-02 is before --since 2025-01-03" in result.output
