@@ -164,7 +164,7 @@ def test_sweep_in_a_real_process():
 
 
 CONFLICTS = [
-    (["--tiers", "100:10,100:20"], "gives the threshold 100 twice"),
+    (["--tiers", "100:10,100:20"], "tiers 100:10,100:20 give the threshold 100 twice"),
     (["--threshold", "50", "--tiers", "200:30,100:10"],
      "threshold 50 contradicts the tiers 200:30,100:10, whose lowest threshold is 100"),
     (["--per-multiple", "--gift-cost", "3"], "applies only to an amount reward"),

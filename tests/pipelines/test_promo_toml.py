@@ -46,7 +46,7 @@ BAD_VALUES = [
     # Conflicts a table can state as well as the options.
     ("threshold = 50\ntiers = [[200, 30], [100, 10]]",
      "threshold 50 contradicts the tiers 200:30,100:10, whose lowest threshold is 100"),
-    ('tiers = "100:10,100:20"', "tiers '100:10,100:20' gives the threshold 100 twice"),
+    ('tiers = "100:10,100:20"', "tiers 100:10,100:20 give the threshold 100 twice"),
     ("tiers = [[100, 10], [100, 20]]", "tiers 100:10,100:20 give the threshold 100 twice"),
     ("tiers = [[0, 10]]", "tiers 0:10 need positive thresholds"),
     ("threshold = 100\ngift_cost = 3\nper_multiple = true",
