@@ -109,9 +109,9 @@ def deliver(
     if not show:
         return
     if salt is not None:
-        from .masking import Masked
+        from .masking import masked
 
-        result = Masked(result, salt)
+        result = masked(result, salt)
     render(result, g)
 
 

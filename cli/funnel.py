@@ -86,20 +86,9 @@ def paths(
     """
     from cust.pipelines.funnel import next_steps
 
-    from .common import mask_salt
-    from .masking import ID_COLUMNS, token
-
     span = g.period()
-
-    def job(inputs, config):  # noqa: ANN001, ANN202
-        result = next_steps(inputs, origin, field=field, unit=unit, top=top, period=span)
-        salt = mask_salt(g, config)
-        # With --field user_id the steps are ids, under keys the id mask does not know.
-        if salt is not None and field in ID_COLUMNS:
-            result = result.relabelled(lambda v: token(v, salt))
-        return result
-
-    run(g, job)
+    run(g, lambda inputs, _cfg: next_steps(
+        inputs, origin, field=field, unit=unit, top=top, period=span))
 
 
 command(funnel_app, "paths")(paths)

@@ -50,6 +50,18 @@ def mask_json(value: Any, salt: str) -> Any:
     return value
 
 
+def masked(result: Any, salt: str) -> Masked:
+    """``result`` seen through the mask.
+
+    A result whose values are ids under keys of their own (``paths --field user_id``: the
+    origin and the steps) says so by its ``field`` and is relabelled first.
+    """
+    relabel = getattr(result, "relabelled", None)
+    if relabel is not None and getattr(result, "field", None) in ID_COLUMNS:
+        result = relabel(lambda v: token(v, salt))
+    return Masked(result, salt)
+
+
 @dataclass(frozen=True)
 class Masked:
     """A result seen through the mask: same tables, notes and input, ids hashed."""
