@@ -88,7 +88,7 @@ def load_config(path: Path | None) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         msg = f"{path} is not valid TOML: {exc}"
         raise ConfigError(msg, hint='values need quotes: amount = "实付金额"') from None
-    _check_keys(data, path)
+    check_keys(data, path)
     timezone = data.pop("timezone", None)
     if timezone is not None:
         timezone = validate_timezone(timezone, where=str(path))
@@ -105,7 +105,7 @@ def load_config(path: Path | None) -> Config:
     return Config(path=path, timezone=timezone, columns=columns, sections=data)
 
 
-def _check_keys(data: dict[str, Any], path: Path) -> None:
+def check_keys(data: dict[str, Any], path: Path) -> None:
     """Refuse unknown top-level keys and unknown keys of the tables; check ``[funnel] steps``.
 
     ``[funnel] steps`` is a list of event names, or one comma-separated string as given to

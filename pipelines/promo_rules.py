@@ -250,7 +250,7 @@ def scenarios_from_toml(path: Path) -> list[Scenario]:
     must be those of ``cust.toml``. Any other file holds ``[scenarios.<name>]`` tables only,
     so a misspelt table (``[scenario.b]``) is refused instead of silently left out.
     """
-    from .config import KNOWN_KEYS
+    from .config import KNOWN_KEYS, check_keys
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
@@ -284,10 +284,7 @@ def scenarios_from_toml(path: Path) -> list[Scenario]:
         msg = f"{path}: [promo] must be a table, found {type(promo).__name__}"
         raise ConfigError(msg, hint="[promo.scenarios.spend_5000]\nthreshold = 5000\n"
                           "reward_amount = 500")
-    unknown = sorted(set(promo) - {"scenarios"})
-    if unknown:
-        msg = f"{path}: unknown key {', '.join(unknown)} in [promo]"
-        raise ConfigError(msg, hint="allowed: scenarios ([promo.scenarios.<name>] tables)")
+    check_keys(data, path)  # as a cust.toml: the keys of [promo] and the other tables
     return scenarios_from_mapping(promo.get("scenarios", {}), f"{path} [promo.scenarios]")
 
 
