@@ -119,10 +119,10 @@ def simulate(
         chosen = base
         if scenario is not None:
             chosen = promo.named_scenario(config.section("promo").get("scenarios"), scenario,
-                                          f"{config.path or 'cust.toml'} [promo.scenarios]")
+                                          f"{config.name} [promo.scenarios]")
         scenarios = promo.sweep_scenarios(chosen, promo.parse_sweep(sweep)) if sweep else [
             chosen]
-        ladder = parse_ladder(config.section("tiers"), where=str(config.path or "cust.toml"))
+        ladder = parse_ladder(config.section("tiers"), where=config.name)
         return promo.simulate(
             inputs, scenarios, period=period, response=model,
             segment=promo.parse_segment(segment), new_customers=new_customers, tier=tier,
@@ -167,7 +167,7 @@ def compare(
             chosen = promo.scenarios_from_toml(scenarios_file)
         elif config.section("promo").get("scenarios"):
             chosen = promo.scenarios_from_mapping(
-                config.section("promo")["scenarios"], f"{config.path} [promo.scenarios]")
+                config.section("promo")["scenarios"], f"{config.name} [promo.scenarios]")
         else:
             chosen = list(promo.DEFAULT_COMPARISON)
         return promo.simulate(inputs, chosen, period=period, response=model)

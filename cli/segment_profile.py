@@ -54,7 +54,7 @@ def profile(
     period = g.period()
 
     def compute(inputs, config):  # noqa: ANN001, ANN202
-        ladder = parse_ladder(config.section("tiers"), where=str(config.path or "cust.toml"))
+        ladder = parse_ladder(config.section("tiers"), where=config.name)
         return profile_customers(
             inputs,
             by=dims,

@@ -64,6 +64,11 @@ class Config:
     columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     sections: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def name(self) -> str:
+        """The file's path for messages (``cust.toml`` when no file was read)."""
+        return str(self.path or DEFAULT_CONFIG_NAME)
+
     def section(self, name: str) -> Mapping[str, Any]:
         """Return the table ``[name]`` of the file, or an empty mapping."""
         value = self.sections.get(name, {})

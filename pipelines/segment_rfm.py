@@ -179,7 +179,7 @@ def parse_rules(section: Mapping[str, Any], *, where: str = "cust.toml") -> tupl
 
 def rules_from_config(config: Config) -> tuple[Rule, ...]:
     """The segment rules of ``config`` (``[rfm.segments]``), or the default ones."""
-    return parse_rules(config.section("rfm"), where=str(config.path or "cust.toml"))
+    return parse_rules(config.section("rfm"), where=config.name)
 
 
 def uncovered_cells(rules: Sequence[Rule]) -> int:

@@ -178,7 +178,7 @@ def _promo(ctx: Context) -> PromoResult | None:
     scenarios = ctx.config.section("promo").get("scenarios")
     if not scenarios:
         return None
-    where = f"{ctx.config.path or 'cust.toml'} [promo.scenarios]"
+    where = f"{ctx.config.name} [promo.scenarios]"
     return simulate(ctx.inputs, scenarios_from_mapping(scenarios, where), period=ctx.history)
 
 
@@ -306,7 +306,7 @@ def _profile(inputs: Inputs, config: Config, period: Period) -> ProfileResult | 
     by = tuple(d for d, column in PROFILE_BY.items() if customers.has(column))
     if not by:
         return None
-    ladder = parse_ladder(config.section("tiers"), where=str(config.path or "cust.toml"))
+    ladder = parse_ladder(config.section("tiers"), where=config.name)
     return profile_customers(inputs, by=by, period=period, ladder=ladder)
 
 
