@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from test_funnel import events_inputs  # the funnel tests' writer of an events file
 
 from cust.pipelines.drift import DriftSpec
 from cust.pipelines.errors import EmptySelectionError, InvalidOptionError
@@ -30,10 +31,6 @@ u3,s3,search,2024-03-02 08:01:00
 u3,s3,purchase,2024-03-02 08:04:00
 """
 
-
-def events_inputs(tmp_path, text, name="e.csv"):
-    (tmp_path / name).write_text(text, encoding="utf-8")
-    return Inputs({"events": tmp_path / name}, LoadOptions())
 
 
 @pytest.mark.parametrize("text", ["nanh", "infh", "-infd", "NaNm", "1e9d", "366d", "53w",
