@@ -683,18 +683,22 @@ def next_steps(
         msg = f"--field {field}: the events export has no {field!r} column"
         raise MissingColumnError(msg, hint="use --field event, or a column such as page")
     spec = FunnelSpec(unit=unit)
-    keep = list(dict.fromkeys(["user_id", "event_time", "event", field]))
     has_session = source.has("session_id") and unit == "session"
+    # The step is copied under a name of its own: --field may name a column the unit needs
+    # (user_id, session_id, event_time), which selected twice was a DuplicateError, or one
+    # named like a temporary column of this plan.
+    step, row, nxt_col = "__step", "__row", "__next"
+    keep = [pl.col("user_id"), pl.col("event_time"), pl.col(field).cast(pl.String).alias(step)]
     if has_session:
-        keep.append("session_id")
+        keep.append(pl.col("session_id"))
     in_period = source.valid.filter(period.filter("event_time")).select(keep)
     events = unit_frame(in_period, spec, has_session)
     # A stable order inside a unit: time, then the row's position in the export.
-    ordered = events.with_row_index("__row").sort(*UNIT, "event_time", "__row")
+    ordered = events.with_row_index(row).sort(*UNIT, "event_time", row)
     nxt = ordered.with_columns(
-        pl.col(field).cast(pl.String).shift(-1).over(UNIT).fill_null(EXIT).alias("next")
-    ).filter(pl.col(field).cast(pl.String) == origin)
-    counts = nxt.group_by("next").agg(pl.len().alias("count"))
+        pl.col(step).shift(-1).over(UNIT).fill_null(EXIT).alias(nxt_col)
+    ).filter(pl.col(step) == origin)
+    counts = nxt.group_by(nxt_col).agg(pl.len().alias("count")).rename({nxt_col: "next"})
     frames, report = collect([counts, in_period.select(pl.len())], [source])
     total = int(frames[0]["count"].sum()) if frames[0].height else 0
     if not frames[1].item():

@@ -191,3 +191,38 @@ def test_the_funnel_ends_at_the_analysis_date(tmp_path):
     assert entered(Period(until=date(2024, 3, 1), as_of=date(2024, 3, 2)), "d.csv") == [2, 0]
     with pytest.raises(InvalidOptionError, match="--as-of 2024-03-01 is before --since"):
         entered(Period(since=date(2024, 3, 2), as_of=date(2024, 3, 1)), "e.csv")
+
+
+# Every column of the events can be --field: the ids and the time the unit is built from
+# (session_id was selected twice: DuplicateError), kept extras, and extras named like the
+# plan's own columns (next, __row).
+FIELD_EVENTS = """\
+user_id,session_id,event,event_time,page,next,__row
+U1,S1,home,2025-01-01 10:00,p1,n1,r1
+U1,S1,search,2025-01-01 10:01,p2,n2,r2
+U1,S2,home,2025-01-01 12:00,p1,n1,r1
+U2,S3,home,2025-01-02 10:00,p1,n1,r1
+U2,S3,add_to_cart,2025-01-02 10:05,p3,n3,r3
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "origin", "unit", "expected"),
+    [
+        ("event", "home", "session", {"search": 1, "add_to_cart": 1, "(exit)": 1}),
+        ("page", "p1", "session", {"p2": 1, "p3": 1, "(exit)": 1}),
+        ("next", "n1", "session", {"n2": 1, "n3": 1, "(exit)": 1}),
+        ("__row", "r1", "session", {"r2": 1, "r3": 1, "(exit)": 1}),
+        # Within a session every next event has the same session id (or there is none).
+        ("session_id", "S1", "session", {"S1": 1, "(exit)": 1}),
+        ("session_id", "S1", "user", {"S1": 1, "S2": 1}),
+        ("user_id", "U1", "session", {"U1": 1, "(exit)": 2}),
+        ("user_id", "U2", "user", {"U2": 1, "(exit)": 1}),
+        ("event_time", "2025-01-01 10:00:00.000000", "session",
+         {"2025-01-01 10:01:00.000000": 1}),
+    ],
+)
+def test_paths_take_every_field(tmp_path, field, origin, unit, expected):
+    result = next_steps(events_inputs(tmp_path, FIELD_EVENTS), origin, field=field, unit=unit)
+    assert {r["step"]: r["count"] for r in result.to_json()["next"]} == expected
+    assert result.occurrences == sum(expected.values())
