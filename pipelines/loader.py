@@ -254,7 +254,9 @@ def _missing(name: str, f: OpenedFile, missing: list[str], explicit: dict[str, s
     cols = {c.name: c for c in SCHEMAS[name]}
     first = cols[missing[0]]
     aliases = ", ".join(first.aliases[:4])
-    found = ", ".join(repr(h) for h in f.headers) or "(none)"
+    shown = [_short(h) for h in f.headers[:SHOWN_HEADERS]]
+    more = len(f.headers) - len(shown)
+    found = ", ".join(shown) + (f" and {more:,} more" if more > 0 else "") or "(none)"
     mapped = f" (mapped to {explicit[first.name]!r})" if first.name in explicit else ""
     msg = (
         f"{f.path}: required {name} column {', '.join(missing)}{mapped} not found; "
@@ -270,6 +272,14 @@ def _missing(name: str, f: OpenedFile, missing: list[str], explicit: dict[str, s
             "delimited by something else, or not a CSV at all?"
         )
     return MissingColumnError(msg, hint=hint)
+
+
+SHOWN_HEADERS = 50  # a message lists at most this many of a file's headers
+
+
+def _short(header: str, limit: int = 80) -> str:
+    """``header`` quoted for a message, a long one cut (a header may be 128 KiB)."""
+    return repr(header if len(header) <= limit else header[:limit] + "…")
 
 
 def _concat(

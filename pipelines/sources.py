@@ -19,6 +19,7 @@ import io
 import shutil
 import tempfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,9 @@ from .errors import InputFileError
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 SUPPORTED = ".csv .tsv .txt .parquet, optionally gzip-compressed (.csv.gz)"
 SNIFF_BYTES = 256 * 1024
+# The longest header row read (100k columns of 100 characters); a longer first line is
+# not a header.
+HEADER_LIMIT = 16 * 1024 * 1024
 TRANSCODE_CHUNK = 4 * 1024 * 1024
 GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "hz", "cp936"})
 # Detector answers that are really GB18030 text read too short (a short GBK file with
@@ -216,6 +220,49 @@ def _sniff_delimiter(sample: str, suffix: str) -> str:
         return best if counts[best] else default
 
 
+def _read_headers(path: Path, gz: bool, encoding: str, delimiter: str) -> list[str]:
+    """The header row, read whole (however many columns, however long a name).
+
+    The first :data:`SNIFF_BYTES` are not enough: a header of 100k columns is longer, and
+    the columns after the cut were said to be missing. The csv module's field limit
+    (128 KiB) is raised to :data:`HEADER_LIMIT` while the row is read.
+    """
+    raw = gzip.open(path, "rb") if gz else path.open("rb")
+    read = 0
+
+    def lines() -> Iterator[str]:
+        nonlocal read
+        while read < HEADER_LIMIT:
+            line = fh.readline(HEADER_LIMIT - read + 1)
+            if not line:
+                return
+            read += len(line)
+            yield line
+
+    old = csv.field_size_limit()
+    csv.field_size_limit(HEADER_LIMIT)
+    try:
+        with raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as fh:
+            row = next(csv.reader(lines(), delimiter=delimiter), [])
+    except csv.Error as exc:
+        if read <= HEADER_LIMIT:
+            msg = f"{path}: the header row cannot be read ({_first_line(exc)})"
+            raise InputFileError(msg, hint="check the quotes in the first line") from None
+        row = []
+    except (gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
+        msg = f"{path}: the header row could not be read ({_first_line(exc)})"
+        raise InputFileError(msg, hint="the file may be truncated: export it again") from None
+    finally:
+        csv.field_size_limit(old)
+    if read > HEADER_LIMIT:
+        msg = f"{path}: the header row is longer than {HEADER_LIMIT // 2**20} MiB"
+        hint = "is this a CSV export? Its first line should name the columns"
+        raise InputFileError(msg, hint=hint)
+    if row:
+        row[0] = row[0].removeprefix("\ufeff")
+    return row
+
+
 def _open_text(path: Path, source: str, encoding: str | None) -> OpenedFile:
     gz = path.name.lower().endswith(".gz")
     head = _read_head(path, gz)
@@ -237,8 +284,7 @@ def _open_text(path: Path, source: str, encoding: str | None) -> OpenedFile:
         raise _undecodable(path, encoding, exc) from None
     suffix = Path(path.name.lower().removesuffix(".gz")).suffix
     delimiter = _sniff_delimiter(sample.lstrip("\ufeff"), suffix)
-    header_line = sample.lstrip("\ufeff").splitlines()[0] if sample.strip() else ""
-    headers = next(csv.reader([header_line], delimiter=delimiter), [])
+    headers = _read_headers(path, gz, encoding, delimiter)
     scan_path = path
     if codec not in ("utf-8", "utf-8-sig", "ascii"):
         scan_path = _transcode(path, gz, encoding)

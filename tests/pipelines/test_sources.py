@@ -278,3 +278,66 @@ def test_the_transcoded_copy_lives_in_a_private_temp_dir(tmp_path, zh_text):
     open_file(path, "orders")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv"]
     assert Path(sources.scratch_dir()).name.startswith("cust-")
+
+
+# -- the header row, whole (issue 20, item 13) --------------------------------------------
+
+WIDE = 100_000  # columns before the required ones: a header row of about 900 KB
+REQUIRED = ["order_id", "customer_id", "order_time", "amount"]
+
+
+def _wide_text():
+    headers = [f"c{i}" for i in range(WIDE)] + REQUIRED
+    row = [""] * WIDE + ["o1", "C1", "2024-03-01 10:00", "12.5"]
+    return ",".join(headers) + "\n" + ",".join(row) + "\n"
+
+
+def _long_name_text():
+    long = "名" * (130 * 1024)  # one header name over the csv module's 128 KiB field limit
+    return f"order_id,customer_id,{long},order_time,amount\no1,C1,x,2024-03-01 10:00,12.5\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [("o.csv", "utf-8"), ("o.csv", "utf-8-sig"), ("o.csv", "gb18030"), ("o.csv.gz", "utf-8"),
+     ("o.txt", "utf-8")],
+)
+@pytest.mark.parametrize("text", [_wide_text, _long_name_text])
+def test_the_whole_header_row_is_read(tmp_path, name, encoding, text):
+    """Headers past the first 256 KiB were said to be missing; a name over 128 KiB raised
+    _csv.Error. Every text path (plain, BOM, transcoded GBK, gzip, sniffed .txt) reads all."""
+    from cust.pipelines.loader import load_source
+
+    data = text().encode(encoding)
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    opened = open_file(path, "orders")
+    assert opened.headers == text().splitlines()[0].split(",")
+    source = load_source("orders", path)
+    valid = source.valid.collect()
+    assert valid["order_id"].to_list() == ["o1"]
+    assert valid["amount"].to_list() == [12.5]
+
+
+def test_a_first_line_longer_than_any_header_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "HEADER_LIMIT", 1000)
+    path = tmp_path / "o.csv"
+    path.write_text("order_id,customer_id,order_time,amount," + "x" * 2000 + "\n", "utf-8")
+    with pytest.raises(InputFileError, match="header row is longer than") as info:
+        open_file(path, "orders")
+    assert info.value.hint
+
+
+def test_a_missing_column_message_lists_a_few_headers(tmp_path):
+    """100k headers are not all printed in the message: 50, each cut at 80 characters."""
+    from cust.pipelines.errors import MissingColumnError
+    from cust.pipelines.loader import load_source
+
+    path = tmp_path / "o.csv"
+    path.write_text(",".join(["y" * 200] + [f"c{i}" for i in range(WIDE)]) + "\n", "utf-8")
+    with pytest.raises(MissingColumnError) as info:
+        load_source("orders", path)
+    text = str(info.value)
+    assert f"'{'y' * 80}…', 'c0', 'c1'," in text
+    assert f"'c48' and {WIDE + 1 - 50:,} more" in text
+    assert len(text) < 2000
