@@ -156,10 +156,29 @@ def validate_timezone(name: object, *, where: str) -> str:
         raise ConfigError(msg, hint='timezone = "Asia/Shanghai"')
     try:
         ZoneInfo(name)
+        known = _polars_knows(name)
     except (ZoneInfoNotFoundError, ValueError):
+        known = False
+    if not known:
         msg = f"{where}: unknown time zone {name!r}"
-        raise ConfigError(msg, hint='use an IANA name such as "Asia/Shanghai"') from None
+        raise ConfigError(msg, hint='use an IANA name such as "Asia/Shanghai"')
     return name
+
+
+def _polars_knows(name: str) -> bool:
+    """Whether Polars converts times to ``name``.
+
+    The system's zoneinfo also opens files that are not zones of the IANA database
+    (``posixrules``, ``Factory``, ``localtime``, ``right/...``, ``posix/...``); Polars,
+    which converts the times, refuses those, which stopped the run with a traceback.
+    """
+    import polars as pl
+
+    try:
+        pl.Series([0], dtype=pl.Datetime("us")).dt.replace_time_zone(name)
+    except pl.exceptions.PolarsError:
+        return False
+    return True
 
 
 def parse_column_map(items: list[str]) -> dict[str, dict[str, str]]:

@@ -208,6 +208,7 @@ def _build(
         if missing:
             raise _missing(name, f, missing, explicit)
         _refuse_repeated_headers(f, mapping)
+        mapping = _readable_types(name, f, mapping)
         frame = f.frame.select([pl.col(h).alias(c) for h, c in mapping.items()])
         schema = {c: f.frame.collect_schema()[h] for h, c in mapping.items()}
         present.update(schema)
@@ -248,6 +249,37 @@ def _refuse_repeated_headers(f: OpenedFile, mapping: Mapping[str, str]) -> None:
             msg = f"{f.path}: the header {header!r} ({column}) appears {times} times"
             hint = "remove or rename the extra columns in the export, so one is the " + column
             raise InputFileError(msg, hint=hint)
+
+
+def _unreadable(dtype: pl.DataType) -> bool:
+    """A Parquet type no cell parser reads: lists, arrays, maps, structs, durations."""
+    return dtype.is_nested() or isinstance(dtype, (pl.Duration, pl.Object))
+
+
+def _readable_types(name: str, f: OpenedFile, mapping: dict[str, str]) -> dict[str, str]:
+    """``mapping`` without kept extra columns of unreadable types; a canonical one is refused.
+
+    A list, map, struct or duration cannot be cast to text, so a used column of such a
+    type stopped the run with a Polars traceback. An extra column (kept for breakdowns)
+    of such a type is left out instead: it cannot be a breakdown value anyway.
+    """
+    if f.format != "parquet":
+        return mapping
+    schema = f.frame.collect_schema()
+    canonical = {c.name for c in SCHEMAS[name]}
+    kept = {}
+    for header, column in mapping.items():
+        dtype = schema[header]
+        if not _unreadable(dtype):
+            kept[header] = column
+        elif column in canonical:
+            msg = f"{f.path}: the {name} column {column} ({header!r}) is of Parquet type {dtype}"
+            hint = (
+                f"write {column} as text, a number or a time (e.g. one value per row, not a "
+                "list), or export the file as CSV"
+            )
+            raise InputFileError(msg, hint=hint)
+    return kept
 
 
 def _missing(name: str, f: OpenedFile, missing: list[str], explicit: dict[str, str]) -> Exception:

@@ -277,6 +277,13 @@ def _open_text(path: Path, source: str, encoding: str | None) -> OpenedFile:
         except LookupError:
             msg = f"unknown encoding {encoding!r}"
             raise InputFileError(msg, hint="use e.g. --encoding utf-8 or --encoding gbk") from None
+        try:  # rot13, base64, zlib_codec, hex...: codecs, but not of bytes to text
+            b"a".decode(encoding, "replace")
+        except LookupError:
+            msg = f"--encoding {encoding!r} is not a text encoding (it does not give text)"
+            raise InputFileError(
+                msg, hint="name the export's character set, e.g. --encoding utf-8 or gbk"
+            ) from None
     codec = codecs.lookup(encoding).name
     try:
         sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)

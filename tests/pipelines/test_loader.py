@@ -2,7 +2,7 @@
 bad-row reason, with the typed frames and counts worked out by hand."""
 
 import gzip
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
@@ -936,3 +936,49 @@ def test_a_negative_price_or_a_rise_from_zero_is_rejected(tmp_path):
     (reasons,) = collect([source.checked.select("sku", REASON).sort("sku")], [])[0]
     assert reasons[REASON].to_list() == ["bad_old_price", "bad_old_price", None, "bad_new_price",
                                          None]  # a new price of 0 (made free) is a price
+
+
+# -- Parquet columns of types no parser reads (issue 20, item 12) ---------------------------
+
+_GOOD_COLUMNS = {
+    "orders": {"order_id": ["o1"], "customer_id": ["C1"], "order_time": ["2024-03-01"],
+               "amount": [10.0]},
+    "customers": {"customer_id": ["C1"], "registered_at": ["2024-03-01"]},
+    "events": {"user_id": ["u1"], "event": ["home"], "event_time": ["2024-03-01"]},
+    "prices": {"sku": ["S1"], "changed_at": ["2024-03-01"], "old_price": [1.0],
+               "new_price": [2.0]},
+}
+_BAD_VALUES = {
+    "list": pl.Series([[1.0]]),
+    "struct": pl.Series([{"a": 1}]),
+    "duration": pl.Series([timedelta(days=1)]),
+    "map": pl.Series([[{"key": "a", "value": 1}]]).cast(pl.Map(pl.String, pl.Int64)),
+}
+
+
+@pytest.mark.parametrize("kind", list(_BAD_VALUES))
+@pytest.mark.parametrize(
+    ("source", "column"),
+    [(s, c.name) for s, cols in SCHEMAS.items() for c in cols],
+)
+def test_a_used_parquet_column_of_a_nested_or_duration_type_is_refused(
+    tmp_path, source, column, kind
+):
+    """Every canonical column of every source: a list, struct, map or duration in it was a
+    Polars traceback (a strict cast to text); it is an input error naming the column."""
+    frame = pl.DataFrame(_GOOD_COLUMNS[source]).with_columns(_BAD_VALUES[kind].alias(column))
+    path = tmp_path / "x.parquet"
+    frame.write_parquet(path)
+    with pytest.raises(InputFileError, match=rf"the {source} column {column} .* Parquet type"):
+        load_source(source, path)
+
+
+@pytest.mark.parametrize("source", ["events", "customers"])
+def test_a_kept_extra_parquet_column_of_a_nested_type_is_left_out(tmp_path, source):
+    frame = pl.DataFrame(_GOOD_COLUMNS[source]).with_columns(
+        _BAD_VALUES["list"].alias("tags"), pl.lit("web").alias("platform"))
+    path = tmp_path / "x.parquet"
+    frame.write_parquet(path)
+    loaded = load_source(source, path)
+    assert "tags" not in loaded.columns
+    assert loaded.valid.collect()["platform"].to_list() == ["web"]

@@ -227,6 +227,19 @@ def test_an_unknown_encoding_is_refused(orders_csv):
     assert "--encoding" in info.value.hint
 
 
+@pytest.mark.parametrize("codec", ["rot13", "base64", "zlib_codec", "hex", "bz2", "uu"])
+@pytest.mark.parametrize("name", ["o.csv", "o.csv.gz", "o.tsv"])
+def test_a_codec_that_is_not_a_text_encoding_is_refused(tmp_path, codec, name):
+    """rot13, base64, zlib_codec... are codecs Python knows, but not of bytes to text: they
+    raised TypeError or AssertionError from deep in the decoder (issue 20, item 12)."""
+    data = b"order_id,customer_id,order_time,amount\no1,C1,2024-03-01,1\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    with pytest.raises(InputFileError, match=rf"--encoding '{codec}' is not a text enc") as info:
+        open_file(path, "orders", encoding=codec)
+    assert "--encoding utf-8" in info.value.hint
+
+
 def test_transcoding_streams_in_chunks(tmp_path, monkeypatch, zh_text, orders_table):
     # A chunk size far below the file size exercises the chunked pass (no whole-file read).
     monkeypatch.setattr(sources, "TRANSCODE_CHUNK", 7)
