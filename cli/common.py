@@ -1,11 +1,19 @@
 """What every analysis command does around its pipeline: inputs in, result out."""
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .options import GlobalOptions
-from .output import render, stderr, warn_rejected, write_rejects
+from .output import (
+    render,
+    special_target,
+    stderr,
+    stdout_errors,
+    warn_rejected,
+    write_rejects,
+)
 
 
 def open_inputs(g: GlobalOptions):  # noqa: ANN201
@@ -45,21 +53,60 @@ def cache_of(g: GlobalOptions, config: Any):  # noqa: ANN201
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods")
 
 
-def check_out_path(g: GlobalOptions, inputs) -> None:  # noqa: ANN001
-    """Refuse an ``--out`` or ``--rejects`` that is a directory or would overwrite an input."""
-    from cust.pipelines.errors import InvalidOptionError
-    from cust.pipelines.sources import resolve_paths
+def check_out_path(
+    g: GlobalOptions, inputs, config=None, reads=(), *, rendered: bool = True  # noqa: ANN001
+) -> list[tuple[str, Path]]:
+    """Refuse an ``--out`` or ``--rejects`` that cannot take the output or would destroy a file.
 
-    targets = {p.resolve(): opt for p, opt in ((g.out, "--out"), (g.rejects, "--rejects")) if p}
-    if not targets:
-        return
-    for path, flag in targets.items():
-        if path.is_dir():  # also what an empty --out "" becomes (the current directory)
+    Refused: a directory, a spreadsheet name, a ``--format`` that its suffix contradicts
+    (when ``rendered``, i.e. ``--out`` gets the rendered result), and any file the run
+    reads (the config in use, ``reads`` such as a scenarios file, every input file) or
+    writes under another option. Returns the files read, for :func:`refuse_overwrite`.
+    """
+    from cust.pipelines.errors import InvalidOptionError
+
+    targets = {opt: p for opt, p in (("--out", g.out), ("--rejects", g.rejects)) if p}
+    for flag, path in targets.items():
+        if special_target(path):  # /dev/null, /dev/stdout, a fifo: written to as they are
+            continue
+        if path.expanduser().is_dir():
             msg = f"{flag} {path} is a directory"
             raise InvalidOptionError(msg, hint=f"give {flag} a file name, e.g. {flag} result.csv")
         if path.suffix.lower() in SPREADSHEETS:  # it would get the table as plain text
             msg = f"{flag} {path}: cust does not write {path.suffix} workbooks"
             raise InvalidOptionError(msg, hint="write .csv (spreadsheets open it) or .parquet")
+    if rendered and g.out is not None and g.format is not None:
+        check_format_suffix(g.format, g.out)
+    read = files_read(inputs, config, reads)
+    refuse_overwrite(targets, read)
+    return read
+
+
+def check_format_suffix(fmt, out: Path) -> None:  # noqa: ANN001
+    """Refuse ``--format`` with an ``--out`` whose suffix says another format."""
+    from cust.pipelines.errors import InvalidOptionError
+
+    from .output import SUFFIX_FORMATS
+
+    suffix = out.suffix.lower()
+    implied = "parquet" if suffix == ".parquet" else SUFFIX_FORMATS.get(suffix)
+    if implied is None or implied == fmt.value or special_target(out):
+        return
+    msg = f"--format {fmt.value} and --out {out} disagree: a {suffix} file holds {implied}"
+    hint = f"drop --format (the suffix chooses), or name the file .{fmt.value}"
+    if fmt.value == "table":
+        hint = "drop --format, or name the file .txt for the table as text"
+    raise InvalidOptionError(msg, hint=hint)
+
+
+def files_read(inputs, config=None, reads=()) -> list[tuple[str, Path]]:  # noqa: ANN001
+    """Every file the run reads, as ``(what, path)``: config, ``reads``, each input file."""
+    from cust.pipelines.sources import resolve_paths
+
+    read: list[tuple[str, Path]] = []
+    if config is not None and getattr(config, "path", None) is not None:
+        read.append(("config file", config.path))
+    read.extend((what, path) for what, path in reads if path is not None)
     for name, spec in inputs.paths.items():
         if spec is None:
             continue
@@ -67,15 +114,48 @@ def check_out_path(g: GlobalOptions, inputs) -> None:  # noqa: ANN001
             files = resolve_paths(spec, name)
         except Exception:  # noqa: BLE001 - the loader reports missing inputs itself
             continue
-        for f in files:
-            if f.resolve() in targets:
-                msg = f"{targets[f.resolve()]} {f} would overwrite the {name} input"
-                raise InvalidOptionError(msg, hint="write the output to another file")
+        read.extend((f"{name} input", f) for f in files)
+    return read
 
 
-def run(g: GlobalOptions, compute: Callable[[Any, Any], Any]) -> Any:
-    """Open the inputs, run ``compute(inputs, config)``, report rejects, render the result."""
-    inputs, result, salt = computed(g, compute)
+def _same(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: resolved (symlinks, ``..``) or the same inode."""
+    a, b = a.expanduser(), b.expanduser()
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def refuse_overwrite(targets: dict[str, Path], read: list[tuple[str, Path]]) -> None:
+    """Refuse a target that is a file the run reads, or that another target also names."""
+    from cust.pipelines.errors import InvalidOptionError
+
+    hint = "write the output to another file"
+    named = [(flag, path) for flag, path in targets.items() if not special_target(path)]
+    for i, (flag, path) in enumerate(named):
+        for what, source in read:
+            if _same(path, source):
+                msg = f"{flag} {path} would overwrite the {what}"
+                if Path(source) != path:
+                    msg += f" ({source})"
+                raise InvalidOptionError(msg, hint=hint)
+        for other, path2 in named[i + 1:]:
+            if _same(path, path2):
+                msg = f"{flag} {path} and {other} {path2} name the same file"
+                raise InvalidOptionError(msg, hint=f"give {other} another file name")
+
+
+def run(
+    g: GlobalOptions, compute: Callable[[Any, Any], Any], reads: Sequence[tuple[str, Any]] = ()
+) -> Any:
+    """Open the inputs, run ``compute(inputs, config)``, report rejects, render the result.
+
+    ``reads`` names further files the command reads (a scenarios file): never a target.
+    """
+    inputs, result, salt = computed(g, compute, reads=reads)
     deliver(g, inputs, result, salt)
     return result
 
@@ -84,19 +164,31 @@ def computed(
     g: GlobalOptions,
     compute: Callable[[Any, Any], Any],
     status: str = "reading exports and computing…",
+    *,
+    reads: Sequence[tuple[str, Any]] = (),
+    target: Callable[[Any], tuple[str, Path]] | None = None,
 ) -> tuple[Any, Any, str | None]:
     """Open the inputs, check ``--out`` and the mask salt, then compute (with a spinner).
 
+    ``target(result)``, when given, is ``(flag, path)`` of a file named from the result
+    (``--out-dir``): refused, like ``--out``, over a file read or ``--rejects``. It also
+    means that ``--out`` does not get the rendered result (``--format`` goes to stdout).
     Returns ``(inputs, result, salt)``; ``salt`` is None unless ids are masked.
     """
     inputs, config = open_inputs(g)
-    check_out_path(g, inputs)
+    read = check_out_path(g, inputs, config, reads, rendered=target is None)
     salt = mask_salt(g, config)
     console = stderr()
     if console.is_terminal and not g.quiet:
         with console.status(status):
-            return inputs, compute(inputs, config), salt
-    return inputs, compute(inputs, config), salt
+            result = compute(inputs, config)
+    else:
+        result = compute(inputs, config)
+    if target is not None:
+        flag, path = target(result)
+        targets = {flag: path, "--rejects": g.rejects} if g.rejects else {flag: path}
+        refuse_overwrite(targets, read)
+    return inputs, result, salt
 
 
 def deliver(
@@ -112,7 +204,11 @@ def deliver(
         from .masking import masked
 
         result = masked(result, salt)
-    render(result, g)
+    if g.out is None:
+        with stdout_errors():
+            render(result, g)
+    else:
+        render(result, g)
 
 
 def mask_salt(g: GlobalOptions, config: Any) -> str | None:

@@ -7,6 +7,7 @@ every global option appended to its parameters, and merges them with those given
 """
 
 import inspect
+import os
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from enum import StrEnum
@@ -37,6 +38,39 @@ def _date(value: str | None) -> date | None:
     except ValueError:
         msg = f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-03-31"
         raise typer.BadParameter(msg) from None
+
+
+def path_value(value: str) -> Path | str:
+    """A path option's value; an empty one stays ``""`` for :func:`refuse_blank`.
+
+    Typer would make ``--out-dir ""`` ``Path("")``, which is ``.``: the current directory.
+    """
+    return value if not value.strip() else Path(value)
+
+
+def file_value(value: str) -> Path | str:
+    """A file option's value; ``""`` and a name ending in ``/`` stay text (refused later).
+
+    ``Path("newdir/")`` drops the slash that says the user meant a folder.
+    """
+    return value if not value.strip() or value.endswith(("/", os.sep)) else Path(value)
+
+
+FILE_OPTIONS = {"out": "--out", "rejects": "--rejects"}
+
+
+def _file(key: str, value: Path | str | None) -> Path | None:
+    """``--out``/``--rejects`` as a Path; a name ending in ``/`` (a folder) is refused."""
+    if value is None or isinstance(value, Path):
+        return value
+    from cust.pipelines.errors import InvalidOptionError
+
+    flag = FILE_OPTIONS[key]
+    msg = f"{flag} {value} ends with '/', so it names a folder, and {flag} takes a file"
+    hint = f"name the file, e.g. {flag} {value}result.csv"
+    if key == "out":
+        hint += " (report weekly: --out-dir DIR names it by its week)"
+    raise InvalidOptionError(msg, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -131,6 +165,8 @@ Config = Annotated[
         help="Settings file \\[default: ./cust.toml when present].",
         rich_help_panel=INPUT,
         show_default=False,
+        parser=path_value,
+        metavar="PATH",
     ),
 ]
 Map = Annotated[
@@ -158,6 +194,8 @@ Rejects = Annotated[
         help="Write rejected rows, with a reason column, to this file.",
         rich_help_panel=INPUT,
         show_default=False,
+        parser=file_value,
+        metavar="PATH",
     ),
 ]
 Strict = Annotated[
@@ -183,6 +221,8 @@ Out = Annotated[
         help="Write here instead of stdout (atomically); .parquet writes Parquet.",
         rich_help_panel=OUTPUT,
         show_default=False,
+        parser=file_value,
+        metavar="PATH",
     ),
 ]
 Quiet = Annotated[
@@ -276,6 +316,8 @@ def from_values(values: dict[str, Any]) -> dict[str, Any]:
     for key in DATES:
         out[key] = _date(out.get(key))
     out["map"] = tuple(out.get("map") or ())
+    for key in FILE_OPTIONS:
+        out[key] = _file(key, out.get(key))
     return out
 
 

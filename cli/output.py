@@ -6,12 +6,15 @@ never leaves half a report behind. CSV cells that a spreadsheet would run as a f
 are neutralised with a leading apostrophe.
 """
 
+import errno
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,23 +38,97 @@ def stderr() -> Console:
 
 
 def write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool = False) -> None:
-    """Write through ``write(fh)`` into a temp file beside ``path``, then rename."""
-    path = path.expanduser()
-    directory = path.parent if str(path.parent) else Path()
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    """Write through ``write(fh)`` into a temp file beside ``path``, then rename.
+
+    A target that exists and is not a regular file (``/dev/null``, ``/dev/stdout``, a
+    fifo) is written to directly: renaming over it would replace the device node. A
+    symlink to a file keeps its link; the file it points to is replaced. A write that
+    fails (disk full, read-only folder, a file where a folder should be) raises
+    :class:`OutputFileError` naming the path, and leaves no partial file.
+    """
+    target = path.expanduser()
+    mode = "wb" if binary else "w"
+    text = {} if binary else {"encoding": "utf-8", "newline": ""}
+    tmp: str | None = None
     try:
-        mode = "wb" if binary else "w"
-        with os.fdopen(fd, mode, **({} if binary else {"encoding": "utf-8", "newline": ""})) as fh:
+        if special_target(target):
+            with open(target, mode, **text) as fh:  # noqa: PTH123 - a device, not a file
+                write(fh)
+            return
+        if target.is_symlink():
+            target = Path(os.path.realpath(target))
+        directory = target.parent if str(target.parent) else Path()
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, mode, **text) as fh:
             write(fh)
         # mkstemp creates the file private (0600); give it the usual permissions instead.
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise write_error(path, exc) from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def special_target(path: Path) -> bool:
+    """True when ``path`` exists and is neither a regular file nor a directory."""
+    try:
+        mode = path.expanduser().stat().st_mode  # follows symlinks: /dev/stdout -> /proc/self/fd/1
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def write_error(where: object, exc: OSError) -> Exception:
+    """The :class:`OutputFileError` for a failed write to ``where`` (a path or "stdout")."""
+    from cust.pipelines.errors import OutputFileError
+
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space on that disk, or write to another one"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "the folder is not writable by you: choose another path or fix its permissions"
+    elif exc.errno in (errno.ENOTDIR, errno.EEXIST):  # mkdir of a folder that is a file
+        reason = "a part of its path is a file, not a folder"
+        hint = "choose another path, or move that file"
+    elif exc.errno == errno.EISDIR:
+        hint = "give a file name, not a folder"
+    else:
+        hint = "check the path, the disk and the folder's permissions"
+    return OutputFileError(f"could not write {where}: {reason}", hint=hint)
+
+
+@contextmanager
+def stdout_errors() -> Iterator[None]:
+    """Turn a failed write to stdout (a full disk under ``> file``) into exit 2.
+
+    Flushes at the end, so that nothing is left for the exit to fail on. A closed pipe
+    (``| head``) stays what it was: a quiet end.
+    """
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
         raise
+    except OSError as exc:
+        _drop_stdout()
+        where = "stdout"
+        raise write_error(where, exc) from None
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so that the exit's flush does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):  # no real descriptor (tests)
+        pass
 
 
 def neutralise(frame):  # noqa: ANN001, ANN201 - polars is imported lazily

@@ -172,4 +172,4 @@ def compare(
             chosen = list(promo.DEFAULT_COMPARISON)
         return promo.simulate(inputs, chosen, period=period, response=model)
 
-    run(g, job)
+    run(g, job, reads=[("scenarios file", scenarios_file)])

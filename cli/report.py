@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .main import app
-from .options import GlobalOptions, command
+from .options import GlobalOptions, command, path_value
 
 report_app = typer.Typer(help="Reports for cron: one HTML file with charts.",
                          no_args_is_help=True)
@@ -34,7 +34,7 @@ def weekly(
     g: GlobalOptions,
     out_dir: Annotated[Path | None, typer.Option(
         "--out-dir", help="Write weekly-<2026-W26>.html (or monthly-<2026-06>.html) here.",
-        show_default=False)] = None,
+        show_default=False, parser=path_value, metavar="DIR")] = None,
     period: Annotated[Edition, typer.Option(
         "--period", help="'week' (ISO, Monday-Sunday) or 'month' for a monthly edition.")] = (
         Edition.week),
@@ -49,12 +49,12 @@ def weekly(
 
     Example: cust report weekly --out-dir /srv/reports --lang zh --fail-on-alert
     """  # noqa: E501 - one line per paragraph, so that the help wraps to the terminal
-    from cust.pipelines.errors import InputFileError, InvalidOptionError
+    from cust.pipelines.errors import InvalidOptionError
     from cust.reports.html import render_weekly
     from cust.reports.weekly import build
 
     from .common import computed, deliver, stderr
-    from .output import write_atomic
+    from .output import special_target, write_atomic
 
     if g.since is not None or g.until is not None:
         msg = "report weekly covers one edition and its history: --since/--until do not apply"
@@ -65,29 +65,33 @@ def weekly(
     if g.out is not None and g.out.expanduser().is_dir():
         msg = f"--out {g.out} is a directory"
         raise InvalidOptionError(msg, hint=f"use --out-dir {g.out} to name the file by its week")
-    if g.out is not None and g.out.suffix.lower() not in (".html", ".htm"):
+    if g.out is not None and g.out.suffix.lower() not in (".html", ".htm") and not (
+            special_target(g.out)):
         msg = f"--out {g.out}: the report is an HTML page"
         hint = "name it .html; --format json prints its figures on stdout"
         raise InvalidOptionError(msg, hint=hint)
     if out_dir is not None and out_dir.expanduser().exists() and not out_dir.expanduser().is_dir():
         msg = f"--out-dir {out_dir} exists and is not a directory"
         raise InvalidOptionError(msg, hint="give a directory (it is created when missing)")
+    prefix = "weekly" if period is Edition.week else "monthly"
+
+    def target_of(report) -> tuple[str, Path]:  # noqa: ANN001
+        if g.out is not None:
+            return "--out", g.out
+        flag = "--out-dir" if out_dir is not None else "the report"
+        return flag, (out_dir or Path()) / f"{prefix}-{report.edition.label}.html"
+
     inputs, report, salt = computed(
         g,
         lambda inputs, config: build(
             inputs, config, kind=period.value, as_of=g.as_of, lang=lang.value
         ),
         status="computing the report…",
+        target=target_of,
     )
     html = render_weekly(report)
-    prefix = "weekly" if period is Edition.week else "monthly"
-    target = g.out if g.out is not None else (out_dir or Path()) / (
-        f"{prefix}-{report.edition.label}.html")
-    try:
-        write_atomic(target, lambda fh: fh.write(html))
-    except OSError as exc:
-        msg = f"could not write the report to {target}: {exc.strerror or exc}"
-        raise InputFileError(msg, hint="check that the directory is writable") from None
+    target = target_of(report)[1]
+    write_atomic(target, lambda fh: fh.write(html))
     # An explicit --format prints even with -q; the page itself went to the file.
     deliver(replace(g, out=None), inputs, report, salt, show=g.format is not None or not g.quiet)
     if not g.quiet:

@@ -46,3 +46,7 @@ class EmptySelectionError(CustError):
 
 class RejectedRowsError(CustError):
     """``--strict`` was given and some rows were rejected."""
+
+
+class OutputFileError(CustError):
+    """An output (``--out``, ``--rejects``, ``--out-dir``, stdout) could not be written."""

@@ -72,16 +72,22 @@ def test_an_option_given_empty_is_refused(path, flag, tmp_path, monkeypatch):
 def test_text_options_given_empty_get_the_message():
     for args, flag in ((["promo", "simulate", "--segment", ""], "--segment"),
                        (["funnel", "--by", " "], "--by"), (["--orders", "", "check"], "--orders"),
-                       (["check", "--orders", ""], "--orders")):
+                       (["check", "--orders", ""], "--orders"),
+                       # Paths too: Typer made `--out ""` Path(""), the current directory.
+                       (["segment", "rfm", "--out", ""], "--out"),
+                       (["check", "--rejects", ""], "--rejects"),
+                       (["check", "--config", ""], "--config"),
+                       (["report", "weekly", "--out-dir", ""], "--out-dir"),
+                       (["sample", "--out", ""], "--out")):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, args
         assert f"{flag} is given an empty value" in result.output
 
 
 def test_an_output_path_that_is_a_directory_is_refused(tmp_path, monkeypatch):
-    # `--out ""` is the current directory once Typer makes it a Path: it was a traceback.
+    # (`--out ""` is refused as empty, above, not read as the current directory.)
     monkeypatch.setenv("CUST_CACHE_DIR", str(tmp_path / "cache"))
-    for args in (["segment", "rfm", "--out", ""], ["segment", "rfm", "--out", str(tmp_path)],
+    for args in (["segment", "rfm", "--out", str(tmp_path)],
                  ["check", "--rejects", str(tmp_path)]):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, args
