@@ -1,9 +1,14 @@
-"""Charts for the HTML report: Altair specifications rendered to SVG offline.
+r"""Charts for the HTML report: Altair specifications rendered to SVG offline.
 
 vl-convert renders Vega-Lite to SVG with its own embedded engine: no browser, no network,
 and the same input gives the same bytes. The SVG escapes text from the data (a label
 ``<script>`` becomes ``&lt;script&gt;``), and it is inlined in the page, so the report needs
 no JavaScript at all.
+
+Every string of a chart (labels, titles, the data itself) passes through
+:func:`cust.pipelines.text.printable` in :func:`svg`, the one function every chart is
+rendered by: a control character in a category or a scenario name is shown as ``\x1b``
+instead of aborting the renderer (and with it the whole report).
 """
 
 from __future__ import annotations
@@ -24,9 +29,15 @@ def svg(chart: Any, labels: dict[str, str] | None = None) -> str:
     """
     import vl_convert
 
+    from cust.pipelines.text import printable, printable_data
+
     locale = (labels or {}).get("locale", "en-US")
-    return vl_convert.vegalite_to_svg(chart.to_dict(), allowed_base_urls=[],
-                                      format_locale=locale, time_format_locale=locale)
+    spec = printable_data(chart.to_dict())
+    drawn = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[],
+                                       format_locale=locale, time_format_locale=locale)
+    # Vega reads a field's title as an expression string, where "\\x1b" is an escape
+    # again: its aria-label would carry the raw character. The SVG itself has none.
+    return printable(drawn)
 
 
 def _alt() -> Any:
