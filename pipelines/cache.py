@@ -7,19 +7,23 @@ per-order frame (:func:`.orders.orders_frame` over the whole export) and the row
 rejected by reason. Later commands read those instead of the lines.
 
 An entry is found by a key over everything the result depends on: each file's resolved
-path, size, modification time and a SHA-256 of its first and last MiB; the encoding
+path, size and a hash of its whole content (XXH3-128, which reads at several GB/s: an edit
+that keeps the size and the modification time, as ``cp -p``, ``rsync -t``, tar and unzip
+do, still gives a new key; see ``benchmarks/RESULTS.md`` for its cost); the encoding
 override, the column mapping and the time zone; the cache format, the versions of cust and
 Polars, and the source of the modules that read and validate. Change any of them and the
 export is read again. One entry is kept per source and directory (of the export's files):
-writing a new one removes the older ones. Entries hold customer ids, so their directories
-are private to the user (mode 0700). Entries are written to a temporary directory and
-renamed, so a reader never sees half an entry; one that cannot be read is rebuilt.
+writing a new one removes the older ones. Entries are written to a temporary directory and
+renamed, so a reader never sees half an entry.
 
-A cache that cannot be written (read-only or full disk) is skipped: the command still
-answers from the export. An export too large to group in memory at once is read in passes
-(``Inputs._orders`` in :mod:`.inputs`); each pass's orders are one file of the entry.
-Pipelines that need the lines themselves (``cust check``'s time spans, the bunching
-estimate, ``--rejects``) still read the export.
+Entries hold customer ids, so the cache root is created private to the user (mode 0700,
+whatever the umask), and an entry is trusted only when it and the root are owned by the
+running user and writable by no one else: in a shared or world-writable folder another user
+could plant one (:func:`_trusted`). Such an entry is ignored and left alone. An entry is
+also checked before use: ``meta.json`` must be the object this module writes, every file
+must match the hash recorded in it (a bit flip anywhere is found) and the per-order frame
+and the tally must have the recorded schema. One that fails is removed and rebuilt, never
+blamed on the export.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Sequence
@@ -39,10 +44,10 @@ import polars as pl
 from .loader import LoadOptions, Source
 
 # Bump when the meaning of a cached frame changes in a way the code hash would not catch.
-FORMAT = 2  # 2: the per-order frame is kept in customer order (meta "sorted_by")
+FORMAT = 3  # 2: the per-order frame kept in customer order; 3: file hashes and schemas
 # The modules whose code decides what a validated order is.
 CODE = ("loader.py", "parse.py", "schema.py", "sources.py", "orders.py", "cache.py")
-EDGE_BYTES = 1 << 20
+HASH_CHUNK = 8 << 20  # bytes read at a time when hashing a file
 ORDERS_FILES = "per_order-*.parquet"  # one file per pass over the export
 TALLY_FILE = "tally.parquet"
 META_FILE = "meta.json"
@@ -90,22 +95,23 @@ class Cache:
     def read(self, slot: tuple[Path, str], source: Source) -> Entry | None:
         """The entry at ``slot`` (from :meth:`location`), or None when there is none.
 
-        An entry that cannot be read is removed (and None returned), so it is rebuilt.
+        An entry of another user, or in a folder others can write, is ignored (None). One
+        of ours that cannot be read or fails its checks is removed (and None returned), so
+        it is rebuilt.
         """
         path, _ = slot
-        if not path.is_dir():
+        try:
+            if not path.is_dir() or not (_trusted(self.root) and _trusted(path)):
+                return None
+        except OSError:
             return None
         try:
-            meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
-            tally = pl.read_parquet(path / TALLY_FILE)
-            per_order = pl.scan_parquet(path / ORDERS_FILES)
-            per_order.collect_schema()
-        except (OSError, ValueError, pl.exceptions.PolarsError):
+            entry = _checked(path, source)
+        except (OSError, ValueError, TypeError, KeyError, pl.exceptions.PolarsError):
+            entry = None
+        if entry is None:
             shutil.rmtree(path, ignore_errors=True)
-            return None
-        if meta.get("columns") != list(source.columns):
-            return None
-        return Entry(per_order, tally, tuple(meta.get("sorted_by", ())))
+        return entry
 
     def write(
         self,
@@ -124,21 +130,30 @@ class Cache:
         path, prefix = slot
         staging = None
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            if not _private_root(self.root):
+                return None
             _sweep(self.root)
             staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
             for part in parts:
                 shutil.copyfile(part, staging / part.name)
             tally.write_parquet(staging / TALLY_FILE)
+            names = sorted(p.name for p in staging.iterdir())
+            for name in names:
+                os.chmod(staging / name, 0o600)
+            schema = pl.scan_parquet(staging / ORDERS_FILES).collect_schema()
             meta = {"format": FORMAT, "source": source.name, "columns": list(source.columns),
                     "files": [str(f.path.resolve()) for f in source.files],
-                    "sorted_by": list(sorted_by)}
+                    "sorted_by": list(sorted_by),
+                    "schema": {"per_order": _schema_text(schema),
+                               "tally": _schema_text(tally.schema)},
+                    "hashes": {name: _file_hash(staging / name).hex() for name in names}}
             (staging / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+            os.chmod(staging / META_FILE, 0o600)
             try:
                 staging.rename(path)
             except OSError:  # another process wrote the same entry first
                 shutil.rmtree(staging, ignore_errors=True)
-                return path if path.is_dir() else None
+                return path if self.read(slot, source) is not None else None
         except OSError:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -168,20 +183,96 @@ def _key(source: Source, options: LoadOptions) -> str:
     add(options.encoding or "", options.timezone or "")
     add(json.dumps(sorted(options.explicit_map(source.name).items()), ensure_ascii=False))
     for f in source.files:
-        stat = f.path.stat()
-        add(f.path.resolve(), stat.st_size, stat.st_mtime_ns, _edges(f.path, stat.st_size))
+        add(f.path.resolve(), f.path.stat().st_size, _file_hash(f.path))
     return digest.hexdigest()
 
 
-def _edges(path: Path, size: int) -> bytes:
-    """SHA-256 of the first and last MiB of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        digest.update(fh.read(EDGE_BYTES))
-        if size > EDGE_BYTES:
-            fh.seek(max(EDGE_BYTES, size - EDGE_BYTES))
-            digest.update(fh.read(EDGE_BYTES))
+def _file_hash(path: Path) -> bytes:
+    """XXH3-128 of a whole file, read in chunks (about 9 GB/s of hashing on this machine).
+
+    xxhash is imported here, so ``cust --help`` does not load it.
+    """
+    import xxhash
+
+    digest = xxhash.xxh3_128()
+    buffer = bytearray(HASH_CHUNK)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            digest.update(view[:n])
     return digest.digest()
+
+
+def _me() -> int:
+    return os.getuid()
+
+
+def _trusted(path: Path) -> bool:
+    """Whether ``path`` is a directory of the running user that no one else can write.
+
+    Anyone who can write the cache root (or an entry) could plant figures in it.
+    """
+    info = path.lstat()
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == _me()
+        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
+
+
+def _private_root(root: Path) -> bool:
+    """Create the cache root private to the user (0700 whatever the umask); whether trusted.
+
+    A root that exists already is used only when :func:`_trusted`; its mode is left as is.
+    """
+    root.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    else:
+        os.chmod(root, 0o700)
+    return _trusted(root)
+
+
+def _schema_text(schema: pl.Schema | dict) -> dict[str, str]:
+    return {name: str(dtype) for name, dtype in schema.items()}
+
+
+def _checked(path: Path, source: Source) -> Entry | None:
+    """The entry at ``path`` when it is whole and what :meth:`Cache.write` wrote, else None.
+
+    Every file is ours, is listed in ``meta.json`` and matches its recorded hash; the
+    frames have the recorded schemas. A damaged entry thus never reaches a pipeline, where
+    it would fail as if the export were bad.
+    """
+    meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        return None
+    if meta.get("columns") != list(source.columns):
+        return None
+    hashes, schema, sorted_by = meta.get("hashes"), meta.get("schema"), meta.get("sorted_by")
+    if not (isinstance(hashes, dict) and isinstance(schema, dict) and isinstance(sorted_by, list)):
+        return None
+    files = {p.name: p for p in path.iterdir() if p.name != META_FILE}
+    if set(files) != set(hashes) or TALLY_FILE not in files:
+        return None
+    for name, file in files.items():
+        info = file.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != _me():
+            return None
+        if _file_hash(file).hex() != hashes[name]:
+            return None
+    tally = pl.read_parquet(path / TALLY_FILE)
+    per_order = pl.scan_parquet(path / ORDERS_FILES)
+    per_order_schema = per_order.collect_schema()
+    if _schema_text(per_order_schema) != schema.get("per_order"):
+        return None
+    if _schema_text(tally.schema) != schema.get("tally"):
+        return None
+    if not all(isinstance(c, str) and c in per_order_schema for c in sorted_by):
+        return None
+    return Entry(per_order, tally, tuple(sorted_by))
 
 
 def _sweep(root: Path, older_than: float = 3600.0) -> None:
@@ -193,4 +284,3 @@ def _sweep(root: Path, older_than: float = 3600.0) -> None:
                 shutil.rmtree(tmp, ignore_errors=True)
         except OSError:
             continue
-

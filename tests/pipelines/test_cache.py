@@ -284,3 +284,95 @@ def test_a_file_added_to_an_export_directory_replaces_the_entry(tmp_path):
     assert second.buckets["orders"].to_list() == [2, 3, 1, 1, 0, 1]
     (entry,) = _entries(cache.root)
     assert (cache.root / entry).stat().st_mode & 0o077 == 0  # private to the user
+
+
+def _big_export(path, lines=60_000):
+    """About 3 MB of one-line orders of 10.00 each: more than the first and last MiB."""
+    body = "".join(
+        f"B{i:06d},C{i % 5000:05d},2024-02-{1 + i % 28:02d} 10:00:00,S1,1,10.00,5,paid\n"
+        for i in range(lines)
+    )
+    path.write_text(HEADER + body, encoding="utf-8")
+
+
+def _edit_middle_keeping_size_and_mtime(path):
+    """10.00 -> 90.00 on the middle line, then the old mtime back (as cp -p, rsync -t do)."""
+    import os
+
+    before = path.stat()
+    data = path.read_bytes()
+    at = data.index(b",10.00,", len(data) // 2)
+    path.write_bytes(data[:at] + b",90.00," + data[at + 7 :])
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert 1 << 20 < at < before.st_size - (1 << 20)  # outside the first and last MiB
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "directory"])
+def test_an_edit_keeping_size_and_mtime_is_never_served_stale(tmp_path, kind):
+    """Issue 20, item 1: the key hashes each whole file, so the figures follow the edit.
+
+    60,000 orders of 10.00 are 600,000.00; one changed to 90.00 makes 600,080.00, from the
+    cache just as without it. For a directory export the edited file is one of two.
+    """
+    import polars as pl
+
+    csv = tmp_path / "orders.csv"
+    _big_export(csv)
+    if kind == "parquet":
+        export = tmp_path / "orders.parquet"
+        import pyarrow.parquet as pq
+
+        table = pl.read_csv(csv, infer_schema=False).to_arrow()
+        # Plain values, so one amount's bytes can be edited in place.
+        pq.write_table(table, export, compression="none", use_dictionary=False,
+                       write_statistics=False)
+        edited = export
+    elif kind == "directory":
+        export = tmp_path / "exports"
+        export.mkdir()
+        csv.rename(export / "week2.csv")
+        (export / "week1.csv").write_text(HEADER + ROWS, encoding="utf-8")
+        edited = export / "week2.csv"
+    else:
+        export = edited = csv
+    extra = 6039.99 if kind == "directory" else 0.0
+    cache = Cache(tmp_path / "cache")
+    first, _ = _bands(export, cache)
+    assert round(first.buckets["revenue"].sum(), 2) == round(600_000.00 + extra, 2)
+    if kind == "parquet":  # the same size: rewrite the same-width value in the file's bytes
+        data = edited.read_bytes()
+        at = data.index(b"10.00", len(data) // 2)
+        before = edited.stat()
+        edited.write_bytes(data[:at] + b"90.00" + data[at + 5 :])
+        import os
+
+        os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    else:
+        _edit_middle_keeping_size_and_mtime(edited)
+    cached, source = _bands(export, cache)
+    uncached, _ = _bands(export, None)
+    assert source.counts is not None  # read through the (rebuilt) cache
+    assert round(uncached.buckets["revenue"].sum(), 2) == round(600_080.00 + extra, 2)
+    assert cached.buckets.equals(uncached.buckets)
+    assert len(_entries(cache.root)) == 1  # the stale entry was replaced
+
+
+def test_cli_figures_after_a_same_size_same_mtime_edit_equal_no_cache(
+    runner, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CUST_CACHE_DIR", str(tmp_path / "c"))
+    export = tmp_path / "orders.csv"
+    _big_export(export)
+    for command in (("segment", "buckets"), ("promo", "simulate")):
+        assert _cli(runner, *command, "-f", "json", "--orders", export).exit_code == 0
+    _edit_middle_keeping_size_and_mtime(export)
+    for command in (("segment", "buckets"), ("promo", "simulate")):
+        warm = _cli(runner, *command, "-f", "json", "--orders", export)
+        cold = _cli(runner, "--no-cache", *command, "-f", "json", "--orders", export)
+        assert warm.exit_code == cold.exit_code == 0, warm.output + cold.output
+        assert json.loads(warm.stdout) == json.loads(cold.stdout)
+    doc = json.loads(_cli(runner, "segment", "buckets", "-f", "json", "--orders", export).stdout)
+    assert round(sum(b["revenue"] for b in doc["buckets"]), 2) == 600_080.00
