@@ -376,3 +376,192 @@ def test_cli_figures_after_a_same_size_same_mtime_edit_equal_no_cache(
         assert json.loads(warm.stdout) == json.loads(cold.stdout)
     doc = json.loads(_cli(runner, "segment", "buckets", "-f", "json", "--orders", export).stdout)
     assert round(sum(b["revenue"] for b in doc["buckets"]), 2) == 600_080.00
+
+
+def _forge(entry, factor=10):
+    """Rewrite an entry as a forger would: every value times ``factor``, hashes recomputed."""
+    import polars as pl
+
+    from cust.pipelines import cache as cache_module
+
+    part = entry / "per_order-000.parquet"
+    frame = pl.read_parquet(part)
+    frame.with_columns(pl.col("value") * factor).write_parquet(part)
+    meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+    meta["hashes"]["per_order-000.parquet"] = cache_module._file_hash(part).hex()
+    (entry / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _revenue(result):
+    return round(result.buckets["revenue"].sum(), 2)
+
+
+def test_a_forged_entry_of_the_same_user_is_what_the_checks_cannot_see(export, tmp_path):
+    """The control for the forgery tests below: a forged entry of our own is read (10x)."""
+    cache = Cache(tmp_path / "cache")
+    _bands(export, cache)
+    (entry,) = _entries(cache.root)
+    _forge(cache.root / entry)
+    assert _revenue(_bands(export, cache)[0]) == 60399.9
+
+
+@pytest.mark.parametrize("where", ["root 0777", "root 0770", "entry 0777", "entry 0757"])
+def test_an_entry_in_a_folder_others_can_write_is_ignored(export, tmp_path, where):
+    """Issue 20, item 5: anyone who can write the root or the entry could have planted it."""
+    cache = Cache(tmp_path / "cache")
+    _bands(export, cache)
+    (entry,) = _entries(cache.root)
+    _forge(cache.root / entry)
+    folder, mode = where.split()
+    (cache.root if folder == "root" else cache.root / entry).chmod(int(mode, 8))
+    for _ in range(2):  # ignored, and not replaced by a write into that folder either
+        result, _ = _bands(export, cache)
+        assert _revenue(result) == 6039.99
+        assert result.buckets["orders"].to_list() == EXPECTED_ORDERS
+    assert _entries(cache.root) == [entry]  # left alone, not removed
+
+
+def test_an_entry_of_another_user_is_ignored(export, tmp_path, monkeypatch):
+    """Issue 20, item 5: an entry (or a file in it) owned by another uid is not read.
+
+    As root (CI) the entry is really given to uid 4242; otherwise the running user is made
+    to look like another one to the cache module, which the same check sees.
+    """
+    import os
+
+    from cust.pipelines import cache as cache_module
+
+    cache = Cache(tmp_path / "cache")
+    _bands(export, cache)
+    (entry,) = _entries(cache.root)
+    _forge(cache.root / entry)
+    if os.getuid() == 0:
+        for path in (cache.root / entry, *(cache.root / entry).iterdir()):
+            os.chown(path, 4242, 4242)
+    else:
+        real = cache_module._me()
+        monkeypatch.setattr(cache_module, "_me", lambda: real + 1)
+    for _ in range(2):
+        result, _ = _bands(export, cache)
+        assert _revenue(result) == 6039.99
+
+
+def test_a_file_of_another_user_inside_our_entry_is_ignored(export, tmp_path):
+    import os
+
+    if os.getuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    cache = Cache(tmp_path / "cache")
+    _bands(export, cache)
+    (entry,) = _entries(cache.root)
+    _forge(cache.root / entry)
+    os.chown(cache.root / entry / "per_order-000.parquet", 4242, 4242)
+    assert _revenue(_bands(export, cache)[0]) == 6039.99
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o077])
+def test_the_cache_root_is_created_private_whatever_the_umask(export, tmp_path, umask):
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        cache = Cache(tmp_path / "parent" / "cache")
+        _bands(export, cache)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(cache.root.stat().st_mode) == 0o700
+    (entry,) = _entries(cache.root)
+    assert stat.S_IMODE((cache.root / entry).stat().st_mode) == 0o700
+    for file in (cache.root / entry).iterdir():
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    _, source = _bands(export, cache)  # and it is read back
+    assert source.counts is not None
+
+
+def _flip_bits(path):
+    data = bytearray(path.read_bytes())
+    for at in range(len(data) // 3, len(data) // 3 + 8):
+        data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _wrong_schema(path, *, rehash):
+    import polars as pl
+
+    from cust.pipelines import cache as cache_module
+
+    pl.DataFrame({"order_id": ["O1"], "value": ["not a number"]}).write_parquet(path)
+    if rehash:  # a consistent entry of the wrong schema: only the schema check finds it
+        meta_path = path.parent / "meta.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["hashes"][path.name] = cache_module._file_hash(path).hex()
+        meta_path.write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _edit_meta(entry, change):
+    meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+    change(meta)
+    (entry / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+DAMAGE = {
+    "bit flips in per_order": lambda e: _flip_bits(e / "per_order-000.parquet"),
+    "bit flips in tally": lambda e: _flip_bits(e / "tally.parquet"),
+    "per_order of the wrong schema": lambda e: _wrong_schema(e / "per_order-000.parquet",
+                                                             rehash=False),
+    "per_order of the wrong schema, rehashed": lambda e: _wrong_schema(
+        e / "per_order-000.parquet", rehash=True),
+    "tally of the wrong schema, rehashed": lambda e: _wrong_schema(e / "tally.parquet",
+                                                                  rehash=True),
+    "per_order missing": lambda e: (e / "per_order-000.parquet").unlink(),
+    "an extra part": lambda e: (e / "per_order-001.parquet").write_bytes(
+        (e / "per_order-000.parquet").read_bytes()),
+    "meta.json a list": lambda e: (e / "meta.json").write_text("[1, 2]", encoding="utf-8"),
+    "meta.json garbage": lambda e: (e / "meta.json").write_bytes(b"\x00\xff{\"format\": 3"),
+    "meta.json empty": lambda e: (e / "meta.json").write_bytes(b""),
+    "meta.json missing": lambda e: (e / "meta.json").unlink(),
+    "hashes a list": lambda e: _edit_meta(e, lambda m: m.update(hashes=[])),
+    "sorted_by a string": lambda e: _edit_meta(e, lambda m: m.update(sorted_by="order_id")),
+    "sorted_by an unknown column": lambda e: _edit_meta(e, lambda m: m.update(
+        sorted_by=["nope"])),
+    "schema of a number": lambda e: _edit_meta(e, lambda m: m.update(schema=3)),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_entry_is_discarded_and_rebuilt(export, tmp_path, monkeypatch, damage):
+    """Issue 20, item 6: never exit 2 blaming the export, never a traceback; rebuilt."""
+    cache = Cache(tmp_path / "cache")
+    _bands(export, cache)
+    (entry,) = _entries(cache.root)
+    DAMAGE[damage](cache.root / entry)
+    result, _ = _bands(export, cache)
+    assert result.buckets["orders"].to_list() == EXPECTED_ORDERS
+    assert _revenue(result) == 6039.99
+    assert (result.input.sources["orders"].rows_read,
+            result.input.sources["orders"].rows_rejected) == (12, 2)
+    assert _entries(cache.root) == [entry]  # rebuilt in place
+    _forbid_line_grouping(monkeypatch)  # and the next run reads it
+    again, source = _bands(export, cache)
+    assert source.counts is not None
+    assert again.buckets.equals(result.buckets)
+
+
+@pytest.mark.parametrize("damage", ["bit flips in per_order", "per_order of the wrong schema",
+                                    "meta.json a list", "meta.json garbage"])
+def test_cli_on_a_damaged_entry_answers_as_without_the_cache(
+    runner, export, tmp_path, monkeypatch, damage
+):
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "c"
+    monkeypatch.setenv("CUST_CACHE_DIR", str(root))
+    cold = _cli(runner, "--no-cache", "segment", "buckets", "-f", "json", "--orders", export)
+    assert _cli(runner, "segment", "buckets", "--orders", export).exit_code == 0
+    (entry,) = _entries(root)
+    DAMAGE[damage](root / entry)
+    for command in (("segment", "buckets"), ("segment", "buckets")):  # rebuilt, then read
+        warm = _cli(runner, *command, "-f", "json", "--orders", export)
+        assert warm.exit_code == 0, warm.output
+        assert "Traceback" not in warm.output
+        assert json.loads(warm.stdout) == json.loads(cold.stdout)
