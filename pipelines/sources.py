@@ -16,8 +16,13 @@ import csv
 import glob
 import gzip
 import io
+import os
 import shutil
+import signal
+import stat
 import tempfile
+import threading
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,15 +61,145 @@ GB_LOOKALIKES = frozenset(
 MOSTLY_UTF8 = 4
 
 _TMPDIR: Path | None = None
+SCRATCH_PREFIX = "cust-"
+# Scratch folders of an older cust, named without their process id, are stale after a day.
+STALE_UNNAMED = 24 * 3600.0
+_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
+_PREVIOUS: dict[int, object] = {}  # the handlers replaced by _on_signal, by signal number
+_REMOVING = threading.Lock()
 
 
 def scratch_dir() -> Path:
-    """The scratch directory of this process (removed at exit)."""
+    """The scratch directory of this process (removed at exit, on SIGTERM, SIGINT, SIGHUP).
+
+    It is named after the process id, so a later run can tell that the process that made
+    it is gone: stale scratch of runs killed outright (SIGKILL, an abort) is removed when
+    the next run makes its own (:func:`clean_stale_scratch`).
+    """
     global _TMPDIR
     if _TMPDIR is None:
-        _TMPDIR = Path(tempfile.mkdtemp(prefix="cust-"))
-        atexit.register(shutil.rmtree, _TMPDIR, True)
+        clean_stale_scratch()
+        _TMPDIR = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+        atexit.register(remove_scratch)
+        _guard_signals()
     return _TMPDIR
+
+
+def remove_scratch() -> None:
+    """Remove this process's scratch directory (safe to call twice, from any thread)."""
+    with _REMOVING:
+        if _TMPDIR is not None:
+            shutil.rmtree(_TMPDIR, ignore_errors=True)
+
+
+def clean_stale_scratch(folder: Path | None = None) -> list[Path]:
+    """Remove the scratch directories of earlier runs whose process is gone; those removed.
+
+    Only the running user's are touched. A directory named with a live process id is left
+    alone (it may be a run going on now, or a process that reused the id).
+    """
+    if os.name != "posix":
+        return []
+    folder = Path(folder or tempfile.gettempdir())
+    removed = []
+    try:
+        candidates = list(folder.glob(f"{SCRATCH_PREFIX}*"))
+    except OSError:
+        return []
+    for path in candidates:
+        try:
+            info = path.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            pid_text, sep, _ = path.name.removeprefix(SCRATCH_PREFIX).partition("-")
+            if sep and pid_text.isdigit():
+                if _alive(int(pid_text)):
+                    continue
+            elif time.time() - info.st_mtime < STALE_UNNAMED:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _guard_signals() -> None:
+    """Remove the scratch directory when the process is stopped by a signal.
+
+    ``atexit`` does not run when SIGTERM (cron's timeout) or SIGHUP kills the process. A
+    Python handler alone would run only when Polars hands back control, which may be many
+    seconds later, so the signal is also written to a wakeup file descriptor that a
+    watcher thread reads at once: it removes the scratch and ends the process (exit status
+    128 + the signal's number). SIGINT is left to end as usual (``KeyboardInterrupt``)
+    once the scratch is gone. Signals that were ignored (``nohup``) stay ignored. Only
+    the main thread can install handlers; elsewhere the scratch goes at exit only.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = {}
+    for name in _SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        old = signal.getsignal(sig)
+        if old in (signal.SIG_IGN, None):
+            continue
+        previous[sig] = old
+        signal.signal(sig, _on_signal)
+    _PREVIOUS.update(previous)
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        old_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        os.close(read_end)
+        os.close(write_end)
+        return
+    if old_fd != -1:  # someone else (an event loop) watches signals: give it back
+        signal.set_wakeup_fd(old_fd)
+        os.close(read_end)
+        os.close(write_end)
+        return
+    threading.Thread(target=_watch, args=(read_end,), name="cust-scratch", daemon=True).start()
+
+
+def _watch(read_end: int) -> None:
+    while True:
+        try:
+            data = os.read(read_end, 64)
+        except OSError:
+            return
+        if not data:
+            return
+        for signum in data:
+            if signum not in _PREVIOUS:
+                continue
+            remove_scratch()
+            if _PREVIOUS[signum] is signal.SIG_DFL and signum != signal.SIGINT:
+                os._exit(128 + signum)
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    remove_scratch()
+    old = _PREVIOUS.get(signum, signal.SIG_DFL)
+    if callable(old):
+        old(signum, frame)
+        return
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 @dataclass(frozen=True)

@@ -354,3 +354,167 @@ def test_a_missing_column_message_lists_a_few_headers(tmp_path):
     assert f"'{'y' * 80}…', 'c0', 'c1'," in text
     assert f"'c48' and {WIDE + 1 - 50:,} more" in text
     assert len(text) < 2000
+
+
+# -- scratch copies on signals and aborts (issue 20, item 16) -----------------------------
+
+_LONG_RUN = """
+import sys, polars as pl
+from cust.pipelines.sources import scratch_dir
+d = scratch_dir()
+(d / "copy.csv").write_text("x" * 1000)
+plan = pl.LazyFrame({"a": range(40_000_000)}).with_columns(b=pl.col("a") * 7 % 1000003)
+print(d, flush=True)
+plan.sort("b").group_by("b").agg(pl.col("a").sum()).collect(engine="streaming")
+print("finished", flush=True)
+"""
+
+
+@pytest.mark.parametrize(("name", "codes"), [("SIGTERM", (143, -15)), ("SIGHUP", (129, -1)),
+                                             ("SIGINT", (130, -2, 1))])
+def test_a_signal_during_polars_work_removes_the_scratch_at_once(tmp_path, name, codes):
+    """The process is inside a Polars collect (no Python handler can run there for seconds):
+    the watcher thread removes the scratch within a second and the process ends."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-c", _LONG_RUN], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    scratch = Path(proc.stdout.readline().strip())
+    assert scratch.parent == tmp_path
+    assert (scratch / "copy.csv").exists()
+    time.sleep(0.3)
+    sent = time.monotonic()
+    proc.send_signal(getattr(signal, name))
+    while scratch.exists() and time.monotonic() - sent < 10:
+        time.sleep(0.01)
+    assert time.monotonic() - sent < 2  # removed at once, not when Polars is done
+    out, err = proc.communicate(timeout=60)
+    assert "finished" not in out  # it was stopped mid-run
+    assert proc.returncode in codes, err
+    if name != "SIGINT":  # ended by the watcher; SIGINT ends as KeyboardInterrupt does
+        assert time.monotonic() - sent < 5
+    assert not scratch.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def _gbk_export(path, lines=400_000):
+    from conftest import ZH_HEADERS
+
+    body = "".join(f"O{i},C{i % 5000},2024-02-01 10:00:00,10.00,5,1,已支付\n"
+                   for i in range(lines))
+    path.write_bytes((",".join(ZH_HEADERS) + "\n" + body).encode("gbk"))
+
+
+def _cust(*args, env, **kw):
+    import subprocess
+    import sys
+
+    code = "from cust.cli.main import main; main()"
+    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_sigterm_during_a_gbk_run_leaves_no_utf8_copy(tmp_path):
+    """As cron's timeout does: SIGTERM once the UTF-8 copy of a GBK export is being read."""
+    import os
+    import signal
+    import time
+
+    export = tmp_path / "orders.csv"
+    _gbk_export(export)
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch_root), "CUST_CACHE_DIR": str(tmp_path / "c")}
+    proc = _cust("segment", "buckets", "-f", "json", "--orders", export, env=env)
+    deadline = time.monotonic() + 60
+    copies: list[Path] = []
+    while not copies and time.monotonic() < deadline and proc.poll() is None:
+        copies = [p for p in scratch_root.glob("cust-*/*orders.csv") if p.stat().st_size]
+        time.sleep(0.02)
+    assert copies, "the run never made its UTF-8 copy"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (143, -15), err
+    assert "Traceback" not in err
+    assert list(scratch_root.iterdir()) == []
+
+
+def test_an_aborted_run_leaves_no_scratch_and_a_killed_one_is_cleaned_by_the_next(tmp_path):
+    """An error (exit 2) removes the scratch at exit; SIGKILL (like an abort, exit 134) gives
+    no chance to, so the next run removes the copies of runs whose process is gone."""
+    import os
+    import signal
+    import time
+
+    export = tmp_path / "orders.csv"
+    _gbk_export(export)
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes("订单号,客户编号\nO1,C1\n".encode("gbk") * 2000)  # columns missing
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch_root), "CUST_CACHE_DIR": str(tmp_path / "c")}
+    failed = _cust("segment", "buckets", "--orders", broken, env=env)
+    _, err = failed.communicate(timeout=60)
+    assert failed.returncode == 2, err
+    assert "Hint:" in err
+    assert list(scratch_root.iterdir()) == []
+    proc = _cust("segment", "buckets", "-f", "json", "--orders", export, env=env)
+    deadline = time.monotonic() + 60
+    while not list(scratch_root.glob("cust-*/*orders.csv")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    (left,) = scratch_root.iterdir()  # killed outright: the copy is left behind
+    assert left.name.startswith(f"cust-{proc.pid}-")
+    small = tmp_path / "small.csv"
+    text = "订单号,客户编号,下单时间,实付金额\nO1,C1,2024-02-01 10:00:00,10\n"
+    small.write_bytes(text.encode("gbk"))
+    after = _cust("--no-cache", "segment", "buckets", "-f", "json", "--orders", small, env=env)
+    out, err = after.communicate(timeout=60)
+    assert after.returncode == 0, err
+    assert list(scratch_root.iterdir()) == []
+
+
+def test_stale_scratch_is_cleaned_only_where_the_process_is_gone(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_pid = int(gone.stdout)
+    folders = {
+        "dead": tmp_path / f"cust-{dead_pid}-abcd1234",
+        "alive": tmp_path / f"cust-{os.getppid()}-abcd1234",
+        "self": tmp_path / f"cust-{os.getpid()}-abcd1234",
+        "old unnamed": tmp_path / "cust-x1y2z3w4",
+        "new unnamed": tmp_path / "cust-q1w2e3r4",
+        "not ours": tmp_path / "other-123-abc",
+    }
+    for folder in folders.values():
+        folder.mkdir()
+        (folder / "copy.csv").write_text("x", encoding="utf-8")
+    two_days = time.time() - 2 * 24 * 3600
+    os.utime(folders["old unnamed"], (two_days, two_days))
+    removed = sources.clean_stale_scratch(tmp_path)
+    assert sorted(removed) == sorted([folders["dead"], folders["old unnamed"]])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        folders[k].name for k in ("alive", "self", "new unnamed", "not ours"))
+
+
+def test_stale_scratch_of_another_user_is_left_alone(tmp_path):
+    import os
+
+    if os.getuid() != 0:
+        pytest.skip("giving a folder to another user needs root")
+    folder = tmp_path / "cust-999999999-abcd1234"
+    folder.mkdir()
+    os.chown(folder, 4242, 4242)
+    assert sources.clean_stale_scratch(tmp_path) == []
+    assert folder.exists()
