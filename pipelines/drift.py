@@ -1,39 +1,70 @@
-"""Drift alerts on funnel conversion, and what explains them.
+"""Drift alerts on funnel conversion: robust baselines, exact small counts, change points.
 
 For every step k >= 2, breakdown value and period p, the rate is
-``entered_k / entered_{k-1}`` among the units of period p. Its baseline is the pooled rate
-``p0`` of the ``--baseline`` periods just before p (default 28 days or 8 weeks). Two tests:
+``entered_k / entered_{k-1}`` among the units of period p (CONTRACT section 3). Each
+series (step x breakdown value) is read in time order, as a control chart is kept:
 
-- **p-chart**: the rate of period p alone against the baseline (a sudden change);
-- **sustained shift**: the pooled rate of the ``--baseline`` periods *from* p (fewer at the
-  end of the data, but at least half as many) against the baseline before p (a change point
-  at p): a drop too small to see in one period but lasting for weeks. This answers "since
-  when": within a run of consecutive alerts, ``since`` is the period with the largest
-  ``|z|``, the most likely change point.
+**Baseline.** The ``--baseline`` (b; default 28 days or 8 weeks) most recent *in-control*
+periods before p, looked for within the 2b periods before p. A period is out of control when
+its own test, or a sustained-shift window holding it, has an unadjusted p-value below
+:data:`EXCLUDE` (1 %, about 2.6 sigma); it is left out of every later baseline, so an
+earlier incident, or the onset of the same one, cannot pull the expected rate towards it
+(control-chart practice: remove out-of-control points and recompute the limits). When fewer
+than half a baseline of in-control periods is left in the 2b periods (the rate has settled
+at a new level), the b periods before p are the baseline again. The expected rate ``e`` is
+the baseline's pooled rate; a baseline with fewer than :data:`MIN_BASE_UNITS` units is none.
 
-Both are two-proportion z-tests, ``z = (r - p0) / (phi * sqrt(p0 (1 - p0) (1/n + 1/n0)))``
-with ``n`` and ``n0`` the units entering step k-1 in the tested periods and in the baseline.
-``phi`` is Laney's over-dispersion factor (mean moving range of the baseline periods'
-z-scores / 1.128, at least 1), so day-to-day swings wider than binomial noise widen the band
-instead of raising alerts.
+**Weekday pattern** (daily periods). Over the in-control periods of the 3b before p (at
+least three weeks), the seven weekdays' rates are tested for homogeneity (the 7 x 2 table's
+chi-square, scaled by the days' own scatter about their weekday rates, so over-dispersion
+alone is no pattern; level :data:`PATTERN_LEVEL`). Where it rejects, weekday factors
+``f_w = rate_w / rate`` are used: ``e = p0 * f_w`` with ``p0 = sum(x) / sum(n * f)`` over
+the baseline, so a normal Monday dip is expected and a real Monday drop is not.
 
-An alert's ``rate`` is its period's own rate (CONTRACT section 3), and ``lower``/``upper``
-bound the rate its test compared, ``window_rate`` over ``window_periods`` periods: the
-period's own for a p-chart; for a sustained shift the pooled rate from the period, so the
-period's own rate may lie inside the band (a small lasting drop is what that test finds).
-A window is tested only when it expects at least 5 conversions and 5 non-conversions at the
-baseline rate, where the z-test's normal approximation holds.
+**Over-dispersion.** Over the same history (at least :data:`MIN_HISTORY` in-control
+periods), the Pearson chi-square of the periods' counts about their expected rates tests
+binomial variation (level :data:`PATTERN_LEVEL`). Only where it rejects is the
+quasi-binomial factor ``phi = sqrt(chi-square / df)`` used (McCullagh and Nelder,
+*Generalized Linear Models*, 4.5), and the tests' z then referred to Student's t with those
+df, which pays for estimating phi from few periods. Out-of-control periods are already out
+of the history, so one wild period cannot inflate it, and a handful of baseline points never
+sets it.
 
-Practical significance: with hundreds of thousands of units even a 2 % move is
-statistically certain, so a move smaller than ``min_effect`` (default 10 % of the expected
-rate, relative) is not an alert.
+**Two tests per period**, each of a window's ``X`` conversions of ``N`` units against the
+baseline's ``n0`` units at rate ``e``:
 
-False alarms: the critical value is Bonferroni-corrected over every test of the run
-(series x judged periods x 2 tests) at ``alpha`` = 0.05: on a stable funnel the probability
-that a run raises *any* alert is at most 5 % (the tests overlap, so the bound is
-conservative; a test measures the rate on simulated stable series). A period is judged only
-when every unit of the tested periods has had time to finish (``--window`` for users, a day
-for sessions) by the end of the data.
+- **p-chart** (a sudden change): the period alone;
+- **shift** (a sustained change): the windows of 2, 4, 8, ... periods (and b) ending at p,
+  each against the in-control baseline before its own start: a likelihood-ratio scan for a
+  change point at those distances, read sequentially as the periods come in. The window
+  with the smallest p-value is the test; its p-value is multiplied by the number of window
+  lengths (Bonferroni over the candidate change points), and its band is drawn at that level.
+
+A test is the two-proportion z-test ``z = (X/N - e) / (phi sqrt(e (1 - e) (1/N + 1/n0)))``
+where the normal approximation holds (at least :data:`MIN_EXPECTED` expected conversions and
+non-conversions), and otherwise Fisher's exact test (``scipy.stats.fisher_exact``, two-sided)
+of the window against the baseline, so a step that a few dozen units reach each week is
+still watched (Agresti, *Categorical Data Analysis*, 3.5).
+
+**Multiple testing.** All tests of the run (every series, breakdown value, period and test)
+are one family. A test that could not reach significance even alone (its smallest
+attainable p-value, at X = 0 or X = N, is above ``alpha``) is left out of the family and
+counted as too small to test (Tarone 1990). Default: Benjamini-Hochberg false-discovery
+control at ``alpha`` = 0.05 (``scipy.stats.false_discovery_control``); on a stable funnel
+every hypothesis is null and BH then bounds the chance of *any* alert by ``alpha``, while a
+real incident found in many tests no longer pays for all of them. ``correction="fwer"``:
+Holm's family-wise control instead. The benchmark (``python -m benchmarks drift``,
+``benchmarks/RESULTS.md``) measures both.
+
+Practical significance: a move smaller than ``min_effect`` (default 10 % of the expected
+rate, relative) is no alert. A period is judged only when every unit of it has had time to
+finish (``--window`` for users, a day for sessions) by the end of the data.
+
+An alert's ``rate`` is its period's own rate; ``lower``/``upper`` bound the rate its test
+compared (``window_rate`` over ``window_periods`` periods) at the run's per-test level, so
+for a shift the period's own rate may lie inside the band. ``since`` is the first period of
+the change: for a run of consecutive alerts, the split of the series (from a baseline before
+the run to its end) that maximises the binomial likelihood with the rate moving the run's way.
 """
 
 from __future__ import annotations
@@ -51,20 +82,27 @@ from .errors import InvalidOptionError
 from .funnel import FunnelSpec, judged_until
 
 MIN_BASE_UNITS = 30  # a baseline with fewer units entering the step is not a baseline
-# The z-test's normal approximation needs this many expected conversions and expected
-# non-conversions in the tested window (the usual rule for a binomial's normal
-# approximation): 1 purchase in 10 sessions against a baseline rate of 1/280 gave z = 5,
-# while the exact chance of it is 3.5 %.
-MIN_EXPECTED = 5.0
+MIN_EXPECTED = 5.0  # expected conversions and non-conversions for the normal approximation
+EXCLUDE = 0.01  # unadjusted p-value below which a period leaves later baselines
+PATTERN_LEVEL = 0.01  # level of the dispersion and weekday tests
+MIN_HISTORY = 8  # periods of history before a dispersion or weekday pattern is estimated
+CHI2_1_MEDIAN = 0.454936  # median of chi-square with 1 degree of freedom
+CORRECTIONS = ("fdr", "fwer")
 
 
 @dataclass(frozen=True)
 class DriftSpec:
-    """Baseline length in periods (None: 28 days or 8 weeks) and family-wise alpha."""
+    """Baseline length in periods (None: 28 days or 8 weeks), error rate and correction."""
 
     baseline: int | None = None
     alpha: float = 0.05
     min_effect: float = 0.1  # relative change below which a significant move is not an alert
+    correction: str = "fdr"  # "fdr": Benjamini-Hochberg; "fwer": Holm
+
+    def __post_init__(self) -> None:
+        if self.correction not in CORRECTIONS:
+            msg = f"unknown drift correction {self.correction!r}"
+            raise InvalidOptionError(msg, hint="use fdr (Benjamini-Hochberg) or fwer (Holm)")
 
     def periods(self, spec: FunnelSpec) -> int:
         """Baseline length for the funnel's period unit."""
@@ -75,95 +113,121 @@ class DriftSpec:
         return b
 
 
-def _series(periods: pl.DataFrame, spec: FunnelSpec) -> list[tuple[dict, int, list, np.ndarray,
-                                                                     np.ndarray]]:
-    """(segment, step index k, period starts, n (entered k-1), x (entered k)) per series."""
+@dataclass
+class Series:
+    """One rate series: units reaching step k-1 (``n``) and step k (``x``) per period."""
+
+    segment: dict[str, Any]
+    k: int
+    starts: list[date]
+    n: np.ndarray
+    x: np.ndarray
+    source: str | None = None  # the explain column whose value the segment adds, if any
+
+
+@dataclass
+class Tested:
+    """One test of a window ``[start, i]`` of a series against its baseline."""
+
+    series: int
+    i: int
+    start: int
+    kind: str  # "p-chart" or "shift"
+    p: float
+    p_min: float
+    z: float
+    rate: float  # the window's rate
+    expected: float
+    n_window: int
+    n_base: int
+    phi: float
+    df: int
+    exact: bool
+    seasonal: bool
+    se: float = 0.0
+    scan: int = 1  # the Bonferroni factor over the shift test's window lengths
+
+
+def series_of(periods: pl.DataFrame, spec: FunnelSpec, by: tuple[str, ...] | None = None,
+              source: str | None = None) -> list[Series]:
+    """Every (breakdown value, step) series of a per-period count frame, on a full grid.
+
+    ``periods`` has ``period``, the ``by`` columns and ``entered_1..n``; periods without
+    units are zeros.
+    """
+    by = spec.by if by is None else by
     if periods.height == 0:
         return []
     first, last = periods["period"].min(), periods["period"].max()
     step = timedelta(days=1 if spec.period == "day" else 7)
     grid = pl.DataFrame({"period": pl.date_range(first, last, step, eager=True)})
-    out = []
     groups = (
-        [((), periods)] if not spec.by
-        else periods.partition_by(list(spec.by), as_dict=True, maintain_order=True).items()
+        [((), periods)] if not by
+        else periods.partition_by(list(by), as_dict=True, maintain_order=True).items()
     )
+    out = []
     for key, frame in groups:
         full = grid.join(frame, on="period", how="left").fill_null(0)
-        segment = dict(zip(spec.by, key, strict=True)) if spec.by else {}
+        segment = dict(zip(by, key, strict=True)) if by else {}
         for k in range(2, len(spec.steps) + 1):
-            n = full[f"entered_{k - 1}"].to_numpy().astype(float)
-            x = full[f"entered_{k}"].to_numpy().astype(float)
-            out.append((segment, k, full["period"].to_list(), n, x))
+            out.append(Series(
+                segment, k, full["period"].to_list(),
+                full[f"entered_{k - 1}"].to_numpy().astype(float),
+                full[f"entered_{k}"].to_numpy().astype(float), source,
+            ))
     return out
 
 
 def detect(
-    periods: pl.DataFrame, spec: FunnelSpec, drift: DriftSpec, data_end: datetime
+    periods: pl.DataFrame,
+    spec: FunnelSpec,
+    drift: DriftSpec,
+    data_end: datetime,
+    breakdowns: dict[str, pl.DataFrame] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Alerts (contract keys plus ``z``, ``p_value``, ``test`` and ``since``) and the method."""
+    """Alerts (contract keys plus ``z``, ``p_value``, ``test``, ``since``...) and the method.
+
+    ``breakdowns`` (explain column -> per-period counts by ``--by`` and that column) adds
+    each column value's series to the family, so a drop confined to one platform or
+    category is flagged on that value even when the whole funnel hides it.
+    """
     b = drift.periods(spec)
     last_judged = judged_until(data_end, spec)
-    prepared = []
-    tests = 0
-    for segment, k, starts, n, x in _series(periods, spec):
-        finished = np.array([s <= last_judged for s in starts], dtype=bool)
-        shock = _compare(n, x, b, 1, finished)
-        shift = _compare(n, x, b, b, finished)
-        tests += int(shock[3].sum()) + int(shift[3].sum())
-        prepared.append((segment, k, starts, n, x, shock, shift))
-    zc = NormalDist().inv_cdf(1 - drift.alpha / (2 * max(tests, 1)))
-    alerts: list[dict[str, Any]] = []
-    for segment, k, starts, n, x, shock, shift in prepared:
-        run_start: date | None = None
-        for i, s in enumerate(starts):
-            # A period with no unit has no rate of its own: it is no alert, even inside a
-            # shifted window.
-            hits = [(name, t) for name, t in (("p-chart", shock), ("shift", shift))
-                    if n[i] and t[3][i] and abs(t[0][i]) > zc
-                    and abs(t[1][i] - t[2][i]) >= drift.min_effect * t[2][i]]
-            if not hits:
-                run_start = None
-                continue
-            run_start = run_start or s
-            name, (z, rate, expected, _judged, se, units, periods) = max(
-                hits, key=lambda h: abs(h[1][0][i]))
-            alerts.append({
-                "period": s,
-                "step": spec.steps[k - 1],
-                "from_step": spec.steps[k - 2],
-                "segment": segment,
-                # The period's own rate (CONTRACT section 3); the band bounds the rate the
-                # test compared: the same for a p-chart, the window's for a sustained shift.
-                "rate": float(x[i] / n[i]),
-                "expected": float(expected[i]),
-                "lower": max(0.0, float(expected[i] - zc * se[i])),
-                "upper": min(1.0, float(expected[i] + zc * se[i])),
-                "direction": "down" if z[i] < 0 else "up",
-                "z": float(z[i]),
-                "p_value": 2 * (1 - NormalDist().cdf(abs(float(z[i])))),
-                "test": name,
-                "units": int(n[i]),
-                "window_rate": float(rate[i]),
-                "window_periods": int(periods[i]),
-                "window_units": int(units[i]),
-                "since": run_start,
-            })
-    # A run's change point is its period with the largest |z|: a sustained-shift window
-    # starting a few periods before the change already differs from its baseline.
-    runs: dict[tuple, dict[str, Any]] = {}
-    for a in alerts:
-        key = (a["step"], tuple(sorted(a["segment"].items())), a["since"])
-        if key not in runs or abs(a["z"]) > abs(runs[key]["z"]):
-            runs[key] = a
-    for a in alerts:
-        a["since"] = runs[(a["step"], tuple(sorted(a["segment"].items())), a["since"])]["period"]
+    all_series = series_of(periods, spec)
+    for column, frame in (breakdowns or {}).items():
+        all_series += series_of(frame, spec, (*spec.by, column), column)
+    tests: list[Tested] = []
+    untestable = 0
+    series_untested: list[dict[str, Any]] = []
+    for si, s in enumerate(all_series):
+        finished = np.array([d <= last_judged for d in s.starts], dtype=bool)
+        found, small = scan(s.n, s.x, b, finished, daily=spec.period == "day",
+                            starts=s.starts, alpha=drift.alpha)
+        for t in found:
+            t.series = si
+        tests += found
+        untestable += small
+        if not found and s.source is None and finished.any():
+            series_untested.append({"step": spec.steps[s.k - 1], "segment": s.segment})
+    threshold, rejected = adjust([t.p for t in tests], drift.alpha, drift.correction)
+    alerts = _alerts(tests, rejected, threshold, all_series, spec, drift)
+    _set_since(alerts, all_series, b)
+    zc = _z_of(threshold)
     method = {
-        "test": f"two-proportion z-tests with Laney's over-dispersion factor: each period "
-        f"(p-chart) and the {b} periods from it (sustained shift) against the pooled "
-        f"{b} periods before it",
+        "test": (
+            "each period (p-chart) and the windows of "
+            f"{', '.join(map(str, windows(b)))} periods ending at it (shift) against the "
+            f"pooled in-control {b} periods before them: two-proportion z-test with a "
+            "quasi-binomial factor where a dispersion test shows one, Fisher's exact test "
+            "where counts are small"
+            + (", weekday factors where the weekdays differ" if spec.period == "day" else "")
+        ),
+        "correction": "benjamini-hochberg" if drift.correction == "fdr" else "holm",
         "alpha": drift.alpha,
-        "tests": tests,
+        "tests": len(tests),
+        "untestable_tests": untestable,
+        "series_untested": series_untested,
+        "p_threshold": threshold,
         "z_critical": zc,
         "baseline_periods": b,
         "min_effect": drift.min_effect,
@@ -172,43 +236,356 @@ def detect(
     return alerts, method
 
 
-def _compare(
-    n: np.ndarray, x: np.ndarray, b: int, w: int, finished: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """Per period i: the window [i, i+w) against the baseline [i-b, i).
+def adjust(p: list[float], alpha: float, correction: str) -> tuple[float, np.ndarray]:
+    """The per-test level and which tests are rejected, by BH (fdr) or Holm (fwer).
 
-    Returns ``(z, window rate, baseline rate, judged, standard error, window units,
-    window periods)``.
-    The window holds only finished periods; at the end of the data it shrinks, down to
-    half its length. A period is judged when its window is long enough, the baseline has at least
-    :data:`MIN_BASE_UNITS` units, its rate is strictly between 0 and 1, and the window expects
-    at least :data:`MIN_EXPECTED` conversions and as many non-conversions at that rate.
+    The level separates the rejected tests from the others: BH rejects every p-value at
+    most ``alpha k / m`` (k rejections of m), Holm every one below ``alpha / (m - k)``.
+    With no rejection it is the first step of either, ``alpha / m``.
+    """
+    m = len(p)
+    if m == 0:
+        return alpha, np.zeros(0, dtype=bool)
+    arr = np.asarray(p, dtype=float)
+    order = np.sort(arr)
+    ranks = np.arange(1, m + 1)
+    if correction == "fdr":
+        ok = np.nonzero(order <= alpha * ranks / m)[0]
+        k = int(ok.max()) + 1 if ok.size else 0
+        level = alpha * k / m if k else alpha / m
+    else:
+        bad = np.nonzero(order > alpha / (m - ranks + 1))[0]
+        k = int(bad.min()) if bad.size else m
+        level = alpha / (m - k) if k < m else alpha
+    rejected = arr <= level if k else np.zeros(m, dtype=bool)
+    return float(level), rejected
+
+
+def scan(
+    n: np.ndarray,
+    x: np.ndarray,
+    b: int,
+    finished: np.ndarray,
+    *,
+    daily: bool = False,
+    starts: list[date] | None = None,
+    alpha: float = 0.05,
+) -> tuple[list[Tested], int]:
+    """The tests of one series, in time order (module doc), and how many were too small.
+
+    Returns the tests that could reach significance, and the count of those that could not
+    (their smallest attainable p-value is above ``alpha``).
     """
     size = len(n)
-    z, rate, expected, se = (np.zeros(size) for _ in range(4))
-    units, periods = np.zeros(size), np.zeros(size)
-    judged = np.zeros(size, dtype=bool)
-    cn, cx = np.concatenate([[0], np.cumsum(n)]), np.concatenate([[0], np.cumsum(x)])
-    done = int(finished.sum()) and int(np.nonzero(finished)[0].max()) + 1
-    for i in range(b, size):
-        # Near the end of the data the window shrinks to the finished periods, but keeps
-        # at least half its length (or the single period of the p-chart).
-        end = min(i + w, done)
-        if end - i < max(1, w // 2):
+    clean = np.ones(size, dtype=bool)
+    weekday = (np.array([d.weekday() for d in starts]) if daily and starts is not None
+               else None)
+    lengths = windows(b)
+    out: list[Tested] = []
+    small = 0
+    for i in range(size):
+        if not finished[i]:
+            break
+        state = _state(i, n, x, clean, b, weekday)
+        if state is None or n[i] <= 0:
             continue
-        n0, x0 = cn[i] - cn[i - b], cx[i] - cx[i - b]
-        n1, x1 = cn[end] - cn[i], cx[end] - cx[i]
-        if n1 <= 0 or n0 < MIN_BASE_UNITS:
+        shock = _test(x[i], n[i], state.expected(i), state.n0, state.phi, state.df)
+        shock.update(i=i, start=i, kind="p-chart")
+        shifts = []
+        for length in lengths:
+            s = i - length + 1
+            # The window's own baseline: the in-control periods before its change point.
+            base = _state(s, n, x, clean, b, weekday) if s >= 0 else None
+            if base is None:
+                continue
+            idx = np.arange(s, i + 1)
+            idx = idx[n[idx] > 0]
+            big_n, big_x = float(n[idx].sum()), float(x[idx].sum())
+            e_w = float((n[idx] * base.factors(idx)).sum() * base.p0 / big_n)
+            t = _test(big_x, big_n, min(max(e_w, 0.0), 1.0), base.n0, base.phi, base.df)
+            t.update(i=i, start=s, kind="shift", scan=len(lengths))
+            shifts.append(t)
+        if shifts:
+            # The best of the window lengths, its p-value multiplied by their number
+            # (Bonferroni over the candidate change points).
+            best = min(shifts, key=lambda t: t["p"])
+            best.update(p=min(1.0, best["p"] * len(lengths)),
+                        p_min=min(1.0, min(t["p_min"] for t in shifts) * len(lengths)))
+            shifts = [best]
+        for t in [shock, *shifts]:
+            if t["p"] < EXCLUDE:
+                clean[t["start"]:i + 1] = False
+            if t["p_min"] > alpha:
+                small += 1
+                continue
+            out.append(Tested(series=-1, seasonal=state.seasonal, **t))
+    return out, small
+
+
+def windows(b: int) -> list[int]:
+    """The shift test's window lengths: 2, 4, 8, ... periods up to the baseline's, and it."""
+    out, length = [], 2
+    while length < b:
+        out.append(length)
+        length *= 2
+    return [*out, b]
+
+
+@dataclass
+class _Baseline:
+    p0: float
+    n0: float
+    phi: float
+    df: int  # degrees of freedom of phi's estimate (0: binomial, phi = 1)
+    f: np.ndarray  # weekday factor per period of the series (ones without a pattern)
+    seasonal: bool
+
+    def factors(self, idx: np.ndarray | int) -> np.ndarray:
+        return self.f[idx]
+
+    def expected(self, i: int) -> float:
+        return min(max(self.p0 * float(self.f[i]), 0.0), 1.0)
+
+
+def _state(i: int, n: np.ndarray, x: np.ndarray, clean: np.ndarray, b: int,
+           weekday: np.ndarray | None) -> _Baseline | None:
+    """The baseline of period ``i`` (module doc), or None when it has too few units.
+
+    A period is judged only once ``b`` periods precede it.
+    """
+    if i < b:
+        return None
+    lo = max(0, i - 2 * b)
+    pool = [j for j in range(i - 1, lo - 1, -1) if clean[j] and n[j] > 0][:b]
+    if len(pool) < max(1, b // 2):
+        pool = [j for j in range(i - 1, max(0, i - b) - 1, -1) if n[j] > 0]
+    base = np.array(sorted(pool), dtype=int)
+    if base.size == 0 or n[base].sum() < MIN_BASE_UNITS:
+        return None
+    hist = np.array([j for j in range(max(0, i - 3 * b), i) if clean[j] and n[j] > 0],
+                    dtype=int)
+    f, seasonal = np.ones(len(n)), False
+    phi, df = 1.0, 0
+    if hist.size >= MIN_HISTORY:
+        if weekday is not None and hist.size >= 3 * 7:
+            f, seasonal = _weekday_factors(n, x, hist, weekday)
+        chi, free = _pearson(n[hist], x[hist], f[hist], 6 if seasonal else 0)
+        if free > 0 and _chi2_sf(free, chi) < PATTERN_LEVEL:
+            phi, df = math.sqrt(chi / free), free
+    n0 = float(n[base].sum())
+    p0 = float(x[base].sum() / (n[base] * f[base]).sum())
+    return _Baseline(p0, n0, phi, df, f, seasonal)
+
+
+def _chi2_sf(df: int, value: float) -> float:
+    from scipy.special import chdtrc  # the chi-square survival function, as a fast ufunc
+
+    return float(chdtrc(df, value))
+
+
+def _pearson(n: np.ndarray, x: np.ndarray, f: np.ndarray, fitted: int) -> tuple[float, int]:
+    """Pearson chi-square of counts about their pooled rate times ``f``, and its df."""
+    p = x.sum() / (n * f).sum()
+    e = p * f
+    ok = (e > 0) & (e < 1) & (n > 0)
+    chi = float(((x[ok] - n[ok] * e[ok]) ** 2 / (n[ok] * e[ok] * (1 - e[ok]))).sum())
+    return chi, int(ok.sum()) - 1 - fitted
+
+
+def _weekday_factors(n: np.ndarray, x: np.ndarray, hist: np.ndarray,
+                     weekday: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Weekday factors per period, where the weekdays' rates differ (module doc)."""
+    days = weekday[hist]
+    nw = np.array([n[hist][days == w].sum() for w in range(7)])
+    xw = np.array([x[hist][days == w].sum() for w in range(7)])
+    ones = np.ones(len(n))
+    if (nw == 0).any() or xw.sum() in (0, nw.sum()):
+        return ones, False
+    total = xw.sum() / nw.sum()
+    factor = (xw / nw) / total
+    # Homogeneity of the seven weekdays' rates (the 7x2 table's chi-square), judged against
+    # the periods' own scatter about their weekday rates: over-dispersion alone must not
+    # look like a weekday pattern.
+    between = float(((xw - nw * total) ** 2 / (nw * total * (1 - total))).sum())
+    within, free = _pearson(n[hist], x[hist], factor[days], 6)
+    scale = max(1.0, within / free) if free > 0 else 1.0
+    if _chi2_sf(6, between / scale) >= PATTERN_LEVEL:
+        return ones, False
+    return factor[weekday], True
+
+
+def _two_sided(z: float, df: int = 0) -> float:
+    """Two-sided p-value of ``z``: normal, or Student's t with ``df`` degrees of freedom."""
+    if df > 0:
+        from scipy.special import stdtr
+
+        return float(2 * stdtr(df, -abs(z)))
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def _test(x: float, n: float, e: float, n0: float, phi: float, df: int) -> dict[str, Any]:
+    """A window's ``x`` of ``n`` against a baseline of ``n0`` units at rate ``e``.
+
+    With an estimated ``phi`` (``df`` > 0) the z-statistic is referred to Student's t with
+    the estimate's degrees of freedom, as quasi-likelihood inference does.
+    """
+    rate = x / n
+    normal = df > 0 or min(n * e, n * (1 - e)) >= MIN_EXPECTED
+    if normal and 0 < e < 1:
+        se = phi * math.sqrt(e * (1 - e) * (1 / n + 1 / n0))
+        z = (rate - e) / se
+        p = _two_sided(z, df)
+        p_min = _two_sided(max(e, 1 - e) / se, df)
+        exact = False
+    else:
+        x0 = round(e * n0)
+        p = _fisher(int(round(x)), int(round(n)), x0, int(round(n0)))
+        p_min = min(_fisher(0, int(round(n)), x0, int(round(n0))),
+                    _fisher(int(round(n)), int(round(n)), x0, int(round(n0))))
+        z = math.copysign(_z_of(p), rate - e) if p < 1 else 0.0
+        se = abs(rate - e) / abs(z) if z else 0.0
+        exact = True
+    return {"p": p, "p_min": p_min, "z": float(z), "rate": rate, "expected": e,
+            "n_window": int(n), "n_base": int(n0), "phi": phi, "df": df, "exact": exact,
+            "se": se}
+
+
+_FISHER: dict[tuple[int, int, int, int], float] = {}
+
+
+def _fisher(x: int, n: int, x0: int, n0: int) -> float:
+    """Two-sided Fisher exact p-value of ``x/n`` against ``x0/n0`` (memoised)."""
+    key = (x, n, x0, n0)
+    if key not in _FISHER:
+        from scipy.stats import fisher_exact
+
+        _FISHER[key] = float(fisher_exact([[x, n - x], [x0, n0 - x0]]).pvalue)
+    return _FISHER[key]
+
+
+def _z_of(level: float, df: int = 0) -> float:
+    """The |z| whose two-sided p-value is ``level`` (normal, or t with ``df``)."""
+    if df > 0:
+        from scipy.special import stdtrit
+
+        return float(stdtrit(df, 1 - level / 2))
+    return NormalDist().inv_cdf(1 - level / 2) if level > 1e-300 else 37.5
+
+
+def _band(t: Tested, level: float) -> tuple[float, float]:
+    """The rates a test at ``level`` would not flag: normal, or the exact binomial's."""
+    level = level / t.scan
+    if t.exact:
+        from scipy.stats import binom
+
+        lo = float(binom.ppf(level / 2, t.n_window, t.expected)) / t.n_window
+        hi = float(binom.isf(level / 2, t.n_window, t.expected)) / t.n_window
+        return max(0.0, lo), min(1.0, hi)
+    zc = _z_of(level, t.df)
+    return max(0.0, t.expected - zc * t.se), min(1.0, t.expected + zc * t.se)
+
+
+def _alerts(tests: list[Tested], rejected: np.ndarray, level: float, series: list[Series],
+            spec: FunnelSpec, drift: DriftSpec) -> list[dict[str, Any]]:
+    """The strongest rejected test per (series, period), as alerts in period order."""
+    best: dict[tuple[int, int], Tested] = {}
+    for t, hit in zip(tests, rejected, strict=True):
+        if not hit or abs(t.rate - t.expected) < drift.min_effect * t.expected:
             continue
-        p0 = x0 / n0
-        if p0 <= 0 or p0 >= 1 or min(n1 * p0, n1 * (1 - p0)) < MIN_EXPECTED:
+        key = (t.series, t.i)
+        if key not in best or t.p < best[key].p:
+            best[key] = t
+    alerts = []
+    for (si, i), t in sorted(best.items(), key=lambda kv: (series[kv[0][0]].starts[kv[0][1]],
+                                                            kv[0][0])):
+        s = series[si]
+        lower, upper = _band(t, level)
+        alert = {
+            "period": s.starts[i],
+            "step": spec.steps[s.k - 1],
+            "from_step": spec.steps[s.k - 2],
+            "segment": s.segment,
+            "rate": float(s.x[i] / s.n[i]),
+            "expected": float(t.expected),
+            "lower": lower,
+            "upper": upper,
+            "direction": "down" if t.rate < t.expected else "up",
+            "z": t.z,
+            "p_value": t.p,
+            "test": t.kind,
+            "exact": t.exact,
+            "phi": t.phi,
+            "weekday_adjusted": t.seasonal,
+            "units": int(s.n[i]),
+            "baseline_units": t.n_base,
+            "window_rate": float(t.rate),
+            "window_periods": i - t.start + 1,
+            "window_units": t.n_window,
+            "window_start": s.starts[t.start],
+            "since": s.starts[t.start],
+            "_series": si,
+        }
+        if s.source is not None:
+            alert["breakdown"] = s.source
+        alerts.append(alert)
+    return alerts
+
+
+def _set_since(alerts: list[dict[str, Any]], series: list[Series], b: int) -> None:
+    """Each run's ``since``: its maximum-likelihood change point (module doc), in place.
+
+    A run is a series' consecutive alerted periods moving one way. The candidates lie
+    from a baseline before the run's earliest window start to the run's last period.
+    """
+    runs: list[list[dict[str, Any]]] = []
+    for a in sorted(alerts, key=lambda a: (a["_series"], a["period"])):
+        last = runs[-1][-1] if runs else None
+        s = series[a["_series"]]
+        if (last is not None and last["_series"] == a["_series"]
+                and last["direction"] == a["direction"]
+                and s.starts.index(a["period"]) - s.starts.index(last["period"]) == 1):
+            runs[-1].append(a)
+        else:
+            runs.append([a])
+    for run in runs:
+        s = series[run[0]["_series"]]
+        first = min(s.starts.index(a["window_start"]) for a in run)
+        end = s.starts.index(run[-1]["period"])
+        alerted = s.starts.index(run[0]["period"])
+        since = change_point(s.n, s.x, max(0, first - b), end, alerted, run[0]["direction"])
+        for a in run:
+            a["since"] = s.starts[since if since is not None else first]
+    for a in alerts:
+        del a["_series"]
+
+
+def change_point(n: np.ndarray, x: np.ndarray, lo: int, hi: int, last: int,
+                 direction: str) -> int | None:
+    """The split of the periods ``[lo, hi]`` maximising the two-rate binomial likelihood.
+
+    Candidates ``t`` are ``lo < t <= last`` (a change after the first alerted period would
+    not explain it), the rate from ``t`` moving in ``direction``; the likelihood is that of
+    all of ``[lo, hi]``. None when no split moves that way.
+    """
+    nn, xx = n[lo:hi + 1], x[lo:hi + 1]
+    cn, cx = np.cumsum(nn), np.cumsum(xx)
+    best, best_ll = None, -np.inf
+    for t in range(1, len(nn)):
+        n0, x0 = cn[t - 1], cx[t - 1]
+        n1, x1 = cn[-1] - n0, cx[-1] - x0
+        if lo + t > last or n0 <= 0 or n1 <= 0 or nn[t] <= 0:
             continue
-        window_n, window_x = n[i - b:i], x[i - b:i]
-        ok = window_n > 0
-        zb = (window_x[ok] / window_n[ok] - p0) / np.sqrt(p0 * (1 - p0) / window_n[ok])
-        phi = max(1.0, float(np.mean(np.abs(np.diff(zb)))) / 1.128) if len(zb) > 2 else 1.0
-        se[i] = phi * math.sqrt(p0 * (1 - p0) * (1 / n1 + 1 / n0))
-        rate[i], expected[i], units[i], periods[i] = x1 / n1, p0, n1, end - i
-        z[i] = (rate[i] - p0) / se[i]
-        judged[i] = True
-    return z, rate, expected, judged, se, units, periods
+        moved = x1 / n1 - x0 / n0
+        if (moved >= 0) if direction == "down" else (moved <= 0):
+            continue
+        ll = _loglik(x0, n0) + _loglik(x1, n1)
+        if ll > best_ll:
+            best, best_ll = lo + t, ll
+    return best
+
+
+def _loglik(x: float, n: float) -> float:
+    p = x / n
+    a = x * math.log(p) if x > 0 else 0.0
+    c = (n - x) * math.log(1 - p) if n - x > 0 else 0.0
+    return a + c

@@ -27,7 +27,7 @@ import polars as pl
 from .config import Config
 from .errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from .funnel_drift import explain as explain_runs
-from .funnel_drift import explain_columns, refine_since, sentence
+from .funnel_drift import explain_columns, sentence
 from .inputs import Inputs, collect, report_of, run_plans
 from .loader import REASON, Source, parquet_passes
 from .orders import Period
@@ -355,10 +355,9 @@ def funnel(
 ) -> FunnelResult:
     """Count the funnel (module doc); ``drift`` is a :class:`.drift.DriftSpec` or None.
 
-    With ``drift``, each run of alerts gets its ``since`` re-estimated as the run's
-    maximum-likelihood change point (:func:`.funnel_drift.refine_since`); with ``explain``
-    too, each run gets the breakdown values and price rises behind it
-    (:mod:`.funnel_drift`).
+    With ``drift``, the alerts of :func:`.drift.detect`; with ``explain`` too, the explain
+    columns' values are tested as series of their own and each run of alerts gets the
+    breakdown values and price rises behind it (:mod:`.funnel_drift`).
 
     ``banners=False`` leaves banner click-through out (the report does not show it).
     ``passes`` splits the users into that many passes over the events (default: one per
@@ -499,9 +498,10 @@ def funnel(
         return result
     from .drift import detect
 
-    alerts, method = detect(by_period, spec, drift, data_end)
-    refine_since(alerts, by_period, spec.by, spec.steps, spec.period, drift.periods(spec),
-                 method["last_judged"])
+    # With --explain, each explain column's values are series of their own, so a drop
+    # confined to one platform or category is flagged even where the whole funnel hides it.
+    alerts, method = detect(by_period, spec, drift, data_end,
+                            breakdowns if explain else None)
     explanations = (
         explain_runs(alerts, breakdowns, spec.steps, spec.period, drift.periods(spec), inputs,
                      events, source.has("sku"))
@@ -539,9 +539,8 @@ def _tally(source: Source, window: pl.Expr) -> pl.LazyFrame:
     ``filter`` inside an aggregation is evaluated group by group.
     """
     kept = pl.col(REASON).is_null() & window.fill_null(False)
-    return source.checked.with_columns(__end=pl.when(kept).then(pl.col("event_time"))).group_by(
-        REASON
-    ).agg(pl.len().alias("rows"), pl.col("__end").max().alias("end"))
+    ends = source.checked.with_columns(__end=pl.when(kept).then(pl.col("event_time")))
+    return source.tally(ends, pl.col("__end").max().alias("end"))
 
 
 def _banner_counts(source: Source, window: pl.Expr) -> pl.LazyFrame:

@@ -2,9 +2,10 @@
 
 Alerts (from :func:`.drift.detect`) come in *runs*: consecutive alerted periods of one step
 and segment, which share their ``since`` (the change point). For a run, the *window* is its
-periods (``since`` to the last alert; with a sustained-shift alert, to the ``--baseline``
-periods from the last alert, the periods that test measured) and the *baseline* the
-``--baseline`` periods before ``since``.
+periods (``since`` to the last alert: a sustained-shift test measures the periods from its
+change point to its alert) and the *baseline* the ``--baseline`` periods before ``since``.
+An alert found on an explain column's value (``breakdown`` in the alert) has contributors
+only from the columns whose counts hold that value.
 
 **Contributors.** For every explain column ``c`` (``category``, ``platform`` and ``channel``
 of the unit's step-1 event, when the events have the column and it is not a ``--by``
@@ -76,8 +77,7 @@ def _midnight(d: date) -> datetime:
 def _span(run: dict[str, Any], baseline: int, period: str) -> tuple[date, date, date]:
     """(baseline start, window start, window end exclusive) of a run."""
     unit = timedelta(days=1 if period == "day" else 7)
-    # A sustained-shift alert tested the baseline-long window from its period.
-    end = run["until"] + (baseline if run.get("shift") else 1) * unit
+    end = run["until"] + unit
     return run["since"] - baseline * unit, run["since"], end
 
 
@@ -101,6 +101,8 @@ def contributors(
     the alerted step's number (1-based).
     """
     start, since, end = span
+    if any(c not in frame.columns for c in run["segment"]):
+        return []  # an alert on another explain column's value
     rows = frame.filter(_in_segment(run["segment"])).with_columns(
         pl.col("period").is_between(since, end, closed="left").alias("__win"),
         pl.col("period").is_between(start, since, closed="left").alias("__base"),
@@ -272,81 +274,3 @@ def sentence(run: dict[str, Any]) -> str:
             f"{s['median_change']:+.0%}, on {when}"
         )
     return text + "."
-
-
-def refine_since(
-    alerts: list[dict[str, Any]],
-    periods: pl.DataFrame,
-    by: tuple[str, ...],
-    steps: tuple[str, ...],
-    period: str,
-    baseline: int,
-    last_judged: date,
-) -> None:
-    """Set each run's ``since`` to its maximum-likelihood change point (in place).
-
-    For a run (alerts of one step and segment sharing ``since``) the periods from one
-    baseline before its first alert to one baseline after its last (judged periods only)
-    are split at every candidate period ``t``; the split maximising the binomial
-    log-likelihood ``l(before t) + l(from t)``, with the rate moving in the run's
-    direction, is the change point. This is the usual single change-point estimate; the
-    alert with the largest ``|z|`` lags it when a sustained-shift window straddles the
-    change.
-    """
-    unit = timedelta(days=1 if period == "day" else 7)
-    for run in runs_of(alerts):
-        first = min(a["period"] for a in alerts if _same_run(a, run))
-        lo, hi = first - baseline * unit, min(run["until"] + baseline * unit, last_judged)
-        k = steps.index(run["step"]) + 1
-        series = (
-            periods.filter(_in_segment(run["segment"]) if by else pl.lit(True))
-            .filter(pl.col("period").is_between(lo, hi))
-            .group_by("period").agg(pl.col(f"entered_{k - 1}").sum().alias("n"),
-                                    pl.col(f"entered_{k}").sum().alias("x"))
-            .sort("period")
-        )
-        best = _change_point(series, run["direction"], first - baseline * unit, run["until"])
-        if best is None:
-            continue
-        for a in alerts:
-            if _same_run(a, run):
-                a["since"] = best
-        run["since"] = best
-
-
-def _same_run(a: dict[str, Any], run: dict[str, Any]) -> bool:
-    return a["step"] == run["step"] and a["segment"] == run["segment"] and (
-        a["since"] == run["since"])
-
-
-def _change_point(series: pl.DataFrame, direction: str, lo: date, hi: date) -> date | None:
-    import numpy as np
-
-    if series.height < 3:
-        return None
-    n = series["n"].to_numpy().astype(float)
-    x = series["x"].to_numpy().astype(float)
-    starts = series["period"].to_list()
-    cn, cx = np.cumsum(n), np.cumsum(x)
-
-    def loglik(xs: np.ndarray, ns: np.ndarray) -> np.ndarray:
-        p = np.divide(xs, ns, out=np.zeros_like(xs), where=ns > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = np.where(xs > 0, xs * np.log(p), 0.0)
-            b = np.where(ns - xs > 0, (ns - xs) * np.log(1 - p), 0.0)
-        return a + b
-
-    best, best_ll = None, -np.inf
-    for i in range(1, len(starts)):
-        if not lo <= starts[i] <= hi:
-            continue
-        n0, x0, n1, x1 = cn[i - 1], cx[i - 1], cn[-1] - cn[i - 1], cx[-1] - cx[i - 1]
-        if n0 <= 0 or n1 <= 0:
-            continue
-        moved = x1 / n1 - x0 / n0
-        if (moved >= 0) if direction == "down" else (moved <= 0):
-            continue
-        ll = float(loglik(np.array([x0, x1]), np.array([n0, n1])).sum())
-        if ll > best_ll:
-            best, best_ll = starts[i], ll
-    return best

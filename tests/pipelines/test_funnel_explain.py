@@ -2,12 +2,13 @@
 
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 
-from cust.pipelines.drift import DriftSpec
+from cust.pipelines.drift import DriftSpec, change_point
 from cust.pipelines.funnel import FunnelSpec, funnel
-from cust.pipelines.funnel_drift import _change_point, _span, contributors, runs_of, sentence
+from cust.pipelines.funnel_drift import _span, contributors, runs_of, sentence
 from cust.pipelines.inputs import Inputs
 from cust.pipelines.loader import LoadOptions
 
@@ -37,14 +38,14 @@ def test_contributors_rank_values_by_conversions_lost():
 
 
 def test_change_point_is_the_likelihood_split():
-    # 100 units a week at 40 % for four weeks, then 20 %: the split is at week 5.
-    weeks = [date(2024, 1, 1 + 7 * i) for i in range(4)] + [date(2024, 2, 5 + 7 * i)
-                                                           for i in range(3)]
-    series = pl.DataFrame({"period": weeks, "n": [100] * 7, "x": [40] * 4 + [20] * 3})
-    assert _change_point(series, "down", weeks[0], weeks[-1]) == weeks[4]
-    # Candidates are limited to [lo, hi], and the rate must move in the run's direction.
-    assert _change_point(series, "down", weeks[0], weeks[2]) == weeks[2]
-    assert _change_point(series, "up", weeks[0], weeks[-1]) is None
+    # 100 units a week at 40 % for four weeks, then 20 %: the split is at week 5 (index 4).
+    n, x = np.array([100.0] * 7), np.array([40.0] * 4 + [20.0] * 3)
+    assert change_point(n, x, 0, 6, 6, "down") == 4
+    # Candidates end at the first alerted period, the likelihood still spans [lo, hi]:
+    # with candidates up to index 2, the best split moving down is at 2.
+    assert change_point(n, x, 0, 6, 2, "down") == 2
+    # The rate must move in the run's direction.
+    assert change_point(n, x, 0, 6, 6, "up") is None
 
 
 def test_runs_and_sentence():
