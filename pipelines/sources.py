@@ -3,9 +3,11 @@
 A path may be a file, a directory (every supported file in it) or a glob. Text files
 (``.csv``, ``.tsv``, ``.txt``, optionally ``.gz``) have their encoding detected
 (UTF-8, UTF-8 with BOM, GB18030/GBK) with ``charset-normalizer`` and their delimiter
-sniffed; GB18030 files are transcoded to UTF-8 in a streaming pass into a temporary
-file, so no file is ever held in memory as one string. Parquet files are scanned as
-they are.
+sniffed. GB18030 and gzip-compressed files are decompressed and transcoded to UTF-8 in a
+streaming pass into a scratch file, the first time their rows are read, so no file is
+ever held in memory whole; a ``.gz`` that expands past a bound is refused as a gzip bomb.
+Parquet files are scanned as they are. The scratch directory is removed at exit and on
+SIGTERM, SIGINT and SIGHUP, and that of an earlier run killed outright by the next run.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 import atexit
 import codecs
 import csv
+import errno
 import glob
 import gzip
 import io
+import itertools
 import os
 import shutil
 import signal
@@ -27,6 +31,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -39,6 +44,11 @@ SNIFF_BYTES = 256 * 1024
 # not a header.
 HEADER_LIMIT = 16 * 1024 * 1024
 TRANSCODE_CHUNK = 4 * 1024 * 1024
+# A .gz may expand to GZIP_FREE_BYTES whatever its ratio, and beyond that to at most
+# GZIP_MAX_RATIO times its compressed size: CSV exports compress 5-20x (the generated orders
+# 7x), a gzip bomb about 1000x.
+GZIP_FREE_BYTES = 512 * 1024 * 1024
+GZIP_MAX_RATIO = 100
 GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "hz", "cp936"})
 # Detector answers that are really GB18030 text read too short (a short GBK file with
 # Chinese headers is often taken for Korean cp949).
@@ -67,6 +77,7 @@ STALE_UNNAMED = 24 * 3600.0
 _SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP")
 _PREVIOUS: dict[int, object] = {}  # the handlers replaced by _on_signal, by signal number
 _REMOVING = threading.Lock()
+_COPIES = itertools.count()
 
 
 def scratch_dir() -> Path:
@@ -427,37 +438,128 @@ def _open_text(path: Path, source: str, encoding: str | None) -> OpenedFile:
     suffix = Path(path.name.lower().removesuffix(".gz")).suffix
     delimiter = _sniff_delimiter(sample.lstrip("\ufeff"), suffix)
     headers = _read_headers(path, gz, encoding, delimiter)
-    scan_path = path
-    if codec not in ("utf-8", "utf-8-sig", "ascii"):
-        scan_path = _transcode(path, gz, encoding)
-    frame = pl.scan_csv(
-        scan_path,
-        separator=delimiter,
-        infer_schema=False,
-        encoding="utf8-lossy",
-        quote_char='"',
-        raise_if_empty=False,
-    )
+    options = {"separator": delimiter, "infer_schema": False, "encoding": "utf8-lossy",
+               "quote_char": '"', "raise_if_empty": False}
+    if gz or codec not in ("utf-8", "utf-8-sig", "ascii"):
+        frame = _scan_scratch_copy(path, gz, encoding, headers, options)
+    else:
+        frame = pl.scan_csv(path, **options)
     return OpenedFile(path, "csv", codec, delimiter, headers, frame, text=True)
 
 
-def _transcode(path: Path, gz: bool, encoding: str) -> Path:
-    """Stream a non-UTF-8 text file into a temporary UTF-8 copy, chunk by chunk.
+def _scan_scratch_copy(
+    path: Path, gz: bool, encoding: str, headers: list[str], options: dict[str, Any]
+) -> pl.LazyFrame:
+    """A lazy frame over a plain UTF-8 copy of a compressed or non-UTF-8 export.
 
-    Undecodable bytes become U+FFFD, which the loader then rejects row by row.
+    Polars reads a ``.gz`` by decompressing it whole into memory (a gzip bomb of 9.4 MB
+    grew to 7.1 GB and aborted) and reads only UTF-8, so such a file is scanned from a
+    copy in the scratch directory, decompressed and transcoded in a streaming pass with a
+    bound on the expansion (:func:`_copy_plain`). The copy is made the first time the frame
+    is collected, not when it is opened: a command answered from the orders cache never
+    makes it. The schema is what Polars gives the header row (duplicate names and all).
     """
-    target = scratch_dir() / f"{len(list(scratch_dir().iterdir()))}-{path.name.removesuffix('.gz')}"
-    raw = gzip.open(path, "rb") if gz else path.open("rb")
+    from polars.io.plugins import register_io_source
+
+    line = io.StringIO()
+    csv.writer(line, delimiter=options["separator"], lineterminator="\n").writerow(headers)
+    schema = pl.read_csv(io.BytesIO(line.getvalue().encode()), **options).schema
+    lock = threading.Lock()
+    made: list[Path] = []
+
+    def scan(
+        with_columns: list[str] | None, predicate: pl.Expr | None, n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        with lock:
+            if not made:
+                made.append(_copy_plain(path, gz, encoding))
+        frame = pl.scan_csv(made[0], **options)
+        if with_columns is not None:
+            frame = frame.select(with_columns)
+        if predicate is not None:
+            frame = frame.filter(predicate)
+        if n_rows is not None:
+            frame = frame.head(n_rows)
+        yield from frame.collect_batches()
+
+    return register_io_source(scan, schema=schema)
+
+
+def gzip_limit(compressed: int) -> int:
+    """The most bytes a ``.gz`` of ``compressed`` bytes may expand to (see GZIP_MAX_RATIO)."""
+    return max(GZIP_FREE_BYTES, GZIP_MAX_RATIO * compressed)
+
+
+class _Bounded(io.RawIOBase):
+    """A gzip stream that stops with an error past :func:`gzip_limit` bytes."""
+
+    def __init__(self, raw: gzip.GzipFile, path: Path) -> None:
+        super().__init__()
+        self.raw, self.path, self.read_bytes = raw, path, 0
+        self.compressed = path.stat().st_size
+        self.limit = gzip_limit(self.compressed)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:  # noqa: D102
+        n = self.raw.readinto(buffer)
+        self.read_bytes += n
+        if self.read_bytes > self.limit:
+            msg = (f"{self.path} expands to more than {_size(self.limit)} "
+                   f"({self.limit // max(self.compressed, 1)}x its {_size(self.compressed)}): "
+                   "refused as a possible gzip bomb")
+            hint = (f"a genuine export compresses far less than {GZIP_MAX_RATIO}x: if it is "
+                    f"one, decompress it yourself (gunzip -k {self.path.name}) and pass the "
+                    "plain file")
+            raise InputFileError(msg, hint=hint)
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
+def _copy_plain(path: Path, gz: bool, encoding: str) -> Path:
+    """Stream a compressed or non-UTF-8 text file into a UTF-8 copy, chunk by chunk.
+
+    Undecodable bytes become U+FFFD, which the loader then rejects row by row. A ``.gz``
+    is decompressed as it is read, never whole, and refused once it expands past
+    :func:`gzip_limit`. A copy left half-made by an error is removed.
+    """
+    name = path.name.removesuffix(".gz").removesuffix(".GZ")
+    handle, where = tempfile.mkstemp(prefix=f"{next(_COPIES)}-", suffix=f"-{name}",
+                                     dir=scratch_dir())
+    target = Path(where)
+    raw: Any = _Bounded(gzip.open(path, "rb"), path) if gz else path.open("rb")
+    plain = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig", "ascii")
     try:
-        with raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as src:
-            with target.open("w", encoding="utf-8", newline="") as dst:
+        with raw, open(handle, "wb") as out:
+            if plain:  # only decompressed
+                while chunk := raw.read(TRANSCODE_CHUNK):
+                    out.write(chunk)
+            else:
+                src = io.TextIOWrapper(io.BufferedReader(raw) if gz else raw, encoding=encoding,
+                                       errors="replace", newline="")
                 while chunk := src.read(TRANSCODE_CHUNK):
-                    dst.write(chunk)
-    except UnicodeError as exc:
-        raise _undecodable(path, encoding, exc) from None
-    except (gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
-        msg = f"{path} could not be read to the end ({_first_line(exc)})"
-        raise InputFileError(msg, hint="the file may be truncated: export it again") from None
+                    out.write(chunk.encode("utf-8"))
+    except BaseException as exc:
+        target.unlink(missing_ok=True)
+        if isinstance(exc, UnicodeError):
+            raise _undecodable(path, encoding, exc) from None
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            msg = f"no room for a plain copy of {path} in {scratch_dir().parent}"
+            hint = "set TMPDIR to a folder with room, or decompress the export yourself"
+            raise InputFileError(msg, hint=hint) from None
+        if isinstance(exc, (gzip.BadGzipFile, zlib.error, EOFError, OSError)):
+            msg = f"{path} could not be read to the end ({_first_line(exc)})"
+            raise InputFileError(msg, hint="the file may be truncated: export it again") from None
+        raise
     return target
 
 

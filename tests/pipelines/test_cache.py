@@ -355,7 +355,10 @@ def test_an_edit_keeping_size_and_mtime_is_never_served_stale(tmp_path, kind):
     uncached, _ = _bands(export, None)
     assert source.counts is not None  # read through the (rebuilt) cache
     assert round(uncached.buckets["revenue"].sum(), 2) == round(600_080.00 + extra, 2)
-    assert cached.buckets.equals(uncached.buckets)
+    # To the cent: float sums of two files' orders may differ in the last bit by order.
+    assert cached.buckets["orders"].to_list() == uncached.buckets["orders"].to_list()
+    assert cached.buckets["revenue"].round(2).to_list() == uncached.buckets["revenue"].round(
+        2).to_list()
     assert len(_entries(cache.root)) == 1  # the stale entry was replaced
 
 

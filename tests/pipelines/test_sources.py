@@ -518,3 +518,96 @@ def test_stale_scratch_of_another_user_is_left_alone(tmp_path):
     os.chown(folder, 4242, 4242)
     assert sources.clean_stale_scratch(tmp_path) == []
     assert folder.exists()
+
+
+# -- gzip bombs and the streamed copy (issue 20, item 8) ----------------------------------
+
+BOMB_LINE = "O1,C1,2024-03-01 10:00:00,10.00\n"
+
+
+def _bomb(path, megabytes=24, encoding="utf-8"):
+    """A .gz of about 60 KB that expands to ``megabytes`` MB (about 400x): a small bomb."""
+    header = "order_id,customer_id,order_time,amount\n"
+    if encoding != "utf-8":
+        header = "订单号,客户编号,下单时间,实付金额\n"
+    line = BOMB_LINE.encode(encoding)
+    with gzip.open(path, "wb", compresslevel=9) as out:
+        out.write(header.encode(encoding))
+        chunk = line * (1 << 15)
+        for _ in range(megabytes * (1 << 20) // len(chunk)):
+            out.write(chunk)
+    return path
+
+
+@pytest.fixture
+def small_bound(monkeypatch):
+    """The guard's free allowance cut to 1 MiB, so a 24 MB bomb trips it quickly."""
+    monkeypatch.setattr(sources, "GZIP_FREE_BYTES", 1 << 20)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_a_gzip_bomb_is_refused_while_streaming(tmp_path, small_bound, encoding):
+    path = _bomb(tmp_path / "orders.csv.gz", encoding=encoding)
+    compressed = path.stat().st_size
+    assert compressed * 300 < 24 << 20  # over 300x: no export compresses like that
+    opened = open_file(path, "orders")  # opening reads the head and the header only
+    before = set(sources.scratch_dir().iterdir())
+    with pytest.raises(InputFileError, match=r"orders\.csv\.gz expands to more than .* "
+                                             r"refused as a possible gzip bomb") as info:
+        opened.frame.select(pl.len()).collect(engine="streaming")
+    assert "gunzip -k orders.csv.gz" in info.value.hint
+    assert f"{sources.GZIP_MAX_RATIO}x" in info.value.hint
+    assert set(sources.scratch_dir().iterdir()) == before  # the half-made copy is removed
+
+
+def test_the_bound_is_the_larger_of_the_allowance_and_the_ratio():
+    assert sources.gzip_limit(1 << 20) == 512 << 20  # 1 MiB may expand to 512 MiB (512x)
+    assert sources.gzip_limit(1 << 30) == 100 << 30  # 1 GiB to 100 GiB
+    assert sources.GZIP_MAX_RATIO == 100
+
+
+def test_a_highly_compressed_gz_under_the_allowance_is_read(tmp_path):
+    """400x, but only 24 MB: under the 512 MiB allowance, read in full."""
+    path = _bomb(tmp_path / "orders.csv.gz")
+    frame = open_file(path, "orders").frame
+    lines = (24 << 20) // (len(BOMB_LINE) << 15) * (1 << 15)
+    assert frame.select(pl.len()).collect(engine="streaming").item() == lines
+
+
+@pytest.mark.parametrize("command", [("segment", "buckets"), ("check",), ("cohort",)])
+def test_cli_refuses_a_gzip_bomb_with_exit_2_and_a_hint(runner, tmp_path, monkeypatch,
+                                                         small_bound, command):
+    from cust.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CUST_CACHE_DIR", str(tmp_path / "c"))
+    path = _bomb(tmp_path / "orders.csv.gz")
+    result = runner.invoke(app, [*command, "--orders", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "possible gzip bomb" in result.stderr
+    assert "Hint:" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_gz_and_gbk_copies_are_made_only_when_read(tmp_path, zh_text, orders_csv):
+    """A command answered from the orders cache never decompresses or transcodes."""
+    from cust.pipelines.cache import Cache
+    from cust.pipelines.inputs import Inputs
+    from cust.pipelines.loader import LoadOptions
+    from cust.pipelines.segment_buckets import bucket_orders
+
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(zh_text.encode("gbk"))
+    gz = tmp_path / "orders.csv.gz"
+    gz.write_bytes(gzip.compress(orders_csv.read_bytes()))
+    for export in (gbk, gz):
+        cache = Cache(tmp_path / f"cache-{export.name}")
+        copies = lambda: sorted(sources.scratch_dir().glob(f"*-{export.name.removesuffix('.gz')}"))  # noqa: E731, B023
+        before = copies()
+        first = bucket_orders(Inputs({"orders": str(export)}, LoadOptions(), cache))
+        made = copies()
+        assert len(made) == len(before) + 1
+        second = bucket_orders(Inputs({"orders": str(export)}, LoadOptions(), cache))
+        assert copies() == made  # warm: no new copy
+        assert first.buckets.equals(second.buckets)
+        assert first.input.to_json() == second.input.to_json()
