@@ -46,7 +46,7 @@ from .loader import LoadOptions, Source
 # Bump when the meaning of a cached frame changes in a way the code hash would not catch.
 FORMAT = 3  # 2: the per-order frame kept in customer order; 3: file hashes and schemas
 # The modules whose code decides what a validated order is.
-CODE = ("loader.py", "parse.py", "schema.py", "sources.py", "orders.py", "cache.py")
+CODE = ("loader.py", "parse.py", "schema.py", "sources.py", "orders.py", "money.py", "cache.py")
 HASH_CHUNK = 8 << 20  # bytes read at a time when hashing a file
 ORDERS_FILES = "per_order-*.parquet"  # one file per pass over the export
 TALLY_FILE = "tally.parquet"

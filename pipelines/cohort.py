@@ -49,6 +49,7 @@ import polars as pl
 from .config import Config
 from .errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
 from .inputs import Inputs, collect
+from .money import MICRO, exact_sum, round_money, sum_money
 from .orders import Period, customer_orders, has_cost
 from .result import Result, Table
 
@@ -395,8 +396,8 @@ def cohort_retention(
     # distinct counts add up), the payback reads them apart; one group-by of the orders.
     cells = dated.group_by("cohort", "group", "offer_group", "k").agg(
         pl.col("cid").n_unique().alias("active"),
-        pl.col("value").sum().alias("revenue"),
-        pl.col("gross_profit").sum().alias("gross_profit"),
+        exact_sum(pl.col("value")).alias("revenue"),
+        exact_sum(pl.col("gross_profit")).alias("gross_profit"),
     )
     # The period index of each customer's last order ("on or after" retention).
     last_k = firsts.with_columns(
@@ -406,9 +407,9 @@ def cohort_retention(
     sizes = firsts.group_by("cohort", "group", "offer_group").agg(
         pl.len().alias("size"),
         one.sum().alias("one_order"),
-        pl.col("offer_cost").sum().alias("offer_cost"),
-        pl.col("offer_cost").filter(one).sum().alias("one_order_cost"),
-        pl.col("first_gross_profit").sum().alias("first_gross_profit"),
+        exact_sum(pl.col("offer_cost")).alias("offer_cost"),
+        exact_sum(pl.col("offer_cost").filter(one)).alias("one_order_cost"),
+        exact_sum(pl.col("first_gross_profit")).alias("first_gross_profit"),
     )
     # Calendar days, as people count them: Monday evening to Tuesday morning is 1 day.
     days = (pl.col("second_time").dt.date() - pl.col("first_time").dt.date()).dt.total_days()
@@ -491,7 +492,7 @@ def _group_expr(split: str | None, inputs: Inputs, sources: list) -> pl.Expr:
 
 
 def _cents(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+    return None if value is None else round_money(value)
 
 
 class _Grid:
@@ -529,7 +530,8 @@ class _Grid:
         cell = {
             (tuple(r[k] for k in keys), r["k"]): r
             for r in cells.group_by([*keys, "k"])
-            .agg(pl.col("active").sum(), pl.col("revenue").sum(), pl.col("gross_profit").sum())
+            .agg(pl.col("active").sum(), exact_sum(pl.col("revenue")).alias("revenue"),
+                 exact_sum(pl.col("gross_profit")).alias("gross_profit"))
             .to_dicts()
         }
         lasts: dict[tuple, dict[int, int]] = {}
@@ -557,11 +559,11 @@ class _Grid:
             )
             if metric != "customers":
                 amounts = [
-                    round(cell[(key, k)][metric] or 0.0, 2) if (key, k) in cell else 0.0
+                    round_money(cell[(key, k)][metric] or 0.0) if (key, k) in cell else 0.0
                     for k in ks
                 ]
                 if cumulative:  # "on or after": the money of period k and every later one
-                    amounts = [round(sum(amounts[i:]), 2) for i in range(len(amounts))]
+                    amounts = [round_money(sum_money(amounts[i:])) for i in range(len(amounts))]
                 row[metric] = amounts
                 base = amounts[0] if amounts else 0.0
                 row[f"{metric}_retention"] = [a / base if base else None for a in amounts]
@@ -580,11 +582,12 @@ class _Grid:
         keys = ["cohort", "group", "offer_group"] if by_split else ["cohort", "offer_group"]
         per = {
             (tuple(r[k] for k in keys), r["k"]): r["gross_profit"] or 0.0
-            for r in gp.group_by([*keys, "k"]).agg(pl.col("gross_profit").sum()).to_dicts()
+            for r in gp.group_by([*keys, "k"]).agg(exact_sum(pl.col("gross_profit"))).to_dicts()
         }
         groups = sizes.group_by(keys).agg(
-            pl.col("size").sum(), pl.col("one_order").sum(), pl.col("offer_cost").sum(),
-            pl.col("one_order_cost").sum(), pl.col("first_gross_profit").sum(),
+            pl.col("size").sum(), pl.col("one_order").sum(),
+            *(exact_sum(pl.col(c)).alias(c) for c in (
+                "offer_cost", "one_order_cost", "first_gross_profit")),
         )
         out = []
         for r in groups.sort(keys).to_dicts():
@@ -592,15 +595,15 @@ class _Grid:
             is_offer = r["offer_group"] == OFFER
             ks = self.indexes(r["cohort"], capped=False)
             shown = len(self.indexes(r["cohort"]))
-            running, cum = 0.0, []
+            running, cum = 0, []
             for k in ks:
-                running += per.get((key, k), 0.0)
-                cum.append(round(running, 2))
-            first = round(r["first_gross_profit"] or 0.0, 2)
-            repeat = [round(c - first, 2) for c in cum]
-            cost = round(r["offer_cost"] or 0.0, 2) if discount_known else None
+                running += round(per.get((key, k), 0.0) * MICRO)  # exact: micro-units
+                cum.append(round_money(running / MICRO))
+            first = round_money(r["first_gross_profit"] or 0.0)
+            repeat = [round_money(c - first) for c in cum]
+            cost = round_money(r["offer_cost"] or 0.0) if discount_known else None
             net = (
-                [round(g - cost, 2) for g in repeat]
+                [round_money(g - cost) for g in repeat]
                 if is_offer and cost_known and cost is not None else None
             )
             payback = (
@@ -626,7 +629,7 @@ class _Grid:
                 repeat_gross_profit=repeat[:shown] if cost_known else None,
                 net_gross_profit=net[:shown] if net is not None else None,
                 repeat_gross_profit_to_date=to_date,
-                net_gross_profit_to_date=round(to_date - cost, 2)
+                net_gross_profit_to_date=round_money(to_date - cost)
                 if net is not None and to_date is not None else None,
                 payback_ratio=ratio,
                 payback_period=payback,
@@ -648,9 +651,9 @@ def _payback_total(payback: list[dict[str, Any]]) -> list[dict[str, Any]]:
         customers = sum(p["customers"] for p in rows)
         repeat = sum(p["repeat_customers"] for p in rows)
         costs = [p["offer_cost"] for p in rows]
-        cost = None if None in costs else round(sum(costs), 2)
+        cost = None if None in costs else round_money(sum_money(costs))
         profits = [p["repeat_gross_profit_to_date"] for p in rows]
-        profit = None if None in profits else round(sum(profits), 2)
+        profit = None if None in profits else round_money(sum_money(profits))
         is_offer = group == OFFER
         out.append({
             "group": group,
@@ -660,7 +663,7 @@ def _payback_total(payback: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "repeat_share": repeat / customers,
             "offer_cost": cost,
             "repeat_gross_profit_to_date": profit,
-            "net_gross_profit_to_date": round(profit - cost, 2)
+            "net_gross_profit_to_date": round_money(profit - cost)
             if is_offer and profit is not None and cost is not None else None,
             "payback_ratio": profit / cost
             if is_offer and profit is not None and cost else None,

@@ -16,6 +16,7 @@ import polars as pl
 
 from .errors import InvalidOptionError
 from .loader import Source
+from .money import exact_sum, money
 
 FIRST_ORDER_PROMO = "first_order"
 
@@ -109,21 +110,22 @@ def _per_order(source: Source) -> pl.LazyFrame:
     aggs: list[pl.Expr] = [
         pl.col("customer_id").first(),
         pl.col("order_time").min(),
-        # Rounded to the cent: summing float amounts leaves noise in the last bits (49.99999
-        # for 50.00) that would move an order across a band edge or promotion threshold
-        # depending on the order of the additions.
-        pl.col("amount").sum().round(2).alias("value"),
+        # Summed exactly and rounded to the cent by the one money rule (money.py): summing
+        # float amounts leaves noise in the last bits (49.99999 for 50.00) that would move
+        # an order across a band edge or promotion threshold depending on the order of the
+        # additions, and a float's rounding is neither half up nor half even.
+        money(exact_sum(pl.col("amount"))).alias("value"),
         pl.len().alias("lines"),
     ]
     if source.has("cost"):
         gp = pl.when(pl.col("cost").null_count() == 0).then(
-            (pl.col("amount") - pl.col("cost")).sum().round(2)
+            money(exact_sum(pl.col("amount")) - exact_sum(pl.col("cost")))
         )
         aggs.append(gp.alias("gross_profit"))
     else:
         aggs.append(pl.lit(None, dtype=pl.Float64).alias("gross_profit"))
     aggs.append(
-        pl.col("discount").sum().round(2).alias("discount")
+        money(exact_sum(pl.col("discount"))).alias("discount")
         if source.has("discount")
         else pl.lit(0.0).alias("discount")
     )

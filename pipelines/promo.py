@@ -57,6 +57,7 @@ import polars as pl
 from . import promo_bunching
 from .errors import InvalidOptionError, MissingColumnError
 from .inputs import Inputs, collect
+from .money import exact_sum, round_money
 from .orders import Period, has_cost, orders_frame
 from .promo_rules import (
     DEFAULT_COMPARISON,
@@ -275,8 +276,8 @@ def simulate(
     ).cache()
     totals_plan = base.select(
         pl.len().alias("orders"),
-        value.sum().alias("revenue"),
-        gp.sum().alias("gross_profit"),
+        exact_sum(value).alias("revenue"),
+        exact_sum(gp).alias("gross_profit"),
         gp.is_null().sum().alias("orders_without_cost"),
     )
     aggs: list[pl.Expr] = []
@@ -336,7 +337,7 @@ def simulate(
     if bunching is not None:
         for row in rows:
             gain, cost0 = row.pop("_gain"), row.pop("_cost0")
-            ends = sorted(round(u_end * gain - cost0, 2) for u_end in (
+            ends = sorted(round_money(u_end * gain - cost0) for u_end in (
                 min(max(bunching.lower, 0.0), 1.0), min(max(bunching.upper, 0.0), 1.0)))
             row["net_gross_profit_effect_range"] = {
                 "lower": ends[0],
@@ -461,9 +462,10 @@ def _scenario_aggs(i: int, s: Scenario, reach: float) -> list[pl.Expr]:
     qualifies = value >= x
     aggs = [
         qualifies.sum().alias(f"s{i}_qualifying"),
-        reward.sum().alias(f"s{i}_cost"),
-        pl.when(qualifies).then(value).otherwise(0.0).sum().alias(f"s{i}_qualifying_revenue"),
-        gp.filter(qualifies).sum().alias(f"s{i}_qualifying_gp"),
+        exact_sum(reward).alias(f"s{i}_cost"),
+        exact_sum(pl.when(qualifies).then(value).otherwise(0.0)).alias(
+            f"s{i}_qualifying_revenue"),
+        exact_sum(gp.filter(qualifies)).alias(f"s{i}_qualifying_gp"),
     ]
     # Orders that could top up: per unit of uptake, their extra revenue, extra gross profit
     # and the reward they would then get.
@@ -515,23 +517,23 @@ def _figures(
         "qualifying_orders": int(t[f"s{i}_qualifying"]),
         "qualifying_share": int(t[f"s{i}_qualifying"]) / orders if orders else 0.0,
         "qualifying_customers": int(t[f"s{i}_qualifying_customers"]),
-        "subsidy_cost": round(cost, 2),
+        "subsidy_cost": round_money(cost),
         "cost_kind": s.cost_kind,
         "subsidy_share_of_revenue": cost / revenue_before if revenue_before else None,
         "subsidy_share_of_gross_profit": cost / gp_before if gp_before else None,
-        "revenue_before": round(revenue_before, 2),
-        "revenue_after": round(revenue_before + inc_revenue - money_off, 2),
-        "gross_profit_before": None if gp_before is None else round(gp_before, 2),
+        "revenue_before": round_money(revenue_before),
+        "revenue_after": round_money(revenue_before + inc_revenue - money_off),
+        "gross_profit_before": None if gp_before is None else round_money(gp_before),
         "gross_profit_after": None
         if gp_before is None
-        else round(gp_before + (inc_gp or 0.0) - cost, 2),
+        else round_money(gp_before + (inc_gp or 0.0) - cost),
         "reachable_orders": int(t[f"s{i}_reachable"]),
         "customers_near": int(t[f"s{i}_near"]),
         "reach": reach,
         "uptake": u,
-        "incremental_revenue": round(inc_revenue, 2),
-        "incremental_gross_profit": None if inc_gp is None else round(inc_gp, 2),
-        "net_gross_profit_effect": round(net, 2),
+        "incremental_revenue": round_money(inc_revenue),
+        "incremental_gross_profit": None if inc_gp is None else round_money(inc_gp),
+        "net_gross_profit_effect": round_money(net),
         "roi": net / cost if cost else None,
         "break_even_uptake": break_even,
         "_gain": gain_per_uptake,
@@ -574,8 +576,8 @@ def _histogram(bins: pl.DataFrame, x: float, width: float, orders: int) -> pl.Da
     n = [counts.get(b, 0) for b in range(HISTOGRAM_BINS)]
     return pl.DataFrame(
         {
-            "lower": [round(v, 2) for v in lows],
-            "upper": [round(v + width, 2) for v in lows],
+            "lower": [round_money(v) for v in lows],
+            "upper": [round_money(v + width) for v in lows],
             "orders": n,
             "order_share": [c / orders if orders else 0.0 for c in n],
             "qualifies": [lo >= x - 1e-9 for lo in lows],
@@ -604,5 +606,5 @@ def _bootstrap(
         totals.append(u * (weights @ gain) - weights @ cost)
     table = np.array(totals) if totals else np.zeros((1, scenarios))
     lo, hi = np.percentile(table, [2.5, 97.5], axis=0)
-    return [{"resamples": n, "lower": round(float(a), 2), "upper": round(float(b), 2),
+    return [{"resamples": n, "lower": round_money(float(a)), "upper": round_money(float(b)),
              "seed": seed} for a, b in zip(lo, hi, strict=True)]

@@ -46,6 +46,7 @@ import polars as pl
 
 from .errors import EmptySelectionError, MissingColumnError
 from .loader import Source
+from .money import round_money
 from .orders import FIRST_ORDER_PROMO, paid_lines
 
 BINS_PER_X = 40  # bins of 2.5 % of the threshold
@@ -238,7 +239,7 @@ def estimate(
         "seed": seed,
         "campaigns_found": campaigns.select("code", "threshold", "coded_orders"),
         "bins": pl.DataFrame({
-            "lower": [round(x_c * (LOW_BIN + i) / BINS_PER_X, 2) for i in range(n_bins)],
+            "lower": [round_money(x_c * (LOW_BIN + i) / BINS_PER_X) for i in range(n_bins)],
             "orders": observed.astype(np.int64),
             "counterfactual": np.round(cf[:, 0], 2),
             "window": np.where(below, "below", np.where(above, "above", "fit")),

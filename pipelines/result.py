@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from .inputs import InputReport
+from .money import exact_sum, money, round_money  # noqa: F401 - the one money rule
 
 SIGNIFICANT = 12
 
@@ -81,8 +82,3 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
-
-
-def money(expr: pl.Expr) -> pl.Expr:
-    """Round a money expression to the cent for output."""
-    return expr.round(2)

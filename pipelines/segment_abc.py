@@ -40,6 +40,7 @@ import polars as pl
 
 from .errors import InvalidOptionError
 from .inputs import Inputs, collect
+from .money import exact_sum
 from .orders import Period, has_cost, orders_frame
 from .result import Result, Table, money
 
@@ -184,27 +185,29 @@ def classify_customers(
         pl.when(previous).then(pl.col("contribution")).otherwise(0.0).alias("previous"),
     )
     per_customer = orders.group_by("customer_id").agg(
-        pl.col("contribution").sum(),
-        pl.col("value").sum().alias("revenue"),
-        pl.col("gross_profit").sum().alias("gross_profit"),
+        exact_sum(pl.col("contribution")).alias("contribution"),
+        exact_sum(pl.col("value")).alias("revenue"),
+        exact_sum(pl.col("gross_profit")).alias("gross_profit"),
         pl.len().alias("orders"),
         pl.col("age_days").min().alias("days_since_last"),
-        pl.col("recent", "previous").sum(),
+        exact_sum(pl.col("recent")).alias("recent"),
+        exact_sum(pl.col("previous")).alias("previous"),
         pl.col("gross_profit").is_null().sum().alias("orders_without_cost"),
     )
     service = customers is not None and customers.has("service_cost")
     if service:
         costs = customers.valid.group_by("customer_id").agg(
-            pl.col("service_cost").sum().alias("service_cost")
+            exact_sum(pl.col("service_cost")).alias("service_cost")
         )
         per_customer = per_customer.join(costs, on="customer_id", how="left").with_columns(
             pl.col("contribution") - pl.col("service_cost").fill_null(0.0)
         )
     sources = [source] + ([customers] if service else [])
     (frame,), report = collect([per_customer], sources)
-    # Sums of cent amounts are exact to the cent; rounding removes the last-bit noise of
-    # parallel float sums, so ties rank the same (by customer id) on every run.
-    frame = frame.with_columns(pl.col("contribution", "recent", "previous").round(2))
+    # Money sums are exact (money.py), and ranked by their value to the cent, so ties rank
+    # the same (by customer id) on every run.
+    frame = frame.with_columns(money(pl.col(c)).alias(c) for c in (
+        "contribution", "recent", "previous"))
     members = _classify(frame, method, cutoffs, ranks, weights)
     classes, loss = _summaries(members)
     b_to_a = _b_to_a(members)
@@ -325,7 +328,7 @@ def _summaries(members: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
     grid = pl.DataFrame({"class": list(CLASSES)})
     classes = grid.join(
         classed.group_by("class").agg(
-            pl.len().alias("customers"), pl.col("contribution").sum().alias("value")
+            pl.len().alias("customers"), exact_sum(pl.col("contribution")).alias("value")
         ),
         on="class",
         how="left",
@@ -336,7 +339,8 @@ def _summaries(members: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
         money(pl.col("value")).alias("value"),
     )
     losers = members.filter(pl.col("class") == "loss")
-    loss = {"customers": losers.height, "value": round(float(losers["contribution"].sum()), 2)}
+    value = losers.select(money(exact_sum(pl.col("contribution")))).item()
+    loss = {"customers": losers.height, "value": value}
     return classes, loss
 
 

@@ -18,6 +18,7 @@ import polars as pl
 
 from .errors import InvalidOptionError
 from .inputs import Inputs, collect
+from .money import exact_sum, round_money
 from .orders import Period, has_cost, orders_frame
 from .result import Result, Table, money
 
@@ -89,10 +90,10 @@ def band_figures(orders: pl.LazyFrame, edges: tuple[float, ...], by: list[str]) 
         .agg(
             pl.len().alias("orders"),
             pl.col("customer_id").n_unique().alias("customers"),
-            pl.col("value").sum().alias("revenue"),
-            pl.col("gross_profit").sum().alias("gross_profit"),
+            exact_sum(pl.col("value")).alias("revenue"),
+            exact_sum(pl.col("gross_profit")).alias("gross_profit"),
             # The value of the orders whose gross profit is known: the margin's denominator.
-            pl.when(pl.col("gross_profit").is_not_null()).then(pl.col("value")).sum()
+            exact_sum(pl.when(pl.col("gross_profit").is_not_null()).then(pl.col("value")))
             .alias("revenue_with_cost"),
             pl.col("lines").mean().alias("avg_lines"),
             pl.col("units").mean().alias("avg_units"),
@@ -178,10 +179,10 @@ def bucket_orders(
     banded = pl.col("value") >= edges[0]
     totals = orders.select(
         pl.col("customer_id").filter(banded).n_unique().alias("customers"),
-        pl.col("value").filter(banded).sum().alias("revenue"),
-        pl.col("gross_profit").filter(banded).sum().alias("gross_profit"),
+        exact_sum(pl.col("value").filter(banded)).alias("revenue"),
+        exact_sum(pl.col("gross_profit").filter(banded)).alias("gross_profit"),
         (~banded).sum().alias("unbanded_orders"),
-        pl.col("value").filter(~banded).sum().alias("unbanded_revenue"),
+        exact_sum(pl.col("value").filter(~banded)).alias("unbanded_revenue"),
         (pl.col("gross_profit").is_null() & banded).sum().alias("orders_without_cost"),
         pl.col("order_time").min().alias("first_order_time"),
         pl.col("order_time").max().alias("last_order_time"),
@@ -204,10 +205,10 @@ def bucket_orders(
     totals = {
         "orders": banded_orders,
         "customers": int(tot["customers"]),
-        "revenue": round(float(tot["revenue"] or 0.0), 2),
-        "gross_profit": round(float(tot["gross_profit"]), 2) if cost_known else None,
+        "revenue": round_money(float(tot["revenue"] or 0.0)),
+        "gross_profit": round_money(float(tot["gross_profit"])) if cost_known else None,
         "unbanded_orders": int(tot["unbanded_orders"]),
-        "unbanded_revenue": round(float(tot["unbanded_revenue"] or 0.0), 2),
+        "unbanded_revenue": round_money(float(tot["unbanded_revenue"] or 0.0)),
         "orders_without_cost": int(tot["orders_without_cost"]) if cost_known else None,
         "first_order_time": tot["first_order_time"],
         "last_order_time": tot["last_order_time"],

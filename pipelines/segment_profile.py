@@ -43,6 +43,7 @@ import polars as pl
 from .errors import EmptySelectionError, InputFileError, InvalidOptionError, MissingColumnError
 from .inputs import Inputs, collect
 from .loader import Source
+from .money import exact_sum
 from .orders import Period, has_cost, orders_frame
 from .result import Result, Table, money
 from .tiers import DEFAULT_LADDER, Ladder, ladder_frame, tier_expr
@@ -99,9 +100,9 @@ def group_figures(frame: pl.LazyFrame, group: pl.Expr, dimension: str) -> pl.Laz
     grouped = _with_costed(frame).group_by(group.alias("group")).agg(
         pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
         pl.len().cast(pl.Int64).alias("orders"),
-        pl.col("value").sum().alias("revenue"),
-        pl.col("gross_profit").sum(),
-        pl.col("_costed").sum().alias("costed_revenue"),
+        exact_sum(pl.col("value")).alias("revenue"),
+        exact_sum(pl.col("gross_profit")).alias("gross_profit"),
+        exact_sum(pl.col("_costed")).alias("costed_revenue"),
         pl.col("skus").mean().alias("skus_per_order"),
         pl.col("_known").sum(),
     )
@@ -114,9 +115,9 @@ def customer_figures(orders: pl.LazyFrame) -> pl.LazyFrame:
     """One row per buying customer: orders, revenue, gross profit, median order value, skus."""
     grouped = _with_costed(orders).group_by("customer_id").agg(
         pl.len().cast(pl.Int64).alias("orders"),
-        pl.col("value").sum().alias("revenue"),
-        pl.col("gross_profit").sum(),
-        pl.col("_costed").sum().alias("costed_revenue"),
+        exact_sum(pl.col("value")).alias("revenue"),
+        exact_sum(pl.col("gross_profit")).alias("gross_profit"),
+        exact_sum(pl.col("_costed")).alias("costed_revenue"),
         pl.col("value").median().alias("median_order_value"),
         pl.col("skus").sum().alias("skus"),
         pl.col("skus").is_not_null().sum().alias("orders_with_skus"),
@@ -424,7 +425,7 @@ def _finish_groups(
         pl.when(total != 0).then(pl.col("revenue") / total).otherwise(0.0).alias("revenue_share"),
         _money_or_null(pl.col("gross_profit"), cost_known).alias("gross_profit"),
         _margin(cost_known),
-        _ratio(pl.col("revenue").round(2), pl.col("orders")).round(2).alias("aov"),
+        money(_ratio(pl.col("revenue"), pl.col("orders"))).alias("aov"),
         _ratio(pl.col("orders"), pl.col("customers") * months).round(4).alias(
             "orders_per_customer_month"
         ),
@@ -472,9 +473,9 @@ def _compare(
                 pl.lit(definitions[name]).alias("definition"),
                 pl.len().cast(pl.Int64).alias("customers"),
                 pl.col("orders").sum().cast(pl.Int64).alias("orders"),
-                pl.col("revenue").sum().alias("revenue"),
-                pl.col("gross_profit").sum().alias("gross_profit"),
-                pl.col("costed_revenue").sum().alias("costed_revenue"),
+                exact_sum(pl.col("revenue")).alias("revenue"),
+                exact_sum(pl.col("gross_profit")).alias("gross_profit"),
+                exact_sum(pl.col("costed_revenue")).alias("costed_revenue"),
                 pl.col("skus").sum().alias("skus"),
                 pl.col("orders_with_skus").sum().alias("orders_with_skus"),
             )
@@ -496,7 +497,7 @@ def _compare(
             else pl.lit(None, dtype=pl.Float64)
         ).alias("gross_profit_share"),
         _margin(cost_known),
-        _ratio(pl.col("revenue").round(2), pl.col("orders")).round(2).alias("aov"),
+        money(_ratio(pl.col("revenue"), pl.col("orders"))).alias("aov"),
         _ratio(pl.col("orders"), pl.col("customers")).round(3).alias("orders_per_customer"),
         _ratio(pl.col("skus"), pl.col("orders_with_skus")).round(3).alias("skus_per_order"),
     ), overlap

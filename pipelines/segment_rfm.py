@@ -54,6 +54,7 @@ import polars as pl
 from .config import Config
 from .errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
 from .inputs import Inputs, collect
+from .money import MICRO, exact_sum
 from .orders import Period, customer_orders, has_cost
 from .result import Result, Table, money
 
@@ -231,24 +232,23 @@ def customer_measures(orders: pl.LazyFrame, period: Period) -> pl.LazyFrame:
         new_day.alias("__new_day"),
         pl.when(first_day).then(pl.col("value")).alias("__first_day_value"),
     )
-    # Money sums are rounded to the cent before any further arithmetic: a sum of cent
-    # amounts is exact to the cent, and the rounding removes the last-bit noise of parallel
-    # float sums, so a mean that falls on half a cent rounds the same way on every run.
+    # Money sums are exact (integer micro-units, money.py), so a mean that falls on half a
+    # cent is exactly half a cent, and rounds up on every run (17.615 -> 17.62).
     per_customer = flagged.group_by("customer_id").agg(
         pl.col("as_of").first(),
         day.min().alias("first_order_date"),
         day.max().alias("last_order_date"),
         pl.len().alias("orders"),
-        pl.col("value").sum().round(2).alias("revenue"),
-        pl.col("__first_day_value").sum().round(2).alias("first_day_value"),
-        pl.col("gross_profit").sum(),
+        exact_sum(pl.col("value")).alias("revenue"),
+        exact_sum(pl.col("__first_day_value")).alias("first_day_value"),
+        exact_sum(pl.col("gross_profit")).alias("gross_profit"),
         pl.col("gross_profit").count().alias("known"),
         pl.col("gross_profit").null_count().alias("orders_without_cost"),
         (pl.col("__new_day").sum() - 1).cast(pl.Int64).alias("frequency"),
     )
-    # Repeat value: the days after the first; its sum to the cent is revenue minus the
-    # first day (both exact to the cent), so the mean is the same as summing the repeats.
-    repeat_sum = (pl.col("revenue") - pl.col("first_day_value")).round(2)
+    # Repeat value: the days after the first; its sum is revenue minus the first day (both
+    # exact), read back to whole micro-units, so the mean is that of the exact repeats.
+    repeat_sum = (pl.col("revenue") - pl.col("first_day_value")).mul(MICRO).round(0) / MICRO
     return per_customer.with_columns(
         pl.when(pl.col("known") > 0).then(pl.col("gross_profit")).alias("gross_profit"),
         pl.when(pl.col("frequency") > 0)
@@ -272,7 +272,7 @@ def score_members(measures: pl.LazyFrame, monetary: str, rules: Sequence[Rule]) 
     # A customer none of whose orders has a cost adds 0 gross profit to the ranking. Money is
     # ranked to the cent: sums of the same amounts in another order may differ in the last
     # bits, and two customers who spent the same to the cent must tie.
-    monetary_expr = pl.col(source).fill_null(0.0).round(2).alias("monetary")
+    monetary_expr = money(pl.col(source).fill_null(0.0)).alias("monetary")
     scored = measures.with_columns(monetary_expr).with_columns(
         score_expr(pl.col("days_since_last"), descending=True).alias("r_score"),
         score_expr(pl.col("orders")).alias("f_score"),
@@ -485,8 +485,8 @@ def _members(raw: pl.DataFrame, names: list[str], cost_known: bool) -> pl.DataFr
 def _summary(raw: pl.DataFrame, names: list[str], cost_known: bool) -> pl.DataFrame:
     per = raw.group_by("segment").agg(
         pl.len().cast(pl.Int64).alias("customers"),
-        pl.col("revenue").sum(),
-        pl.col("gross_profit").sum(),
+        exact_sum(pl.col("revenue")).alias("revenue"),
+        exact_sum(pl.col("gross_profit")).alias("gross_profit"),
         pl.col("days_since_last").mean().alias("avg_days_since_last"),
         pl.col("orders").mean().alias("avg_orders"),
         pl.col("monetary").mean().alias("avg_monetary"),
