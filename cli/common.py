@@ -11,6 +11,7 @@ from .output import (
     special_target,
     stderr,
     stdout_errors,
+    warn_inputs,
     warn_rejected,
     write_rejects,
 )
@@ -198,6 +199,7 @@ def deliver(
     if g.rejects is not None:
         write_rejects(inputs.loaded, g.rejects)
     warn_rejected(result.input, g)
+    warn_inputs(result.input, g)
     if not show:
         return
     if salt is not None:

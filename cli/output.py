@@ -246,7 +246,15 @@ def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
         raise RejectedRowsError(msg, hint="fix the rows (see --rejects PATH) or drop --strict")
     if not g.quiet:
         where = f"written to {g.rejects}" if g.rejects else "see them with --rejects PATH"
-        stderr().print(f"[yellow]warning:[/] {line}; {where}", markup=True)
+        say(("warning:", "yellow"), printable(f" {line}; {where}"))
+
+
+def warn_inputs(report, g: GlobalOptions) -> None:  # noqa: ANN001
+    """A line on stderr per doubt about rows that were read (``InputReport.warnings``)."""
+    if g.quiet:
+        return
+    for line in report.warnings():
+        say(("warning:", "yellow"), f" {line}")
 
 
 def write_rejects(sources, path: Path) -> None:  # noqa: ANN001

@@ -13,15 +13,9 @@ from typing import Any, ClassVar
 import polars as pl
 
 from .inputs import Inputs, collect
+from .loader import TIME_COLUMNS as TIME_COLUMN
 from .result import Result, Table
 from .schema import SCHEMAS, match_headers
-
-TIME_COLUMN = {
-    "orders": "order_time",
-    "customers": "registered_at",
-    "events": "event_time",
-    "prices": "changed_at",
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +94,8 @@ def check_inputs(inputs: Inputs) -> CheckResult:
                 "rows_read": read,
                 "rows_rejected": rejected,
                 "rejected_share": rejected / read if read else 0.0,
+                # Accepted rows dated before 1970 or more than a year ahead (a warning).
+                "suspicious_times": rep.suspicious_times.rows,
                 "first": span["first"][0],
                 "last": span["last"][0],
                 "columns": ", ".join(s.columns),
@@ -126,6 +122,7 @@ def check_inputs(inputs: Inputs) -> CheckResult:
         "rows_read": pl.Int64,
         "rows_rejected": pl.Int64,
         "rejected_share": pl.Float64,
+        "suspicious_times": pl.Int64,
         "first": pl.Datetime("us"),
         "last": pl.Datetime("us"),
         "columns": pl.String,

@@ -22,10 +22,13 @@ from .loader import (
     REASON,
     LoadOptions,
     Source,
+    Suspicious,
     by_reason,
     check_unique_files,
     load_source,
+    merge_tallies,
     parquet_passes,
+    suspicious_of,
 )
 from .orders import CUSTOMER_ORDER, orders_frame
 from .sources import scratch_dir
@@ -59,6 +62,8 @@ class SourceReport:
     rows_rejected: int
     files: tuple[str, ...]
     reasons: dict[str, int]
+    # Accepted rows dated before 1970 or more than a year after the run (a warning).
+    suspicious_times: Suspicious = field(default_factory=Suspicious)
 
     def to_json(self) -> dict[str, Any]:
         """The contract's ``input.<source>`` object."""
@@ -67,6 +72,7 @@ class SourceReport:
             "rows_rejected": self.rows_rejected,
             "files": list(self.files),
             "rejected_by_reason": self.reasons,
+            "suspicious_times": self.suspicious_times.to_json(),
         }
 
 
@@ -80,6 +86,21 @@ class InputReport:
     def rows_rejected(self) -> int:
         """Rejected rows over all sources."""
         return sum(s.rows_rejected for s in self.sources.values())
+
+    def warnings(self) -> list[str]:
+        """Doubts about rows that were read: one sentence each, for stderr."""
+        lines = []
+        for name, s in self.sources.items():
+            odd = s.suspicious_times
+            if odd.rows:
+                first = odd.first.isoformat(" ") if odd.first else "?"
+                last = odd.last.isoformat(" ") if odd.last else "?"
+                lines.append(
+                    f"{odd.rows} {name} row{'s' if odd.rows > 1 else ''} dated before 1970 or "
+                    f"more than a year after today ({first} to {last}) entered the figures: "
+                    "a placeholder date or a mistyped year? (cust check shows the span)"
+                )
+        return lines
 
     def to_json(self) -> dict[str, Any]:
         """``{"orders": {"rows_read": ..., "rows_rejected": ...}, ...}``."""
@@ -153,9 +174,9 @@ class Inputs:
             per_order.write_parquet(
                 folder / f"per_order-{i:03d}.parquet", statistics=True, compression="lz4"
             )
-            tallies.append(tally.with_columns(pl.col("rows").cast(pl.Int64)))
+            tallies.append(tally)
             del per_order
-        counts = pl.concat(tallies).group_by(REASON).agg(pl.col("rows").sum())
+        counts = merge_tallies(tallies)
         if cache is not None and slot is not None:
             parts = sorted(folder.iterdir())
             folder = cache.write(slot, source, parts, counts, sorted_by) or folder
@@ -216,6 +237,7 @@ def report_of(sources: Sequence[Source], tallies: Sequence[pl.DataFrame]) -> Inp
     """
     report: dict[str, SourceReport] = {}
     for s, tally in zip(sources, tallies, strict=True):
+        suspicious = suspicious_of(tally)
         if tally.columns != [REASON, "rows"]:
             tally = tally.group_by(REASON).agg(pl.col("rows").sum())
         rejected = by_reason(tally)
@@ -224,6 +246,7 @@ def report_of(sources: Sequence[Source], tallies: Sequence[pl.DataFrame]) -> Inp
             rows_rejected=int(rejected["rows"].sum()),
             files=tuple(str(f.path) for f in s.files),
             reasons=dict(zip(rejected[REASON].to_list(), rejected["rows"].to_list(), strict=True)),
+            suspicious_times=suspicious,
         )
     return InputReport(report)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -138,15 +139,25 @@ class Source:
         """Whether the export carries ``column``."""
         return column in self.columns
 
-    def tally(self) -> pl.LazyFrame:
+    def tally(self, frame: pl.LazyFrame | None = None, *more: pl.Expr) -> pl.LazyFrame:
         """Rows per rejection reason, the accepted rows under a null reason.
 
         One pass gives ``rows_read`` (the sum), ``rows_rejected`` and the reasons, so a
         command validates each export once for its figures and once for the counts.
+        Accepted rows of a suspicious time (:func:`odd_day`) are counted by day apart,
+        with their first and last time. ``frame`` (``checked`` with columns of the
+        caller's) and ``more`` fold a command's own figures into the same group-by.
         """
-        if self.counts is not None:
+        if self.counts is not None and frame is None:
             return self.counts.lazy()
-        return self.checked.group_by(REASON).agg(pl.len().alias("rows"))
+        frame = self.checked if frame is None else frame
+        keys, times = [REASON], []
+        when = TIME_COLUMNS[self.name]
+        if self.has(when):
+            frame = frame.with_columns(odd_day(pl.col(when)).alias(ODD_DAY))
+            keys.append(ODD_DAY)
+            times = [pl.col(when).min().alias(ODD_FIRST), pl.col(when).max().alias(ODD_LAST)]
+        return frame.group_by(keys).agg(pl.len().alias("rows"), *times, *more)
 
     def rejected(self) -> pl.LazyFrame:
         """The bad rows with their reason, file and 1-based data row number."""
@@ -154,7 +165,73 @@ class Source:
 
     def reason_counts(self) -> pl.LazyFrame:
         """Rejected rows counted by reason, most frequent first."""
-        return by_reason(self.tally())
+        # Rejected rows are one group per reason (only accepted rows have a suspicious day).
+        return by_reason(self.tally()).select(REASON, "rows")
+
+
+# The time column of each source, whose accepted values are checked for plausibility.
+TIME_COLUMNS = {
+    "orders": "order_time",
+    "customers": "registered_at",
+    "events": "event_time",
+    "prices": "changed_at",
+}
+# Accepted rows of a suspicious time: before 1970 (a sentinel such as 0001-01-01, or a
+# year typed short), or more than a year after the day of the run (9999-12-31, 2204 for
+# 2024). They are read, and reported apart (``suspicious_times`` of ``input``).
+EARLIEST = date(1970, 1, 1)
+LATEST_AHEAD = timedelta(days=365)
+ODD_DAY, ODD_FIRST, ODD_LAST = "__odd_day", "__odd_first", "__odd_last"
+
+
+def odd_day(when: pl.Expr, today: date | None = None) -> pl.Expr:
+    """The day of an accepted row's suspicious time, null for the others.
+
+    The bound ahead is from the day of the run. A tally kept in the cache holds the days
+    that were suspicious when it was made; a later run, whose bound is later, keeps those
+    still beyond it (:func:`suspicious_of`), so a cached count is the same as a fresh one.
+    """
+    latest = (today or date.today()) + LATEST_AHEAD
+    day = when.dt.date()
+    odd = pl.col(REASON).is_null() & ((day < EARLIEST) | (day > latest))
+    return pl.when(odd).then(day)
+
+
+@dataclass(frozen=True)
+class Suspicious:
+    """Accepted rows of a suspicious time (see :data:`EARLIEST`), with the first and last."""
+
+    rows: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """``{"rows": 2, "first": "0001-01-01T00:00:00", "last": "9999-12-31T00:00:00"}``."""
+        return {
+            "rows": self.rows,
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+        }
+
+
+def suspicious_of(tally: pl.DataFrame, today: date | None = None) -> Suspicious:
+    """The suspicious rows of a :meth:`Source.tally`, judged against ``today`` (the run's)."""
+    if ODD_DAY not in tally.columns:
+        return Suspicious()
+    latest = (today or date.today()) + LATEST_AHEAD
+    day = pl.col(ODD_DAY)
+    odd = tally.filter(day.is_not_null() & ((day < EARLIEST) | (day > latest)))
+    if not odd.height:
+        return Suspicious()
+    return Suspicious(int(odd["rows"].sum()), odd[ODD_FIRST].min(), odd[ODD_LAST].max())
+
+
+def merge_tallies(tallies: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Tallies of parts of one source added up, by reason (and suspicious day)."""
+    frame = pl.concat([t.with_columns(pl.col("rows").cast(pl.Int64)) for t in tallies])
+    keys = [c for c in (REASON, ODD_DAY) if c in frame.columns]
+    times = [pl.col(ODD_FIRST).min(), pl.col(ODD_LAST).max()] if ODD_DAY in keys else []
+    return frame.group_by(keys).agg(pl.col("rows").sum(), *times)
 
 
 def parquet_passes(source: Source, rows_per_pass: int) -> int:

@@ -34,6 +34,14 @@ TIME_FORMATS = (
     "%Y%m%d%H%M%S",
 )
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d")
+# The forms above, spelled out (after "/" became "-" and "T" a space, the zone removed):
+# Polars' %Y takes any number of digits, so "24/3/1 9:05" was the year 24, and %m, %d
+# and %H take one digit. A time of another form is bad, whatever strptime makes of it.
+_FORMS = (
+    r"^(\d{4}-\d{1,2}-\d{1,2}( \d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+    r"|\d{8}( \d{1,2}:\d{2}:\d{2}|\d{6})?)$"
+)
+MAX_OFFSET_HOURS = 14  # UTC+14:00 (Kiribati) is the largest offset in use; -12:00 the least
 TEMP = "__cust_"
 
 
@@ -142,21 +150,22 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str
             t["zone"]: norm.str.extract(_ZONE, 1),
             t["base"]: norm.str.replace(_ZONE, "").str.strip_chars(),
         },
-        {t["wall"]: pl.coalesce(candidates)},
+        {t["wall"]: pl.when(base.str.contains(_FORMS)).then(pl.coalesce(candidates))},
     ]
+    digits = zone.str.replace_all(r"[^0-9]", "")
+    hours = digits.str.slice(0, 2).cast(pl.Int64, strict=False)
+    mins = digits.str.slice(2, 2).cast(pl.Int64, strict=False)
+    # "+99:99" is no offset: a time carrying it is bad, with or without a shop zone.
+    zone_ok = zone.is_null() | (zone == "Z") | ((hours <= MAX_OFFSET_HOURS) & (mins < 60))
     final = wall
     if timezone:
         sign = pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
-        digits = zone.str.replace_all(r"[^0-9]", "")
-        minutes = sign * (
-            digits.str.slice(0, 2).cast(pl.Int64, strict=False) * 60
-            + digits.str.slice(2, 2).cast(pl.Int64, strict=False)
-        )
+        minutes = sign * (hours * 60 + mins)
         minutes = pl.when(zone == "Z").then(0).otherwise(minutes)
         utc = (wall - pl.duration(minutes=minutes)).dt.replace_time_zone("UTC")
         converted = utc.dt.convert_time_zone(timezone).dt.replace_time_zone(None)
         final = pl.when(zone.is_not_null()).then(converted).otherwise(wall)
-    stages.append({t["value"]: final})
+    stages.append({t["value"]: pl.when(zone_ok).then(final)})
     value = pl.col(t["value"])
     return Parsed(value, norm.is_not_null() & value.is_null(), stages)
 
