@@ -246,15 +246,17 @@ def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
         raise RejectedRowsError(msg, hint="fix the rows (see --rejects PATH) or drop --strict")
     if not g.quiet:
         where = f"written to {g.rejects}" if g.rejects else "see them with --rejects PATH"
-        say(("warning:", "yellow"), printable(f" {line}; {where}"))
+        stderr().print(f"[yellow]warning:[/] {line}; {where}", markup=True)
 
 
 def warn_inputs(report, g: GlobalOptions) -> None:  # noqa: ANN001
     """A line on stderr per doubt about rows that were read (``InputReport.warnings``)."""
     if g.quiet:
         return
+    from rich.text import Text
+
     for line in report.warnings():
-        say(("warning:", "yellow"), f" {line}")
+        stderr().print(Text.assemble(("warning:", "yellow"), f" {line}"))
 
 
 def write_rejects(sources, path: Path) -> None:  # noqa: ANN001
