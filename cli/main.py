@@ -37,7 +37,7 @@ class CustGroup(TyperGroup):
             if isinstance(exc, CustError):
                 from .output import fail
 
-                fail(str(exc))
+                fail(exc.message, exc.hint)
             if isinstance(exc, BrokenPipeError):
                 raise typer.Exit(0) from None
             raise

@@ -33,8 +33,27 @@ PIPE_WIDTH = 160  # columns of a table printed into a pipe or file
 
 
 def stderr() -> Console:
-    """A console on stderr for warnings and progress."""
-    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+    """A console on stderr for warnings and progress; what it prints is never markup."""
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
+
+
+def say(*parts: str | tuple[str, str], console: Console | None = None) -> None:
+    """Print one message on stderr: ``parts`` are text or ``(text, style)``.
+
+    Paths and data in a message are shown as they are: never read as Rich markup (a file
+    named ``[red]x.csv`` or ``weekly[/].html``), and with control characters written as
+    escapes (:func:`cust.pipelines.text.printable`; the message's own line breaks stay).
+    """
+    from rich.text import Text
+
+    from cust.pipelines.text import printable
+
+    text = Text.assemble(*(
+        (printable(p[0], newlines=True), p[1]) if isinstance(p, tuple)
+        else printable(p, newlines=True)
+        for p in parts
+    ))
+    (console or stderr()).print(text)
 
 
 def write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool = False) -> None:
@@ -229,6 +248,7 @@ def render(result, g: GlobalOptions) -> None:  # noqa: ANN001
 def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
     """One line on stderr per source with rejected rows; exit 2 under --strict."""
     from cust.pipelines.errors import RejectedRowsError
+    from cust.pipelines.text import printable
 
     bad = {n: s for n, s in report.sources.items() if s.rows_rejected}
     if not bad:
@@ -246,17 +266,15 @@ def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
         raise RejectedRowsError(msg, hint="fix the rows (see --rejects PATH) or drop --strict")
     if not g.quiet:
         where = f"written to {g.rejects}" if g.rejects else "see them with --rejects PATH"
-        stderr().print(f"[yellow]warning:[/] {line}; {where}", markup=True)
+        say(("warning:", "yellow"), printable(f" {line}; {where}"))
 
 
 def warn_inputs(report, g: GlobalOptions) -> None:  # noqa: ANN001
     """A line on stderr per doubt about rows that were read (``InputReport.warnings``)."""
     if g.quiet:
         return
-    from rich.text import Text
-
     for line in report.warnings():
-        stderr().print(Text.assemble(("warning:", "yellow"), f" {line}"))
+        say(("warning:", "yellow"), f" {line}")
 
 
 def write_rejects(sources, path: Path) -> None:  # noqa: ANN001
@@ -281,9 +299,14 @@ def write_rejects(sources, path: Path) -> None:  # noqa: ANN001
         write_atomic(path, lambda fh: fh.write(neutralise(table).write_csv()))
 
 
-def fail(message: str) -> None:
-    """Print an error to stderr and exit 2."""
-    from rich.markup import escape
+def fail(message: str, hint: str | None = None) -> None:
+    r"""Print an error (and its ``Hint:``) to stderr and exit 2.
 
-    stderr().print(f"[bold red]error:[/] {escape(message)}")
+    With a separate ``hint``, a line break in ``message`` (which names paths and values
+    from the data) is shown as ``\n``, so that no data can forge a line of its own.
+    """
+    from cust.pipelines.text import printable
+
+    text = printable(message, newlines=hint is None)
+    say(("error:", "bold red"), " ", text, *([f"\nHint: {hint}"] if hint else []))
     raise typer.Exit(2)

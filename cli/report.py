@@ -50,11 +50,12 @@ def weekly(
     Example: cust report weekly --out-dir /srv/reports --lang zh --fail-on-alert
     """  # noqa: E501 - one line per paragraph, so that the help wraps to the terminal
     from cust.pipelines.errors import InvalidOptionError
+    from cust.pipelines.text import printable
     from cust.reports.html import render_weekly
     from cust.reports.weekly import build
 
-    from .common import computed, deliver, stderr
-    from .output import special_target, write_atomic
+    from .common import computed, deliver
+    from .output import say, special_target, write_atomic
 
     if g.since is not None or g.until is not None:
         msg = "report weekly covers one edition and its history: --since/--until do not apply"
@@ -95,6 +96,6 @@ def weekly(
     # An explicit --format prints even with -q; the page itself went to the file.
     deliver(replace(g, out=None), inputs, report, salt, show=g.format is not None or not g.quiet)
     if not g.quiet:
-        stderr().print(f"report written to {target}")
+        say(f"report written to {printable(str(target))}")
     if fail_on_alert and report.alerts:
         raise typer.Exit(3)

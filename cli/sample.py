@@ -58,10 +58,11 @@ def sample(
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from cust.pipelines.text import printable
     from cust.sample_data.generator import generate
 
     from .options import refuse_blank
-    from .output import stderr, stdout_errors
+    from .output import say, stderr, stdout_errors
 
     refuse_blank(ctx, {"out": out})
 
@@ -85,11 +86,11 @@ def sample(
             out, lambda where: generate(
                 where, customers=n, days=days, seed=seed, fmt=fmt, progress=report))
     if not quiet:
-        stderr().print(
+        say(
             f"wrote {summary.order_lines:,} order lines ({summary.orders:,} orders), "
             f"{summary.customers:,} customers, {summary.events:,} events and "
             f"{summary.price_changes:,} price changes, {summary.start} to {summary.end}, "
-            f"into {out}", markup=False
+            f"into {printable(str(out))}"
         )
     with stdout_errors():
         for name, path in files.items():

@@ -1,14 +1,20 @@
-"""Rich rendering of any result: its tables, money with thousands separators, share bars."""
+"""Rich rendering of any result: its tables, money with thousands separators, share bars.
+
+Text from the data (cells, titles, headers, notes) is shown as it is, never read as Rich
+markup (it goes in as ``Text``), and with its control characters written as escapes
+(:func:`cust.pipelines.text.printable`): an ``ESC[2J`` in a cell cannot clear the screen.
+"""
 
 from datetime import date, datetime
 
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console
-from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table as RichTable
 from rich.text import Text
+
+from cust.pipelines.text import printable
 
 BAR_WIDTH = 8
 TEXT_MIN_WIDTH = 16  # a text cell longer than this may wrap in its column
@@ -65,7 +71,7 @@ def _cell(value: object, *, money: bool, share: bool) -> str:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return ", ".join(_cell(v, money=money, share=share) for v in value)
-    return str(value)
+    return printable(str(value))
 
 
 def print_result(result, console: Console) -> None:  # noqa: ANN001
@@ -73,7 +79,7 @@ def print_result(result, console: Console) -> None:  # noqa: ANN001
     for table in result.tables():
         frame = table.frame
         rich = RichTable(
-            title=escape(table.title), title_justify="left", header_style="bold",
+            title=Text(printable(table.title)), title_justify="left", header_style="bold",
             box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
         )
         rows = [
@@ -88,13 +94,14 @@ def print_result(result, console: Console) -> None:  # noqa: ANN001
             # Nothing is cut to "4,8…" on a narrow terminal: a column is as wide as its
             # longest cell (text cells wrap past TEXT_MIN_WIDTH) and its header's longest
             # word; headers wrap between words.
-            label = LABELS.get(name, name)
+            label = printable(LABELS.get(name, name))
             cells = max((cell_len(r[i][1]) for r in rows), default=0)
             if not (numeric or bar):
                 cells = min(cells, TEXT_MIN_WIDTH)
             word = max(cell_len(w) for w in label.split() or [""])
             rich.add_column(
-                escape(label), justify=justify, no_wrap=bar,
+                Text(label), justify=justify, no_wrap=bar,
+                overflow="fold",  # a word longer than its column goes on, never cut to "…"
                 min_width=max(cells, word, BAR_WIDTH + 7 if bar else 0),
             )
         for row in rows:
@@ -106,16 +113,16 @@ def print_result(result, console: Console) -> None:  # noqa: ANN001
                     cells.append(Text(text))
             rich.add_row(*cells)
         if frame.height == 0:
-            console.print(f"[bold]{escape(table.title)}[/]: no rows")
+            console.print(Text.assemble((printable(table.title), "bold"), ": no rows"))
         else:
             # Wider than the terminal: printed whole, its lines wrapped by the terminal,
             # rather than columns cropped.
             needed = Measurement.get(console, console.options.update(max_width=10**5), rich).minimum
             console.print(rich, width=max(needed, console.width), crop=False)
     for note in result.notes():
-        console.print(Text(f"• {note}", style="dim"))
+        console.print(Text(f"• {printable(note)}", style="dim"))
     parts = [
-        f"{name}: {s.rows_read:,} rows read, {s.rows_rejected:,} rejected"
+        f"{printable(name)}: {s.rows_read:,} rows read, {s.rows_rejected:,} rejected"
         for name, s in result.input.sources.items()
     ]
     if parts:
