@@ -29,7 +29,9 @@ def exact_sum(expr: pl.Expr) -> pl.Expr:
     additions (parallel float sums differ in the last bits from run to run).
     """
     micro = (expr * MICRO).round(0).cast(pl.Int64, strict=False)
-    return (micro.sum() / MICRO).cast(pl.Float64)
+    # Polars divides by a constant as a multiplication by its inverse (45.230000000000004
+    # for 4523 / 100): the round gives back the float nearest the exact value.
+    return (micro.sum() / MICRO).round(6).cast(pl.Float64)
 
 
 def money(expr: pl.Expr) -> pl.Expr:
@@ -43,7 +45,7 @@ def money(expr: pl.Expr) -> pl.Expr:
     cents = (micro.abs() + MICRO // 200) // (MICRO // 100) * micro.sign()
     exact = expr.is_finite() & (expr.abs() < _EXACT_LIMIT)
     large = expr.round(2, mode="half_away_from_zero")
-    return pl.when(exact).then(cents / 100).otherwise(large).cast(pl.Float64)
+    return pl.when(exact).then((cents / 100).round(2)).otherwise(large).cast(pl.Float64)
 
 
 def round_money(value: float | None) -> float | None:
