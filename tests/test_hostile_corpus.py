@@ -132,3 +132,37 @@ def test_expected_outcomes_of_some_classes(tmp_path):
     assert code("gbk.csv") == 0
     doc = json.loads((tmp_path / "gbk.csv" / "out.json").read_text("utf-8"))
     assert doc["totals"]["orders"] == 1  # the other order was refunded (已退款)
+
+
+# Hostile output targets (issue 20, items 3, 4, 17): an empty path, a name ending in "/",
+# the config in use, a directory, a --format its suffix contradicts. Each is refused before
+# any work (exit 2, a hint) and nothing in the folder changes. Failed writes, devices and
+# fifos are run for every command in tests/cli/test_output_targets.py.
+HOSTILE_TARGETS = {
+    "empty": ["--out", ""],
+    "trailing slash": ["--out", "newdir/"],
+    "config in use": ["--rejects", "cust.toml"],
+    "directory": ["--out", "."],
+    "format vs suffix": ["-f", "csv", "--out", "x.json"],
+}
+
+
+@pytest.mark.parametrize(("command", "target"), [
+    *((c, t) for c in ALL_COMMANDS for t in HOSTILE_TARGETS),
+    ("sample", "empty"), ("sample", "existing files"),  # its --out is a folder
+])
+def test_hostile_output_targets(command, target, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cust.toml").write_text("# settings\n", encoding="utf-8")
+    if command == "sample":
+        (tmp_path / "shop").mkdir()
+        (tmp_path / "shop" / "orders.csv").write_text("mine", encoding="utf-8")
+        args = ["sample", "--out", "" if target == "empty" else "shop", "-q"]
+    else:
+        args = [*ALL_COMMANDS[command], *HOSTILE_TARGETS[target]]
+    before = {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "Hint:" in result.output
+    assert {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
