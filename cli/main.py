@@ -22,14 +22,36 @@ HELP = (
 )
 
 
+def _escaped(exc: Exception) -> Exception:
+    """A usage error with the control characters of its message escaped.
+
+    Click escapes C0 and C1 in the values it quotes, not a bidi override (U+202E) in an
+    unknown option or argument; :func:`cust.pipelines.text.printable` does both.
+    """
+    if isinstance(getattr(exc, "message", None), str):
+        from cust.pipelines.text import printable
+
+        exc.message = printable(exc.message)  # type: ignore[attr-defined]
+    return exc
+
+
 class CustGroup(TyperGroup):
     """A command group that turns user-fixable errors into exit code 2."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        """Parse the global options; a usage error's message is shown escaped."""
+        try:
+            return super().make_context(*args, **kwargs)
+        except typer.TyperException as exc:
+            raise _escaped(exc) from None
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; report :class:`CustError` on stderr and exit 2."""
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except typer.TyperException as exc:
+            raise _escaped(exc) from None
+        except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
             from cust.pipelines.errors import CustError

@@ -173,11 +173,21 @@ def test_a_warning_names_a_hostile_rejects_path_escaped(tmp_path):
     assert not RAW.findall(result.stderr)
 
 
-def test_an_option_value_in_a_usage_error_is_escaped():
-    result = runner.invoke(app, ["check", "--since", "2024\x1b[2J[red]x"])
+@pytest.mark.parametrize("args", [
+    ["check", "--since", "2024" + EVIL],  # a bad value
+    ["check", "--x" + EVIL],  # an unknown option of a command
+    ["--x" + EVIL, "check"],  # an unknown global option
+    ["chec" + EVIL],  # an unknown command
+    ["check", "extra" + EVIL],  # an extra argument
+    ["segment", "buckets", "--edges", "1," + EVIL],  # a value the command refuses
+    ["check", "--format", EVIL],  # not one of the choices
+], ids=["value", "option", "global option", "command", "argument", "edges", "choice"])
+def test_a_usage_error_shows_what_was_typed_escaped(args):
+    result = runner.invoke(app, args)
     assert result.exit_code == 2
-    assert "\\x1b[2J[red]x" in result.stderr
-    assert not RAW.findall(result.stderr)
+    assert not RAW.findall(result.stderr), result.stderr
+    assert "[red]x[/][link" in result.stderr  # as text, not markup ("--x=y" is a value)
+    assert "\\u202e" in result.stderr
 
 
 # --- item 15: paths are never read as markup --------------------------------------------
