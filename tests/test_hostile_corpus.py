@@ -2,6 +2,7 @@
 with a message and a hint; never exit 1, never a traceback, never a partial output file."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ ORDER_FILES = sorted(
     if p.name != "make_corpus.py" and not p.name.startswith("events_")
 )
 EVENT_FILES = ["events_no_steps.csv", "events_garbage.csv", "random_bytes.csv", "empty.csv",
-               "corrupt.parquet", "not_gzip.csv.gz", "bad_utf8.csv"]
+               "corrupt.parquet", "not_gzip.csv.gz", "bad_utf8.csv", "events_control_chars.csv"]
 # Commands and the arguments that make them read the bad file as their main source.
 ORDER_COMMANDS = {
     "check": ["check"],
@@ -166,3 +167,24 @@ def test_hostile_output_targets(command, target, tmp_path, monkeypatch):
     assert "Traceback" not in result.output
     assert "Hint:" in result.output
     assert {p.name: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+# What a terminal would act on: every control character but the line break, the bidi marks.
+TERMINAL_CONTROLS = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("command", list(ALL_COMMANDS))
+def test_control_characters_reach_no_terminal(command, tmp_path):
+    """The corpus' control characters, as every command's table and messages (issue 20,
+    item 14): shown escaped, never raw, and no Rich markup read from the data."""
+    source, name = (("--events", "events_control_chars.csv") if command in EVENT_COMMANDS
+                    else ("--orders", "control_chars.csv"))
+    args = [*ALL_COMMANDS[command], source, str(BAD / name)]
+    if command == "report weekly":
+        args += ["--out-dir", str(tmp_path)]
+    result = runner.invoke(app, args, env={"COLUMNS": "400"})
+    text = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert result.exit_code in (0, 2), f"exit {result.exit_code}: {text}\n{result.exception!r}"
+    assert "Traceback" not in text
+    assert not TERMINAL_CONTROLS.findall(text), TERMINAL_CONTROLS.findall(text)

@@ -14,6 +14,7 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 HEAD = "order_id,customer_id,order_time,amount,cost,status\n"
 GOOD = "o1,C1,2024-03-01 10:00,100,60,paid\no2,C2,2024-03-02,50,20,paid\n"
+EVIL = "\x1b[2J\x1b[H\x1b[32mOK\x01\x0b\x1f\r\x08\x7f\x9b\u202e[red]x[/][link=y]z"
 
 
 def text_cases() -> dict[str, str]:
@@ -47,6 +48,11 @@ def text_cases() -> dict[str, str]:
         "formulas.csv": HEAD + GOOD + 'o3,"=HYPERLINK(""http://x"",""y"")",2024-03-03,10,5,paid\n'
         "o4,+cmd|' /C calc'!A0,2024-03-03,10,5,paid\no5,@SUM(A1),2024-03-03,10,5,paid\n",
         "missing_column.csv": "order_id,customer_id,order_time,price\no1,C1,2024-03-01,10\n",
+        # Terminal escapes, C0/C1 controls, a bidi override and Rich markup in every text
+        # field and a header (shown escaped in tables and messages, never acted on).
+        "control_chars.csv": f'{HEAD.strip()},channel,"{EVIL}"\n'
+        f'o1,C1,2024-03-01,10,5,paid,"{EVIL}",x\n"o2{EVIL}","C2{EVIL}",2024-03-02,20,5,paid,'
+        f'web,"{EVIL}"\n',
     }
 
 
@@ -75,6 +81,12 @@ def main() -> None:
     (mixed / "a.csv").write_text(HEAD + GOOD, encoding="utf-8")
     (mixed / "b.csv").write_text(
         "订单号,客户编号,下单时间,实付金额\no9,C9,2024-03-09,30\n", encoding="utf-8")
+    (HERE / "events_control_chars.csv").write_text(
+        "user_id,session_id,event,event_time,category,page\n" + "".join(
+            f'u{i},s{i},"{step}",2024-03-01 10:0{j},"{EVIL}","{EVIL}"\n'
+            for i in range(3)
+            for j, step in enumerate(["product_view", f"add{EVIL}", "purchase", EVIL])),
+        encoding="utf-8")
     (HERE / "events_no_steps.csv").write_text(
         "user_id,event,event_time\nu1,login,2024-03-01 10:00\nu1,logout,2024-03-01 10:05\n",
         encoding="utf-8")
