@@ -1,7 +1,9 @@
 """HTML rendering: one safe Jinja2 environment, templates fed plain dicts.
 
 Autoescaping is on for every template and undefined variables are errors, so a value
-from the data (a customer id like ``<script>``) can only ever appear as text.
+from the data (a customer id like ``<script>``) can only ever appear as text; its control
+characters (a U+202E that would turn the text around) are shown as escapes, like the
+terminal and the charts show them (:func:`cust.pipelines.text.printable`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from cust.pipelines.result import SIGNIFICANT
+from cust.pipelines.text import printable
 
 
 @lru_cache(maxsize=1)
@@ -22,9 +25,20 @@ def environment() -> Environment:
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        finalize=_shown,
     )
     env.filters["cell"] = format_cell
     return env
+
+
+def _shown(value: Any) -> Any:
+    """What ``{{ value }}`` prints: text with its control characters escaped.
+
+    Markup (an SVG chart, a table built by :func:`_table`) is printed as it is.
+    """
+    from markupsafe import Markup
+
+    return printable(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def format_cell(value: Any, kind: str = "") -> str:
@@ -86,7 +100,7 @@ def _table(table: Any, lang: str = "en") -> Any:
     numeric = [d.is_numeric() for d in table.frame.dtypes]
     head = "".join(
         f'<th class="{"num" if n else ""}" data-col="{escape(c)}">'
-        f"{escape(column_label(c, lang))}</th>"
+        f"{escape(printable(column_label(c, lang)))}</th>"
         for c, n in zip(table.frame.columns, numeric, strict=True)
     )
     body = []
@@ -95,7 +109,8 @@ def _table(table: Any, lang: str = "en") -> Any:
             f'<td class="num" data-col="{escape(c)}" data-value="{escape(_raw(v))}">'
             f"{escape(format_cell(v, kinds.get(c, '')))}</td>"
             if n else
-            f'<td data-col="{escape(c)}">{escape(format_cell(v, kinds.get(c, "")))}</td>'
+            f'<td data-col="{escape(c)}">'
+            f'{escape(printable(format_cell(v, kinds.get(c, ""))))}</td>'
             for c, n, v in zip(table.frame.columns, numeric, values, strict=True)
         )
         body.append(f"<tr>{cells}</tr>")

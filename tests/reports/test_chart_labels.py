@@ -121,6 +121,21 @@ def test_report_weekly_with_control_characters_in_every_label(tmp_path):
     promo_svg = promo.split("<svg")[1].split("</svg>")[0]
     for i, c in enumerate(found):
         assert f"spend{ESCAPED[c]}{i}" in promo_svg  # a bar's label
-    for svg in svgs:
-        assert not any(c in svg for c in found)
+    assert not any(c in html for c in found)  # nor in the page's own text and tables
+    banner = html.split('id="attention"')[1].split("</p>")[0]
+    assert "category=mcu\\x01\\x0b\\x1b\\x1f" in banner
     assert "<script" not in html
+
+
+def test_html_of_any_command_shows_control_characters_escaped(tmp_path):
+    """``--format html``: a channel holding ESC, CR, a bidi override and markup."""
+    evil = "\x1b[2J\x01\x0b\x1f\r\u202e<b>[red]x"
+    (tmp_path / "o.csv").write_text(
+        "order_id,customer_id,order_time,amount,cost,channel\n"
+        f'o1,c1,2024-05-20,100,50,"{evil}"\no2,c2,2024-05-21,20,10,web\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "cust", "segment", "profile", "--by",
+                           "channel", "--orders", str(tmp_path / "o.csv"), "-f", "html"],
+                          capture_output=True, text=True, encoding="utf-8", check=False)
+    assert done.returncode == 0, done.stderr
+    assert "\\x1b[2J\\x01\\x0b\\x1f\\r\\u202e&lt;b&gt;[red]x" in done.stdout
+    assert not any(c in done.stdout for c in "\x1b\x01\x0b\x1f\r\u202e")
