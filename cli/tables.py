@@ -56,7 +56,9 @@ def _cell(value: object, *, money: bool, share: bool) -> str:
     if share and isinstance(value, int | float):
         return f"{value:.1%}"
     if money and isinstance(value, int | float):
-        return f"{value:,.2f}"
+        from cust.pipelines.money import round_money  # one rule: half up, exact decimal
+
+        return f"{round_money(value):,.2f}"
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):

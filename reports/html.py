@@ -48,7 +48,9 @@ def format_cell(value: Any, kind: str = "") -> str:
     if kind == "share" and isinstance(value, int | float):
         return f"{value:.1%}"
     if kind == "money" and isinstance(value, int | float):
-        return f"{value:,.2f}"
+        from cust.pipelines.money import round_money  # one rule: half up, exact decimal
+
+        return f"{round_money(value):,.2f}"
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):

@@ -165,3 +165,14 @@ def test_every_command_totals_the_same_exact_revenue(tmp_path, monkeypatch):
     for seg in doc["segments"]:
         if seg["customers"]:
             assert f"{seg['revenue']:,.2f}" in table, seg
+
+
+@pytest.mark.parametrize(("text", "expected"), HALVES)
+def test_tables_and_html_show_money_by_the_same_rule(text, expected):
+    # A money figure that reaches a renderer unrounded (a mean) is shown by the same rule.
+    from cust.cli.tables import _cell
+    from cust.reports.html import format_cell
+
+    shown = f"{Decimal(expected):,.2f}"
+    assert _cell(float(text), money=True, share=False) == shown
+    assert format_cell(float(text), "money") == shown
