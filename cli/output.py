@@ -37,20 +37,23 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
-def say(*parts: str | tuple[str, str], console: Console | None = None) -> None:
+def say(
+    *parts: str | tuple[str, str], lines: bool = False, console: Console | None = None
+) -> None:
     """Print one message on stderr: ``parts`` are text or ``(text, style)``.
 
     Paths and data in a message are shown as they are: never read as Rich markup (a file
     named ``[red]x.csv`` or ``weekly[/].html``), and with control characters written as
-    escapes (:func:`cust.pipelines.text.printable`; the message's own line breaks stay).
+    escapes (:func:`cust.pipelines.text.printable`), line breaks too unless ``lines``
+    (for a message whose line breaks the program wrote, its data escaped already).
     """
     from rich.text import Text
 
     from cust.pipelines.text import printable
 
     text = Text.assemble(*(
-        (printable(p[0], newlines=True), p[1]) if isinstance(p, tuple)
-        else printable(p, newlines=True)
+        (printable(p[0], newlines=lines), p[1]) if isinstance(p, tuple)
+        else printable(p, newlines=lines)
         for p in parts
     ))
     (console or stderr()).print(text)
@@ -248,7 +251,6 @@ def render(result, g: GlobalOptions) -> None:  # noqa: ANN001
 def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
     """One line on stderr per source with rejected rows; exit 2 under --strict."""
     from cust.pipelines.errors import RejectedRowsError
-    from cust.pipelines.text import printable
 
     bad = {n: s for n, s in report.sources.items() if s.rows_rejected}
     if not bad:
@@ -266,7 +268,7 @@ def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
         raise RejectedRowsError(msg, hint="fix the rows (see --rejects PATH) or drop --strict")
     if not g.quiet:
         where = f"written to {g.rejects}" if g.rejects else "see them with --rejects PATH"
-        say(("warning:", "yellow"), printable(f" {line}; {where}"))
+        say(("warning:", "yellow"), f" {line}; {where}")
 
 
 def warn_inputs(report, g: GlobalOptions) -> None:  # noqa: ANN001
@@ -308,5 +310,5 @@ def fail(message: str, hint: str | None = None) -> None:
     from cust.pipelines.text import printable
 
     text = printable(message, newlines=hint is None)
-    say(("error:", "bold red"), " ", text, *([f"\nHint: {hint}"] if hint else []))
+    say(("error:", "bold red"), " ", text, *([f"\nHint: {hint}"] if hint else []), lines=True)
     raise typer.Exit(2)

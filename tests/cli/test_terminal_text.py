@@ -239,3 +239,20 @@ def test_a_missing_input_with_markup_is_named_as_given(command, name, tmp_path):
     result = runner.invoke(app, [*ALL_COMMANDS[command], source, str(tmp_path / name)])
     assert result.exit_code == 2, _output(result)
     assert str(tmp_path / name) in result.stderr.splitlines()[0]
+
+
+def test_every_message_goes_through_one_function_that_escapes():
+    """``say`` (warnings, errors, "report written to"): no markup, no control, one line."""
+    import io
+
+    from rich.console import Console
+
+    from cust.cli.output import say
+
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    say(("warning:", "yellow"), f" {EVIL}\nHint: forged", console=console)
+    shown = console.file.getvalue()
+    assert shown == f"warning: {SHOWN}\\nHint: forged\n"
+    console = Console(file=io.StringIO(), width=400, color_system=None)
+    say("first\x1b[2J", "\nsecond", lines=True, console=console)  # lines the program wrote
+    assert console.file.getvalue() == "first\\x1b[2J\nsecond\n"
