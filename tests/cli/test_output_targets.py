@@ -358,3 +358,19 @@ def test_dev_stdout_gets_the_output(tmp_path, orders_csv):
     assert proc.returncode == 0, proc.stderr
     assert '"rows_read": 7' in proc.stdout
     assert os.path.islink("/dev/stdout") or _is_char_device("/dev/stdout")
+
+
+def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_temp(tmp_path):
+    from cust.pipelines.errors import OutputFileError
+
+    target = tmp_path / "report.json"
+    target.write_text("old", encoding="utf-8")
+
+    def half(fh):
+        fh.write("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(OutputFileError, match=r"could not write .*report.json: No space left"):
+        output.write_atomic(target, half)
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
