@@ -195,10 +195,17 @@ def test_a_usage_error_shows_what_was_typed_escaped(args):
 MARKUP_NAMES = ["weekly[/].html", "[red]x.html", "[link=x]y[/link].html", "[bold]a[/b].html"]
 
 
+def _small_orders(tmp_path: Path) -> list[str]:
+    (tmp_path / "o.csv").write_text("order_id,customer_id,order_time,amount,cost\n"
+                                    "o1,c1,2024-05-20,100,50\no2,c2,2024-05-21,20,10\n",
+                                    encoding="utf-8")
+    return ["--orders", str(tmp_path / "o.csv")]
+
+
 @pytest.mark.parametrize("name", MARKUP_NAMES)
 def test_report_weekly_out_with_markup_is_written_and_named(name, tmp_path):
     out = tmp_path / name
-    result = runner.invoke(app, ["report", "weekly", "--out", str(out)])
+    result = runner.invoke(app, ["report", "weekly", "--out", str(out), *_small_orders(tmp_path)])
     assert result.exit_code == 0, _output(result)
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert result.stderr.splitlines()[-1] == f"report written to {out}"
@@ -206,7 +213,8 @@ def test_report_weekly_out_with_markup_is_written_and_named(name, tmp_path):
 
 @pytest.mark.parametrize("name", ["[red]x", "[/]y", "[link=x]z"])
 def test_report_weekly_out_dir_with_markup(name, tmp_path):
-    result = runner.invoke(app, ["report", "weekly", "--out-dir", str(tmp_path / name)])
+    result = runner.invoke(app, ["report", "weekly", "--out-dir", str(tmp_path / name),
+                                 *_small_orders(tmp_path)])
     assert result.exit_code == 0, _output(result)
     written = result.stderr.splitlines()[-1].removeprefix("report written to ")
     assert Path(written).parent == tmp_path / name
