@@ -63,6 +63,7 @@ def hostile(tmp_path_factory):
     customers.write_csv(tmp / "customers.csv")
     events = pl.read_parquet(SAMPLE / "events.parquet").with_columns(
         pl.when(every).then(pl.lit(EVIL)).otherwise(pl.col("category")).alias("category"),
+        pl.when(every).then(pl.lit(EVIL)).otherwise(pl.col("page")).alias("page"),
         pl.when(pl.col("event") == "add_to_cart").then(pl.lit("add" + EVIL))
         .otherwise(pl.col("event")).alias("event"),
     )
@@ -86,10 +87,12 @@ TABLE_RUNS = {**ALL_COMMANDS,
               "segment profile --by customer_type": ["segment", "profile", "--by", "customer_type"],
               "funnel --by category": ["funnel", "--by", "category"],
               "paths --from the hostile step": ["paths", "--from", "add" + EVIL],
-              "paths --field category": ["paths", "--field", "category", "--from", EVIL]}
+              "paths --field category": ["paths", "--field", "category", "--from", EVIL],
+              "paths --field page": ["paths", "--field", "page", "--from", EVIL]}
+# customer_type is lower-cased, so it is only checked for raw control characters.
 SHOWS_EVIL = {"check", "segment profile", "segment profile --by industry", "funnel",
               "funnel --by category", "paths", "funnel paths", "paths --from the hostile step",
-              "paths --field category", "promo compare"}  # customer_type is lower-cased
+              "paths --field category", "paths --field page", "promo compare"}
 
 
 def _output(result) -> str:
