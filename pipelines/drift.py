@@ -84,7 +84,8 @@ from .funnel import FunnelSpec, judged_until
 MIN_BASE_UNITS = 30  # a baseline with fewer units entering the step is not a baseline
 MIN_EXPECTED = 5.0  # expected conversions and non-conversions for the normal approximation
 EXCLUDE = 0.01  # unadjusted p-value below which a period leaves later baselines
-PATTERN_LEVEL = 0.01  # level of the dispersion and weekday tests
+WILD = 0.001  # unadjusted p-value below which a period leaves the dispersion's history too
+PATTERN_LEVEL = 0.05  # level of the dispersion and weekday tests
 MIN_HISTORY = 8  # periods of history before a dispersion or weekday pattern is estimated
 CHI2_1_MEDIAN = 0.454936  # median of chi-square with 1 degree of freedom
 CORRECTIONS = ("fdr", "fwer")
@@ -209,10 +210,10 @@ def detect(
         untestable += small
         if not found and s.source is None and finished.any():
             series_untested.append({"step": spec.steps[s.k - 1], "segment": s.segment})
-    threshold, rejected = adjust([t.p for t in tests], drift.alpha, drift.correction)
-    alerts = _alerts(tests, rejected, threshold, all_series, spec, drift)
+    levels, families, selected = decide(tests, drift.alpha, drift.correction)
+    alerts = _alerts(tests, levels, all_series, spec, drift)
     _set_since(alerts, all_series, b)
-    zc = _z_of(threshold)
+    zc = _z_of(drift.alpha / max(len(tests), 1))
     method = {
         "test": (
             "each period (p-chart) and the windows of "
@@ -227,13 +228,44 @@ def detect(
         "tests": len(tests),
         "untestable_tests": untestable,
         "series_untested": series_untested,
-        "p_threshold": threshold,
+        "series_tested": families,
+        "series_selected": selected,
         "z_critical": zc,
         "baseline_periods": b,
         "min_effect": drift.min_effect,
         "last_judged": last_judged,
     }
     return alerts, method
+
+
+def decide(tests: list[Tested], alpha: float, correction: str) -> tuple[list[float], int, int]:
+    """Each test's level (a test is rejected when its p-value is at most it), and counts.
+
+    ``fdr``: the series are the families. Each series' p-value is the Bonferroni one of its
+    smallest (``m_s * min p``); Benjamini-Hochberg over those selects ``R`` of the ``M``
+    series at ``alpha``; within a selected series, Holm at ``alpha * R / M`` says which
+    periods are alerts (Benjamini and Bogomolov 2014, selective inference on families), so
+    a long incident in one series does not lower the bar for noise in it or in another.
+    ``fwer``: Holm over every test of the run. Returns the levels, ``M`` and ``R``.
+    """
+    if correction == "fwer":
+        level, _ = adjust([t.p for t in tests], alpha, "fwer")
+        families = len({t.series for t in tests})
+        return [level] * len(tests), families, families
+    by: dict[int, list[int]] = {}
+    for j, t in enumerate(tests):
+        by.setdefault(t.series, []).append(j)
+    keys = list(by)
+    family_p = [min(1.0, len(by[k]) * min(tests[j].p for j in by[k])) for k in keys]
+    _, chosen = adjust(family_p, alpha, "fdr")
+    r = int(chosen.sum())
+    levels = [0.0] * len(tests)
+    for k, pick in zip(keys, chosen, strict=True):
+        inner = alpha * r / len(keys) if pick else 0.0
+        level = adjust([tests[j].p for j in by[k]], inner, "fwer")[0] if pick else 0.0
+        for j in by[k]:
+            levels[j] = level
+    return levels, len(keys), r
 
 
 def adjust(p: list[float], alpha: float, correction: str) -> tuple[float, np.ndarray]:
@@ -278,6 +310,7 @@ def scan(
     """
     size = len(n)
     clean = np.ones(size, dtype=bool)
+    wild = np.zeros(size, dtype=bool)
     weekday = (np.array([d.weekday() for d in starts]) if daily and starts is not None
                else None)
     lengths = windows(b)
@@ -286,7 +319,7 @@ def scan(
     for i in range(size):
         if not finished[i]:
             break
-        state = _state(i, n, x, clean, b, weekday)
+        state = _state(i, n, x, clean, wild, b, weekday)
         if state is None or n[i] <= 0:
             continue
         shock = _test(x[i], n[i], state.expected(i), state.n0, state.phi, state.df)
@@ -295,7 +328,7 @@ def scan(
         for length in lengths:
             s = i - length + 1
             # The window's own baseline: the in-control periods before its change point.
-            base = _state(s, n, x, clean, b, weekday) if s >= 0 else None
+            base = _state(s, n, x, clean, wild, b, weekday) if s >= 0 else None
             if base is None:
                 continue
             idx = np.arange(s, i + 1)
@@ -315,6 +348,8 @@ def scan(
         for t in [shock, *shifts]:
             if t["p"] < EXCLUDE:
                 clean[t["start"]:i + 1] = False
+            if t["p"] < WILD:
+                wild[t["start"]:i + 1] = True
             if t["p_min"] > alpha:
                 small += 1
                 continue
@@ -347,8 +382,8 @@ class _Baseline:
         return min(max(self.p0 * float(self.f[i]), 0.0), 1.0)
 
 
-def _state(i: int, n: np.ndarray, x: np.ndarray, clean: np.ndarray, b: int,
-           weekday: np.ndarray | None) -> _Baseline | None:
+def _state(i: int, n: np.ndarray, x: np.ndarray, clean: np.ndarray, wild: np.ndarray,
+           b: int, weekday: np.ndarray | None) -> _Baseline | None:
     """The baseline of period ``i`` (module doc), or None when it has too few units.
 
     A period is judged only once ``b`` periods precede it.
@@ -362,7 +397,9 @@ def _state(i: int, n: np.ndarray, x: np.ndarray, clean: np.ndarray, b: int,
     base = np.array(sorted(pool), dtype=int)
     if base.size == 0 or n[base].sum() < MIN_BASE_UNITS:
         return None
-    hist = np.array([j for j in range(max(0, i - 3 * b), i) if clean[j] and n[j] > 0],
+    # The history for the patterns leaves out only wild periods: trimmed at the baseline's
+    # 1 %, it would look less scattered than it is and hide a real over-dispersion.
+    hist = np.array([j for j in range(max(0, i - 3 * b), i) if not wild[j] and n[j] > 0],
                     dtype=int)
     f, seasonal = np.ones(len(n)), False
     phi, df = 1.0, 0
@@ -485,19 +522,20 @@ def _band(t: Tested, level: float) -> tuple[float, float]:
     return max(0.0, t.expected - zc * t.se), min(1.0, t.expected + zc * t.se)
 
 
-def _alerts(tests: list[Tested], rejected: np.ndarray, level: float, series: list[Series],
+def _alerts(tests: list[Tested], levels: list[float], series: list[Series],
             spec: FunnelSpec, drift: DriftSpec) -> list[dict[str, Any]]:
     """The strongest rejected test per (series, period), as alerts in period order."""
-    best: dict[tuple[int, int], Tested] = {}
-    for t, hit in zip(tests, rejected, strict=True):
-        if not hit or abs(t.rate - t.expected) < drift.min_effect * t.expected:
+    best: dict[tuple[int, int], tuple[Tested, float]] = {}
+    for t, level in zip(tests, levels, strict=True):
+        if t.p > level or abs(t.rate - t.expected) < drift.min_effect * t.expected:
             continue
         key = (t.series, t.i)
-        if key not in best or t.p < best[key].p:
-            best[key] = t
+        if key not in best or t.p < best[key][0].p:
+            best[key] = (t, level)
     alerts = []
-    for (si, i), t in sorted(best.items(), key=lambda kv: (series[kv[0][0]].starts[kv[0][1]],
-                                                            kv[0][0])):
+    for (si, i), (t, level) in sorted(best.items(),
+                                      key=lambda kv: (series[kv[0][0]].starts[kv[0][1]],
+                                                      kv[0][0])):
         s = series[si]
         lower, upper = _band(t, level)
         alert = {
@@ -512,6 +550,7 @@ def _alerts(tests: list[Tested], rejected: np.ndarray, level: float, series: lis
             "direction": "down" if t.rate < t.expected else "up",
             "z": t.z,
             "p_value": t.p,
+            "p_threshold": level / t.scan,
             "test": t.kind,
             "exact": t.exact,
             "phi": t.phi,
