@@ -461,6 +461,7 @@ def _scan_scratch_copy(
     """
     from polars.io.plugins import register_io_source
 
+    scratch_dir()  # made now, in the main thread, where the signal handlers can be installed
     line = io.StringIO()
     csv.writer(line, delimiter=options["separator"], lineterminator="\n").writerow(headers)
     schema = pl.read_csv(io.BytesIO(line.getvalue().encode()), **options).schema

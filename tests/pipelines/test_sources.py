@@ -419,18 +419,25 @@ def _cust(*args, env, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
-def test_sigterm_during_a_gbk_run_leaves_no_utf8_copy(tmp_path):
-    """As cron's timeout does: SIGTERM once the UTF-8 copy of a GBK export is being read."""
+@pytest.mark.parametrize(("kind", "flags"), [("gbk", []), ("gbk", ["--no-cache"]),
+                                            ("gz", ["--no-cache"])])
+def test_sigterm_during_a_gbk_run_leaves_no_utf8_copy(tmp_path, kind, flags):
+    """As cron's timeout does: SIGTERM once the UTF-8 copy of a GBK or .gz export is being
+    read (with the cache, or without it, when the copy is made in a Polars thread)."""
     import os
     import signal
     import time
 
     export = tmp_path / "orders.csv"
     _gbk_export(export)
+    if kind == "gz":
+        text = export.read_bytes().decode("gbk").encode("utf-8")
+        export = tmp_path / "orders.csv.gz"
+        export.write_bytes(gzip.compress(text, compresslevel=1))
     scratch_root = tmp_path / "tmp"
     scratch_root.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch_root), "CUST_CACHE_DIR": str(tmp_path / "c")}
-    proc = _cust("segment", "buckets", "-f", "json", "--orders", export, env=env)
+    proc = _cust(*flags, "segment", "buckets", "-f", "json", "--orders", export, env=env)
     deadline = time.monotonic() + 60
     copies: list[Path] = []
     while not copies and time.monotonic() < deadline and proc.poll() is None:
