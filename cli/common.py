@@ -27,7 +27,8 @@ def open_inputs(g: GlobalOptions):  # noqa: ANN201
     columns: dict[str, dict[str, str]] = {k: dict(v) for k, v in config.columns.items()}
     for source, mapping in parse_column_map(list(g.map)).items():
         columns.setdefault(source, {}).update(mapping)
-    options = LoadOptions(encoding=g.encoding, columns=columns, timezone=config.timezone)
+    options = LoadOptions(encoding=g.encoding, columns=columns, timezone=config.timezone,
+                          dedupe=g.dedupe)
     paths = {"orders": g.orders, "customers": g.customers, "events": g.events, "prices": g.prices}
     return Inputs(paths, options, cache_of(g, config)), config
 

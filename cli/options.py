@@ -95,6 +95,7 @@ class GlobalOptions:
     mask_ids: bool = False
     mask_salt: str | None = None
     no_cache: bool = False
+    dedupe: bool = False
 
     def merged(self, later: dict[str, Any]) -> "GlobalOptions":
         """These options overridden by the ones given after the command."""
@@ -285,6 +286,16 @@ NoCache = Annotated[
         rich_help_panel=INPUT,
     ),
 ]
+Dedupe = Annotated[
+    bool,
+    typer.Option(
+        "--dedupe",
+        help="Orders of several files that overlap: count an order found in more than one "
+        "file from the last file holding it (the others' lines rejected) \\[default: the files "
+        "add up, with a warning].",
+        rich_help_panel=INPUT,
+    ),
+]
 
 PARAMS: dict[str, Any] = {
     "orders": Orders,
@@ -305,8 +316,9 @@ PARAMS: dict[str, Any] = {
     "mask_ids": MaskIds,
     "mask_salt": MaskSalt,
     "no_cache": NoCache,
+    "dedupe": Dedupe,
 }
-FLAGS = ("strict", "quiet", "mask_ids", "no_cache")
+FLAGS = ("strict", "quiet", "mask_ids", "no_cache", "dedupe")
 DATES = ("since", "until", "as_of")
 
 

@@ -19,6 +19,7 @@ import polars as pl
 from .cache import ORDERS_FILES, Cache
 from .errors import InputFileError
 from .loader import (
+    IN_LATER_FILE,
     REASON,
     LoadOptions,
     Source,
@@ -64,6 +65,9 @@ class SourceReport:
     reasons: dict[str, int]
     # Accepted rows dated before 1970 or more than a year after the run (a warning).
     suspicious_times: Suspicious = field(default_factory=Suspicious)
+    # Orders of several files: lines of an order that a later file holds too (a warning;
+    # rejected as order_in_later_file under --dedupe).
+    in_later_file: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The contract's ``input.<source>`` object."""
@@ -73,6 +77,7 @@ class SourceReport:
             "files": list(self.files),
             "rejected_by_reason": self.reasons,
             "suspicious_times": self.suspicious_times.to_json(),
+            "lines_in_later_file": self.in_later_file,
         }
 
 
@@ -91,6 +96,19 @@ class InputReport:
         """Doubts about rows that were read: one sentence each, for stderr."""
         lines = []
         for name, s in self.sources.items():
+            repeated = s.in_later_file
+            if repeated and s.reasons.get("order_in_later_file"):
+                lines.append(
+                    f"{repeated} {name} line{'s' if repeated > 1 else ''} of orders that a later "
+                    "file holds too were left out (--dedupe): each order counts once, from the "
+                    "last file holding it"
+                )
+            elif repeated:
+                lines.append(
+                    f"{repeated} {name} line{'s' if repeated > 1 else ''} of orders that a later "
+                    "file holds too were counted with them: if the files overlap (the same "
+                    "order exported twice), add --dedupe to count each order from its last file"
+                )
             odd = s.suspicious_times
             if odd.rows:
                 first = odd.first.isoformat(" ") if odd.first else "?"
@@ -204,8 +222,10 @@ class Inputs:
             return
         self._materialized.add(name)
         keep = [c for c in (columns or source.columns) if source.has(c)]
-        (frame,) = run_plans([source.checked.select(*keep, REASON)], [source])
-        source = replace(source, checked=frame.lazy(), columns=tuple(keep))
+        # The counts in the same pass: afterwards the rows kept no longer say everything
+        # the tally needs (an orders line's place among the files).
+        frame, tally = run_plans([source.checked.select(*keep, REASON), source.tally()], [source])
+        source = replace(source, checked=frame.lazy(), columns=tuple(keep), counts=tally)
         if name == "orders":  # in customer order, as the cache keeps it (see _orders)
             per_order = orders_frame(source).collect(engine=ENGINE).sort(CUSTOMER_ORDER)
             source = replace(source, per_order=per_order.lazy(), per_order_sorted_by=CUSTOMER_ORDER)
@@ -238,6 +258,10 @@ def report_of(sources: Sequence[Source], tallies: Sequence[pl.DataFrame]) -> Inp
     report: dict[str, SourceReport] = {}
     for s, tally in zip(sources, tallies, strict=True):
         suspicious = suspicious_of(tally)
+        later = (
+            int(tally.filter(pl.col(IN_LATER_FILE))["rows"].sum())
+            if IN_LATER_FILE in tally.columns else 0
+        )
         if tally.columns != [REASON, "rows"]:
             tally = tally.group_by(REASON).agg(pl.col("rows").sum())
         rejected = by_reason(tally)
@@ -247,6 +271,7 @@ def report_of(sources: Sequence[Source], tallies: Sequence[pl.DataFrame]) -> Inp
             files=tuple(str(f.path) for f in s.files),
             reasons=dict(zip(rejected[REASON].to_list(), rejected["rows"].to_list(), strict=True)),
             suspicious_times=suspicious,
+            in_later_file=later,
         )
     return InputReport(report)
 

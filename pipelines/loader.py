@@ -48,9 +48,13 @@ REASONS = (
     "bad_quantity",
     "negative_quantity",
     "bad_status",
+    "order_in_later_file",
     "mixed_customers",
     "duplicate_customer",
 )
+# The position of a row's file among the files of an orders export of several files, and
+# the flag of an accepted line whose order a later file holds too (overlapping exports).
+FILE_INDEX, IN_LATER_FILE = "__file_index", "__in_later_file"
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -62,6 +66,8 @@ class LoadOptions:
     encoding: str | None = None
     columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     timezone: str | None = None
+    # --dedupe: an order in several files of the export counts from the last one only.
+    dedupe: bool = False
 
     def explicit_map(self, source: str) -> dict[str, str]:
         """Canonical -> header for ``source``: config first, then ``--map`` on top."""
@@ -127,8 +133,13 @@ class Source:
         """
         rows = self.marked if self.marked is not None else self.checked
         picked = rows.filter(pl.col(key).hash(seed=17) % n == i)
-        checked = _cross_row_checks(self.name, picked, parsed=True)
-        return replace(self, checked=checked, per_order=None, counts=None, per_order_sorted_by=())
+        checked = _cross_row_checks(self.name, picked, parsed=True, dedupe=self._dedupe)
+        return replace(self, checked=checked, marked=picked if self.marked is not None else None,
+                       per_order=None, counts=None, per_order_sorted_by=())
+
+    @property
+    def _dedupe(self) -> bool:
+        return self.options is not None and self.options.dedupe
 
     @property
     def valid(self) -> pl.LazyFrame:
@@ -150,8 +161,17 @@ class Source:
         """
         if self.counts is not None and frame is None:
             return self.counts.lazy()
-        frame = self.checked if frame is None else frame
         keys, times = [REASON], []
+        if frame is None and self.marked is not None and (
+            FILE_INDEX in self.marked.collect_schema()
+        ):
+            # Orders of several files: the lines of an order a later file holds too are
+            # counted apart (IN_LATER_FILE), dropped by --dedupe or not.
+            frame = _cross_row_checks(
+                self.name, self.marked, parsed=True, dedupe=self._dedupe, flag=True
+            )
+            keys.append(IN_LATER_FILE)
+        frame = self.checked if frame is None else frame
         when = TIME_COLUMNS[self.name]
         if self.has(when):
             frame = frame.with_columns(odd_day(pl.col(when)).alias(ODD_DAY))
@@ -229,7 +249,7 @@ def suspicious_of(tally: pl.DataFrame, today: date | None = None) -> Suspicious:
 def merge_tallies(tallies: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Tallies of parts of one source added up, by reason (and suspicious day)."""
     frame = pl.concat([t.with_columns(pl.col("rows").cast(pl.Int64)) for t in tallies])
-    keys = [c for c in (REASON, ODD_DAY) if c in frame.columns]
+    keys = [c for c in (REASON, ODD_DAY, IN_LATER_FILE) if c in frame.columns]
     times = [pl.col(ODD_FIRST).min(), pl.col(ODD_LAST).max()] if ODD_DAY in keys else []
     return frame.group_by(keys).agg(pl.col("rows").sum(), *times)
 
@@ -280,7 +300,10 @@ def _build(
     """The :class:`Source` over ``opened``; ``only``: see :meth:`Source.where`."""
     explicit = options.explicit_map(name)
     parts, located_parts, present = [], [], set()
-    for f in opened:
+    # Orders of several files: an order also in a later file is checked for (see
+    # _cross_row_checks), so overlapping exports do not count it twice.
+    overlap = name == "orders" and len(opened) > 1
+    for i, f in enumerate(opened):
         mapping, missing = match_headers(name, f.headers, explicit)
         if missing:
             raise _missing(name, f, missing, explicit)
@@ -302,15 +325,21 @@ def _build(
             frame, located = frame.filter(kept), located.filter(kept)
         rules = _rules(name, schema, options.timezone, text=f.text)
         parsed = rules.parse(frame)
-        located_parts.append(rules.mark(located))
+        marked_rows = rules.mark(located)
+        if overlap:
+            index = pl.lit(i, dtype=pl.Int32).alias(FILE_INDEX)
+            parsed, marked_rows = parsed.with_columns(index), marked_rows.with_columns(index)
+        located_parts.append(marked_rows)
         parts.append(parsed)
     canonical = [c.name for c in SCHEMAS[name] if c.name in present]
     extras = sorted(present - set(canonical))
     columns = tuple(canonical + extras)
-    marked = _concat(parts, columns, source=name)
-    checked = _cross_row_checks(name, marked, parsed=True)
+    index = (FILE_INDEX,) if overlap else ()
+    marked = _concat(parts, (*columns, *index), source=name)
+    checked = _cross_row_checks(name, marked, parsed=True, dedupe=options.dedupe)
     located_all = _cross_row_checks(
-        name, _concat(located_parts, (FILE, ROW, *columns), as_text=True), parsed=False
+        name, _concat(located_parts, (FILE, ROW, *columns, *index), as_text=True), parsed=False,
+        dedupe=options.dedupe,
     )
     return Source(
         name, tuple(opened), columns, checked, located_all, marked=marked, options=options
@@ -399,7 +428,7 @@ def _concat(
     source: str = "",
 ) -> pl.LazyFrame:
     def col(c: str) -> pl.Expr:
-        return pl.col(c).cast(pl.String) if as_text and c != ROW else pl.col(c)
+        return pl.col(c).cast(pl.String) if as_text and c not in (ROW, FILE_INDEX) else pl.col(c)
 
     aligned = [
         p.select(
@@ -568,8 +597,14 @@ NOT_NEGATIVE = {("prices", "old_price"): True, ("prices", "new_price"): False}
 CROSS_ROW_CHECKED = frozenset({"orders", "customers"})  # see _cross_row_checks
 
 
-def _cross_row_checks(name: str, frame: pl.LazyFrame, *, parsed: bool) -> pl.LazyFrame:
+def _cross_row_checks(
+    name: str, frame: pl.LazyFrame, *, parsed: bool, dedupe: bool = False, flag: bool = False
+) -> pl.LazyFrame:
     """Checks that look across rows: an order naming two customers, duplicate customers.
+
+    Orders of several files (a :data:`FILE_INDEX` column): an accepted line whose order a
+    later file holds too is rejected as ``order_in_later_file`` with ``dedupe``, and
+    marked in an :data:`IN_LATER_FILE` column with ``flag``.
 
     ``parsed`` says the id columns are parsed already (stripped text); raw cells are
     parsed first. Orders are grouped by a 128-bit key (two independently seeded 64-bit
@@ -585,6 +620,24 @@ def _cross_row_checks(name: str, frame: pl.LazyFrame, *, parsed: bool) -> pl.Laz
     if name == "orders":
         order = ids("order_id")
         keys = [order.hash(seed=1), order.hash(seed=2)]
+        if FILE_INDEX in frame.collect_schema():
+            # Overlapping exports (the same order in two weekly files), or an order whose
+            # lines were split between files: cust cannot tell them apart, so by default
+            # the files add up (and the lines are counted for a warning); with --dedupe
+            # the lines of the last file holding the order count, the earlier ones not.
+            index = pl.col(FILE_INDEX)
+            later = ok & (index < pl.when(ok).then(index).max().over(keys)).fill_null(False)
+            if flag:
+                frame = frame.with_columns(later.alias(IN_LATER_FILE))
+                later = pl.col(IN_LATER_FILE)
+            if dedupe:
+                frame = frame.with_columns(
+                    pl.when(later)
+                    .then(pl.lit("order_in_later_file"))
+                    .otherwise(pl.col(REASON))
+                    .alias(REASON)
+                )
+            frame = frame.drop(FILE_INDEX)
         cust = pl.when(ok).then(ids("customer_id").hash(seed=3))
         mixed = (cust.min().over(keys) != cust.max().over(keys)).fill_null(False)
         return frame.with_columns(

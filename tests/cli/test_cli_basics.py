@@ -57,6 +57,8 @@ def test_check_reports_rows_read_and_rejected(runner, orders_csv, orders_table):
             "rows_rejected": 2,
             "files": [str(orders_csv)],
             "rejected_by_reason": {"bad_amount": 1, "missing_customer_id": 1},
+            "suspicious_times": {"rows": 0, "first": None, "last": None},
+            "lines_in_later_file": 0,
         }
     }
     assert doc["sources"] == [
@@ -66,6 +68,7 @@ def test_check_reports_rows_read_and_rejected(runner, orders_csv, orders_table):
             "rows_read": 7,
             "rows_rejected": 2,
             "rejected_share": pytest.approx(2 / 7),
+            "suspicious_times": 0,
             "first": "2024-02-01T09:00:00",
             "last": "2024-02-10T18:45:00",
             "columns": "order_id, customer_id, order_time, amount, cost, quantity, status",
@@ -383,7 +386,8 @@ def test_csv_format_writes_the_main_table(runner, orders_csv):
     result = invoke(runner, "check", "--orders", orders_csv, "--format", "csv", "-q")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "source,files,rows_read,rows_rejected,rejected_share,first,last"
+    assert lines[0] == (
+        "source,files,rows_read,rows_rejected,rejected_share,suspicious_times,first,last")
     assert lines[1].startswith("orders,1,7,2,0.2857")
     assert len(lines) == 2
 
@@ -608,6 +612,8 @@ def test_every_export_shape_gives_the_same_check(runner, tmp_path, write_orders,
         "rows_read": orders_table.rows_read,
         "rows_rejected": orders_table.rows_rejected,
         "rejected_by_reason": orders_table.rejected_by_reason,
+        "suspicious_times": {"rows": 0, "first": None, "last": None},
+        "lines_in_later_file": 0,
     }
     assert (expected["sources"][0]["first"], expected["sources"][0]["last"]) == (
         orders_table.first,

@@ -793,6 +793,7 @@ def test_bad_rows_are_counted_located_and_kept_raw(tmp_path, source):
 def test_every_reason_has_a_bad_row_case():
     covered = {r for _, reasons in BAD_ROWS.values() for r in reasons if r}
     covered.add("invalid_encoding")  # test_invalid_utf8_bytes_reject_only_their_rows
+    covered.add("order_in_later_file")  # test_overlap.py (orders of several files, --dedupe)
     assert covered == set(REASONS)
 
 
