@@ -6,8 +6,10 @@ series (step x breakdown value) is read in time order, as a control chart is kep
 
 **Baseline.** The ``--baseline`` (b; default 28 days or 8 weeks) most recent *in-control*
 periods before p, looked for within the 2b periods before p. A period is out of control when
-its own test, or a sustained-shift window holding it, has an unadjusted p-value below
-:data:`EXCLUDE` (1 %, about 2.6 sigma); it is left out of every later baseline, so an
+its own test (the p-chart) has an unadjusted p-value below :data:`EXCLUDE` (1 %, about 2.6
+sigma), or a sustained-shift window holding it one below :data:`WILD` (0.1 %: excluding
+windows at 1 %, a slow drift would keep the periods on one side of it only and bias the
+baseline further with every period); it is left out of every later baseline, so an
 earlier incident, or the onset of the same one, cannot pull the expected rate towards it
 (control-chart practice: remove out-of-control points and recompute the limits). When fewer
 than half a baseline of in-control periods is left in the 2b periods (the rate has settled
@@ -189,8 +191,9 @@ def detect(
     """Alerts (contract keys plus ``z``, ``p_value``, ``test``, ``since``...) and the method.
 
     ``breakdowns`` (explain column -> per-period counts by ``--by`` and that column) adds
-    each column value's series to the family, so a drop confined to one platform or
-    category is flagged on that value even when the whole funnel hides it.
+    each column value's series, so a drop confined to one platform or category is flagged
+    on that value even when the whole funnel hides it. They are a family of their own with
+    its own error control: ``--explain`` never changes the funnel's own alerts.
     """
     b = drift.periods(spec)
     last_judged = judged_until(data_end, spec)
@@ -210,7 +213,16 @@ def detect(
         untestable += small
         if not found and s.source is None and finished.any():
             series_untested.append({"step": spec.steps[s.k - 1], "segment": s.segment})
-    levels, families, selected = decide(tests, drift.alpha, drift.correction)
+    levels = [0.0] * len(tests)
+    families = selected = 0
+    for extra in (False, True):
+        part = [j for j, t in enumerate(tests) if (all_series[t.series].source is not None)
+                == extra]
+        got, m, r = decide([tests[j] for j in part], drift.alpha, drift.correction)
+        for j, level in zip(part, got, strict=True):
+            levels[j] = level
+        if not extra:
+            families, selected = m, r
     alerts = _alerts(tests, levels, all_series, spec, drift)
     _set_since(alerts, all_series, b)
     zc = _z_of(drift.alpha / max(len(tests), 1))
@@ -241,12 +253,14 @@ def detect(
 def decide(tests: list[Tested], alpha: float, correction: str) -> tuple[list[float], int, int]:
     """Each test's level (a test is rejected when its p-value is at most it), and counts.
 
-    ``fdr``: the series are the families. Each series' p-value is the Bonferroni one of its
-    smallest (``m_s * min p``); Benjamini-Hochberg over those selects ``R`` of the ``M``
-    series at ``alpha``; within a selected series, Holm at ``alpha * R / M`` says which
-    periods are alerts (Benjamini and Bogomolov 2014, selective inference on families), so
-    a long incident in one series does not lower the bar for noise in it or in another.
-    ``fwer``: Holm over every test of the run. Returns the levels, ``M`` and ``R``.
+    ``fdr``: the series are the families. Each series' p-value is Simes' over its tests;
+    Benjamini-Hochberg over those selects ``R`` of the ``M`` series at ``alpha``; within a
+    selected series, Hochberg's step-up at ``alpha * R / M`` says which periods are alerts
+    (Benjamini and Bogomolov 2014, selective inference on families; Simes and Hochberg are
+    valid for the positively dependent tests of one series). A long incident in one series
+    does not lower the bar for noise in it or in another, and on a stable funnel the chance
+    of any alert is at most ``alpha``. ``fwer``: Holm over every test of the run.
+    Returns the levels, ``M`` and ``R``.
     """
     if correction == "fwer":
         level, _ = adjust([t.p for t in tests], alpha, "fwer")
@@ -256,24 +270,31 @@ def decide(tests: list[Tested], alpha: float, correction: str) -> tuple[list[flo
     for j, t in enumerate(tests):
         by.setdefault(t.series, []).append(j)
     keys = list(by)
-    family_p = [min(1.0, len(by[k]) * min(tests[j].p for j in by[k])) for k in keys]
+    family_p = [_simes([tests[j].p for j in by[k]]) for k in keys]
     _, chosen = adjust(family_p, alpha, "fdr")
     r = int(chosen.sum())
     levels = [0.0] * len(tests)
     for k, pick in zip(keys, chosen, strict=True):
-        inner = alpha * r / len(keys) if pick else 0.0
-        level = adjust([tests[j].p for j in by[k]], inner, "fwer")[0] if pick else 0.0
-        for j in by[k]:
-            levels[j] = level
+        if pick:
+            level, _ = adjust([tests[j].p for j in by[k]], alpha * r / len(keys), "hochberg")
+            for j in by[k]:
+                levels[j] = level
     return levels, len(keys), r
 
 
+def _simes(p: list[float]) -> float:
+    """Simes' combined p-value: the smallest ``m p_(k) / k``."""
+    order = np.sort(np.asarray(p, dtype=float))
+    return float(min(1.0, (order * len(order) / np.arange(1, len(order) + 1)).min()))
+
+
 def adjust(p: list[float], alpha: float, correction: str) -> tuple[float, np.ndarray]:
-    """The per-test level and which tests are rejected, by BH (fdr) or Holm (fwer).
+    """The per-test level and which tests are rejected: BH (fdr), Holm (fwer) or Hochberg.
 
     The level separates the rejected tests from the others: BH rejects every p-value at
-    most ``alpha k / m`` (k rejections of m), Holm every one below ``alpha / (m - k)``.
-    With no rejection it is the first step of either, ``alpha / m``.
+    most ``alpha k / m`` (k rejections of m), Holm every one below ``alpha / (m - k)``,
+    Hochberg every one at most ``alpha / (m - k + 1)``. With no rejection it is the first
+    step of any, ``alpha / m``.
     """
     m = len(p)
     if m == 0:
@@ -285,6 +306,10 @@ def adjust(p: list[float], alpha: float, correction: str) -> tuple[float, np.nda
         ok = np.nonzero(order <= alpha * ranks / m)[0]
         k = int(ok.max()) + 1 if ok.size else 0
         level = alpha * k / m if k else alpha / m
+    elif correction == "hochberg":
+        ok = np.nonzero(order <= alpha / (m - ranks + 1))[0]
+        k = int(ok.max()) + 1 if ok.size else 0
+        level = alpha / (m - k + 1) if k else alpha / m
     else:
         bad = np.nonzero(order > alpha / (m - ranks + 1))[0]
         k = int(bad.min()) if bad.size else m
@@ -345,11 +370,16 @@ def scan(
             best.update(p=min(1.0, best["p"] * len(lengths)),
                         p_min=min(1.0, min(t["p_min"] for t in shifts) * len(lengths)))
             shifts = [best]
-        for t in [shock, *shifts]:
-            if t["p"] < EXCLUDE:
-                clean[t["start"]:i + 1] = False
+        # A period out of control on its own leaves later baselines at 1 %; a shifted
+        # window only at 0.1 %: excluded at 1 %, a slow drift would keep the periods on one
+        # side of it only and bias the baseline further with every period.
+        clean[i] = shock["p"] >= EXCLUDE
+        wild[i] = shock["p"] < WILD
+        for t in shifts:
             if t["p"] < WILD:
+                clean[t["start"]:i + 1] = False
                 wild[t["start"]:i + 1] = True
+        for t in [shock, *shifts]:
             if t["p_min"] > alpha:
                 small += 1
                 continue
@@ -550,7 +580,7 @@ def _alerts(tests: list[Tested], levels: list[float], series: list[Series],
             "direction": "down" if t.rate < t.expected else "up",
             "z": t.z,
             "p_value": t.p,
-            "p_threshold": level / t.scan,
+            "p_threshold": level,
             "test": t.kind,
             "exact": t.exact,
             "phi": t.phi,

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cust.pipelines.drift import DriftSpec, detect
+from cust.pipelines.drift import DriftSpec, detect, scan, windows
 from cust.pipelines.errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from cust.pipelines.funnel import FunnelSpec, funnel, judged_until, next_steps, parse_window
 from cust.pipelines.inputs import Inputs
@@ -239,18 +239,24 @@ def test_planted_drop_is_found_with_its_start():
         if a["test"] == "p-chart":
             assert (a["window_rate"], a["window_periods"]) == (a["rate"], 1)
         else:
-            assert 14 <= a["window_periods"] <= 28
+            assert a["window_periods"] in windows(28)
     # A one-day drop of 0.05 at 400 units is z = 0.05 / sqrt(0.3 * 0.7 / 400) = 2.2, far
     # below the critical value: only the sustained-shift test can find it.
     assert {a["test"] for a in down} == {"shift"}
 
 
 def test_alert_band_by_hand():
-    # 30 stable days of 100 units at 30 %, then one day at 10 %. Baseline of the last day:
-    # its 28 days before, p0 = 840/2800 = 0.3; every baseline day is exactly at p0, so
-    # Laney's phi is 1; se = sqrt(0.3*0.7*(1/100 + 1/2800)) = 0.046637; z = -0.2/se = -4.2885.
-    # Tests: the p-chart judges days 28..30 (3 tests); the sustained shift none (its window
-    # from day 28 has 3 days, less than half of 28); z_crit = Phi^-1(1 - 0.05 / (2 * 3)).
+    # 30 stable days of 100 units at 30 %, then one day at 10 %. Days are judged once 28
+    # precede them: days 28, 29 and 30 (p-charts), and the 2-day windows ending at 29 and
+    # 30 (shift; longer windows would start before day 28): 5 tests, one series.
+    # Day 30: its baseline is days 2..29, p0 = 840/2800 = 0.3; the history is exactly
+    # binomial-flat (chi-square 0), so phi = 1; se = sqrt(0.21 (1/100 + 1/2800)) = 0.046637,
+    # z = -0.2/se = -4.2885. The 2-day window [29, 30]: 40/200 against 0.3 (baseline days
+    # 1..28), z = -0.1/sqrt(0.21 (1/200 + 1/2800)) = -2.981, p = 0.00287, times the 5
+    # window lengths of a 28-day baseline (2, 4, 8, 16, 28) = 0.0144. The other tests have
+    # p = 1. The series' p-value 5 * min p selects it (BH over one series at 5 %); Holm at
+    # 5 % then rejects 1.8e-5 <= 0.05/5 and stops at 0.0144 > 0.05/4: one alert, and the
+    # level separating the alerts from the rest is 0.05/4.
     periods = pl.DataFrame({
         "period": [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
         "entered_1": [100] * 31,
@@ -258,34 +264,70 @@ def test_alert_band_by_hand():
     })
     alerts, method = detect(periods, FunnelSpec(steps=("a", "b")), DriftSpec(),
                             datetime(2024, 2, 10))
-    assert method["tests"] == 3
+    assert (method["tests"], method["series_tested"], method["series_selected"]) == (5, 1, 1)
+    assert windows(28) == [2, 4, 8, 16, 28]
     [a] = alerts
     se = math.sqrt(0.3 * 0.7 * (1 / 100 + 1 / 2800))
-    zc = NormalDist().inv_cdf(1 - 0.05 / 6)
-    assert method["z_critical"] == pytest.approx(zc)
-    assert (a["period"], a["test"], a["direction"], a["units"]) == (
-        date(2024, 1, 31), "p-chart", "down", 100)
+    assert (a["period"], a["test"], a["direction"], a["units"], a["exact"]) == (
+        date(2024, 1, 31), "p-chart", "down", 100, False)
     assert a["rate"] == pytest.approx(0.1)
     assert a["z"] == pytest.approx((0.1 - 0.3) / se)
+    assert a["p_value"] == pytest.approx(2 * (1 - NormalDist().cdf(0.2 / se)))
+    assert a["p_threshold"] == pytest.approx(0.05 / 4)
+    zc = NormalDist().inv_cdf(1 - 0.05 / 4 / 2)
     assert (a["lower"], a["upper"]) == (pytest.approx(0.3 - zc * se), pytest.approx(0.3 + zc * se))
     # Without --by the segment is an empty object; dates are ISO 8601 strings in JSON.
     shown = jsonable(a)
     assert (shown["segment"], shown["period"], shown["since"]) == ({}, "2024-01-31", "2024-01-31")
 
 
-def test_too_few_expected_conversions_are_not_tested():
-    # 40 days of 10 sessions reaching the cart; one purchase on day 3 and one on day 31.
-    # Against a baseline rate of 1/280 a day of 10 sessions expects 0.04 purchases: no
-    # normal-approximation test is made, and so no alert (one purchase in 10 has a 3.5 %
-    # chance there).
+def test_small_counts_are_tested_exactly_not_skipped():
+    # 40 days of 10 sessions reaching the cart; one purchase on day 2 and one on day 30.
+    # A day of 10 sessions expects 10/280 purchases: no normal approximation, so Fisher's
+    # exact test of day 30 (1 of 10) against its baseline (days 2..29: 1 of 280). By hand,
+    # the margins are 10 and 280 units with 2 purchases in 290: P(X = k) =
+    # C(10, k) C(280, 2 - k) / C(290, 2), so P(1) = 2800/41905 and P(2) = 45/41905; the
+    # two-sided p sums the tables no likelier than the one seen: 2845/41905 = 0.0679.
+    # Tested, and no alert.
+    n = np.array([10.0] * 40)
+    x = np.array([1.0 if i in (2, 30) else 0.0 for i in range(40)])
+    tests, small = scan(n, x, 28, np.ones(40, dtype=bool))
+    [day30] = [t for t in tests if t.i == 30 and t.kind == "p-chart"]
+    assert day30.exact
+    assert day30.p == pytest.approx(2845 / 41905)
+    assert (day30.n_window, day30.n_base) == (10, 280)
     periods = pl.DataFrame({
         "period": [date(2024, 1, 1) + timedelta(days=i) for i in range(40)],
-        "entered_1": [10] * 40,
-        "entered_2": [1 if i in (2, 30) else 0 for i in range(40)],
+        "entered_1": n.astype(int), "entered_2": x.astype(int),
     })
     alerts, method = detect(periods, FunnelSpec(steps=("a", "b")), DriftSpec(),
                             datetime(2024, 3, 1))
-    assert (alerts, method["tests"]) == ([], 0)
+    assert alerts == []
+    assert method["tests"] == len(tests) > 0
+
+
+def test_payment_outage_on_a_few_dozen_sessions_is_caught():
+    # The payment-gateway outage of a public click-stream (issue 19): payment_details ->
+    # purchase about 47 % for 16 weeks of about 34 sessions (here exactly 16 of 34), then a
+    # week at 12 of 46 (the onset, p = 0.008 alone: not an alert among 19 tests, but out of
+    # control, so left out of later baselines) and a week at 6 of 49. The outage week is
+    # the alert (its strongest test the 2-week window 18/95), and since names the onset:
+    # the likelihood split of the series. Its p-chart is judged against the baseline
+    # before the onset: 6/49 against 128/272,
+    # z = (0.1224 - 0.4706) / sqrt(0.2491 (1/49 + 1/272)).
+    weeks = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(18)]
+    periods = pl.DataFrame({"period": weeks, "entered_1": [34] * 16 + [46, 49],
+                            "entered_2": [16] * 16 + [12, 6]})
+    spec = FunnelSpec(steps=("payment_details", "purchase"), period="week")
+    alerts, _ = detect(periods, spec, DriftSpec(), datetime(2024, 5, 7))
+    assert [(a["period"], a["direction"], a["since"], a["test"], a["window_units"])
+            for a in alerts] == [(weeks[17], "down", weeks[16], "shift", 95)]
+    p0 = 128 / 272
+    [chart] = [t for t in scan(periods["entered_1"].to_numpy().astype(float),
+                               periods["entered_2"].to_numpy().astype(float), 8,
+                               np.ones(18, dtype=bool))[0] if t.i == 17 and t.kind == "p-chart"]
+    assert chart.expected == pytest.approx(p0)
+    assert chart.z == pytest.approx((6 / 49 - p0) / math.sqrt(p0 * (1 - p0) * (1 / 49 + 1 / 272)))
 
 
 def test_unfinished_periods_are_not_judged():
@@ -325,17 +367,14 @@ def test_a_drop_in_the_unfinished_week_raises_no_alert():
     alerts, method = detect(periods, spec, DriftSpec(), datetime(2024, 5, 20, 12))
     assert method["last_judged"] == date(2024, 5, 6)
     assert alerts == []
-    # Once the week has had its day, the same counts raise alerts: the p-chart on it, and
-    # the sustained shifts whose windows (4 to 8 finished weeks) now hold it and move by
-    # at least the 10 % minimum effect: from 8 April (6 weeks, 1600/6000 = 26.7 %) to
-    # 22 April (4 weeks, 25 %); from 1 April the pooled 27.1 % moves less than that.
+    # Once the week has had its day, the same counts raise one alert: the p-chart on it
+    # (its 2-week window, 400/2000 against 0.3, is z = -8.7: weaker, and one alert per
+    # period keeps the strongest test).
     alerts, method = detect(periods, spec, DriftSpec(), datetime(2024, 5, 21))
     assert method["last_judged"] == date(2024, 5, 13)
     assert [(a["period"], a["test"], a["direction"]) for a in alerts] == [
-        (date(2024, 4, 8), "shift", "down"), (date(2024, 4, 15), "shift", "down"),
-        (date(2024, 4, 22), "shift", "down"), (date(2024, 5, 13), "p-chart", "down")]
+        (date(2024, 5, 13), "p-chart", "down")]
     assert alerts[-1]["z"] == pytest.approx(-0.2 / math.sqrt(0.21 * (1 / 1000 + 1 / 8000)))
-    assert alerts[0]["window_rate"] == pytest.approx(1600 / 6000)
 
 
 def test_planted_price_story_in_the_sample_is_found_and_explained():
@@ -348,15 +387,17 @@ def test_planted_price_story_in_the_sample_is_found_and_explained():
     # The prices rose on Wed 29 July, but the sample's mcu view -> cart rate stayed at its
     # level for three more weeks (weeks of 27 July, 3 and 10 August: 29/94, 30/101 and
     # 28/90, 31 % as before) and fell from the week of 17 August (24/103, then 22 % on
-    # average). The only alert is the sustained shift of the 8 weeks from 17 August, and
-    # the change point (refine_since, the likelihood split of the rates) is that week:
-    # since follows the realised rates, not the price file, so it lags the rise here.
+    # average). The alert is the sustained shift of the 8-week window ending on 19 October
+    # (the windows ending 5 and 12 October come close: p 6.1e-5 and 4.8e-5 against the
+    # series' level 3.6e-5), and the change point (the likelihood split of the rates) is
+    # the week of 17 August: since follows the realised rates, not the price file, so it
+    # lags the rise here.
     mcu = result.periods.filter(pl.col("category") == "mcu").sort("period")
     rates = {r["period"]: (r["entered_2"], r["entered_1"]) for r in mcu.iter_rows(named=True)}
     assert [rates[date(2026, 7, 27) + timedelta(weeks=i)] for i in range(4)] == [
         (29, 94), (30, 101), (28, 90), (24, 103)]
     assert [(a["period"], a["test"], a["window_periods"], a["since"]) for a in down] == [
-        (date(2026, 8, 17), "shift", 8, date(2026, 8, 17))]
+        (date(2026, 10, 19), "shift", 8, date(2026, 8, 17))]
     story = result.explanations[0]
     assert story["segment"] == {"category": "mcu"}
     assert story["price_rises_total"] > 0
