@@ -42,6 +42,14 @@ _FORMS = (
     r"|\d{8}( \d{1,2}:\d{2}:\d{2}|\d{6})?)$"
 )
 MAX_OFFSET_HOURS = 14  # UTC+14:00 (Kiribati) is the largest offset in use; -12:00 the least
+# Years a time may have. The first and last years databases hold (0001-01-01, 9999-12-31)
+# are their "no date" placeholders, not dates, and a week or month of the year 9999 has no
+# successor (the reports' period arithmetic overflowed): such a time is a bad one.
+YEARS = (2, 9998)
+
+
+def _in_years(value: pl.Expr) -> pl.Expr:
+    return value.dt.year().is_between(*YEARS)
 TEMP = "__cust_"
 
 
@@ -128,15 +136,15 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str
     (``+08:00``, ``Z``) is converted to the shop's zone when one is configured;
     without one its wall-clock time is kept as written.
     """
-    if isinstance(dtype, pl.Datetime):
+    if isinstance(dtype, (pl.Datetime, pl.Date)):
         value = expr
-        if dtype.time_zone is not None:
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
             value = value.dt.convert_time_zone(timezone) if timezone else value
             value = value.dt.replace_time_zone(None)
-        return Parsed(value.cast(pl.Datetime("us")), pl.lit(False))
-    if isinstance(dtype, pl.Date):
-        return Parsed(expr.cast(pl.Datetime("us")), pl.lit(False))
-    t = {k: f"{TEMP}{name}_{k}" for k in ("norm", "zone", "base", "wall", "value")}
+        value = value.cast(pl.Datetime("us"))
+        ok = _in_years(value)
+        return Parsed(pl.when(ok).then(value), value.is_not_null() & ~ok)
+    t = {k: f"{TEMP}{name}_{k}" for k in ("norm", "zone", "base", "wall", "zoned", "value")}
     norm, zone, base, wall = (pl.col(t[k]) for k in ("norm", "zone", "base", "wall"))
     candidates = [base.str.strptime(pl.Datetime("us"), f, strict=False) for f in TIME_FORMATS]
     candidates += [
@@ -165,7 +173,9 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str
         utc = (wall - pl.duration(minutes=minutes)).dt.replace_time_zone("UTC")
         converted = utc.dt.convert_time_zone(timezone).dt.replace_time_zone(None)
         final = pl.when(zone.is_not_null()).then(converted).otherwise(wall)
-    stages.append({t["value"]: pl.when(zone_ok).then(final)})
+    stages.append({t["zoned"]: pl.when(zone_ok).then(final)})
+    zoned = pl.col(t["zoned"])
+    stages.append({t["value"]: pl.when(_in_years(zoned)).then(zoned)})
     value = pl.col(t["value"])
     return Parsed(value, norm.is_not_null() & value.is_null(), stages)
 

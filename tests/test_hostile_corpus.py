@@ -188,3 +188,119 @@ def test_control_characters_reach_no_terminal(command, tmp_path):
     assert result.exit_code in (0, 2), f"exit {result.exit_code}: {text}\n{result.exception!r}"
     assert "Traceback" not in text
     assert not TERMINAL_CONTROLS.findall(text), TERMINAL_CONTROLS.findall(text)
+
+
+# -- Reading inputs (issue 20, items 2, 11, 12, 13 and the overlap and sentinel risks) -------
+
+_HEAD = "order_id,customer_id,order_time,amount,status,channel\n"
+
+
+def _reading_case(name, folder):
+    """Write the generated orders case ``name`` under ``folder``; its path and the outcome:
+    the exit code, and for exit 0 what ``input.orders`` must hold."""
+    import datetime as dt
+
+    import polars as pl
+
+    good = {"order_id": ["o1", "o2"], "customer_id": ["C1", "C2"],
+            "order_time": ["2024-03-01 10:00", "2024-03-02"], "amount": [10.0, 20.0],
+            "channel": ["web", "web"]}
+    path = folder / name
+    if name == "two_digit_years.csv":
+        path.write_text(_HEAD + "o1,C1,2024-03-01 10:00,10,paid,web\n"
+                        "o2,C2,24/3/1 9:05,5,paid,web\no3,C3,24/03/02,5,paid,web\n"
+                        "o4,C4,2024-03-01T10:00+99:99,5,paid,web\n", "utf-8")
+        return path, 0, {"rejected_by_reason": {"bad_order_time": 3}}
+    if name == "sentinel_dates.csv":
+        # 0001-01-01 and 9999-12-31 are "no date" placeholders (rejected: a week of 9999 has
+        # no successor, cohort and report weekly overflowed); 1900 and 2204 are warned about.
+        path.write_text(_HEAD + "o1,C1,2024-03-01 10:00,10,paid,web\n"
+                        "o2,C2,0001-01-01,5,paid,web\n"
+                        "o3,C3,9999-12-31,5,paid,web\no4,C4,1900-01-01,5,paid,web\n"
+                        "o5,C5,2204-03-01,5,paid,web\n", "utf-8")
+        return path, 0, {"suspicious_times": {"rows": 2, "first": "1900-01-01T00:00:00",
+                                              "last": "2204-03-01T00:00:00"},
+                         "rejected_by_reason": {"bad_order_time": 2}}
+    if name.endswith(".parquet"):
+        column, value = {
+            "list_amount.parquet": ("amount", pl.Series([[1.0], [2.0]])),
+            "duration_time.parquet": ("order_time", pl.Series([dt.timedelta(1)] * 2)),
+            "struct_customer.parquet": ("customer_id", pl.Series([{"a": 1}, {"a": 2}])),
+            "map_status.parquet": ("status", pl.Series([[{"key": "a", "value": 1}]] * 2)
+                                   .cast(pl.Map(pl.String, pl.Int64))),
+        }[name]
+        pl.DataFrame(good).with_columns(value.alias(column)).write_parquet(path)
+        return path, 2, None
+    if name == "wide_header.csv":
+        cols = [f"c{i}" for i in range(100_000)]
+        path.write_text(",".join([*cols, "order_id", "customer_id", "order_time", "amount",
+                                  "channel"])
+                        + "\n" + "," * len(cols) + "o1,C1,2024-03-01,10,web\n", "utf-8")
+        return path, 0, {"rows_read": 1, "rows_rejected": 0}
+    if name == "long_header_name.csv":
+        path.write_text("order_id,customer_id," + "n" * 140_000 + ",order_time,amount,channel\n"
+                        "o1,C1,x,2024-03-01,10,web\n", "utf-8")
+        return path, 0, {"rows_read": 1, "rows_rejected": 0}
+    assert name == "overlapping_dir"
+    path.mkdir()
+    (path / "w1.csv").write_text(
+        _HEAD + "o1,C1,2024-03-01,10,paid,web\no2,C2,2024-03-02,5,paid,web\n", "utf-8")
+    (path / "w2.csv").write_text(
+        _HEAD + "o2,C2,2024-03-02,5,paid,web\no3,C3,2024-03-03,7,paid,web\n", "utf-8")
+    return path, 0, {"lines_in_later_file": 1, "rows_rejected": 0}
+
+
+READING_CASES = ["two_digit_years.csv", "sentinel_dates.csv", "list_amount.parquet",
+                 "duration_time.parquet", "struct_customer.parquet", "map_status.parquet",
+                 "wide_header.csv", "long_header_name.csv", "overlapping_dir"]
+
+
+@pytest.mark.parametrize("command", list(ORDER_COMMANDS))
+@pytest.mark.parametrize("name", READING_CASES)
+def test_reading_classes_in_every_orders_command(command, name, tmp_path):
+    (tmp_path / "in").mkdir()
+    path, code, expected = _reading_case(name, tmp_path / "in")
+    out = tmp_path / "run"
+    out.mkdir()
+    args = [*ORDER_COMMANDS[command], "--orders", str(path)]
+    if command == "report weekly":  # its --out is the HTML page; the JSON goes to stdout
+        result = runner.invoke(app, [*args, "--out", str(out / "r.html"), "-f", "json"])
+        assert result.exit_code == code, result.output
+        assert "Traceback" not in result.output
+        doc = json.loads(result.stdout) if code == 0 else None
+    else:
+        assert _run(args, out) == code
+        doc = json.loads((out / "out.json").read_text("utf-8")) if code == 0 else None
+    if doc is not None:
+        orders = doc["input"]["orders"]
+        assert {k: orders[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "zlib_codec"])
+@pytest.mark.parametrize("command", list(ALL_COMMANDS))
+def test_codecs_that_are_not_text_are_refused_by_every_command(command, codec, tmp_path):
+    source = "events" if command in EVENT_COMMANDS else "orders"
+    path = tmp_path / "x.csv"
+    path.write_text(_HEAD + "o1,C1,2024-03-01,10,paid,web\n", "utf-8")
+    args = [*ALL_COMMANDS[command], f"--{source}", str(path), "--encoding", codec]
+    assert _run(args, tmp_path) == 2
+
+
+@pytest.mark.parametrize("zone", ["posixrules", "Factory", "localtime", "right/Asia/Shanghai",
+                                  "posix/Asia/Shanghai"])
+@pytest.mark.parametrize("command", ["check", "segment buckets", "funnel", "report weekly"])
+def test_zones_polars_does_not_know_are_refused_by_the_config_check(command, zone, tmp_path):
+    config = tmp_path / "cust.toml"
+    config.write_text(f'timezone = "{zone}"\n', "utf-8")
+    assert _run([*ALL_COMMANDS[command], "--config", str(config)], tmp_path) == 2
+
+
+@pytest.mark.parametrize("field", ["event", "session_id", "user_id", "event_time", "page"])
+@pytest.mark.parametrize("command", ["paths", "funnel paths"])
+def test_paths_take_every_field_of_the_sample(command, field, tmp_path):
+    args = [*EVENT_COMMANDS[command][:-2], "--field", field, "--from", {
+        "event": "home", "page": "home", "session_id": "S0000000001", "user_id": "C000189",
+        "event_time": "2025-11-01 01:59:54.508266"}[field]]
+    assert _run(args, tmp_path) in (0, 2)
+    doc = json.loads((tmp_path / "out.json").read_text("utf-8"))
+    assert doc["next"], field

@@ -1,10 +1,11 @@
 """Times of every source (issue 20, item 2, and the sentinel-dates risk).
 
 A time outside the accepted forms (a two-digit year, a day-first date) is a bad row of its
-source's reason; an offset that is no offset (``+99:99``) too. An accepted time before 1970
-or more than a year after the run (0001-01-01, 9999-12-31, 2204 typed for 2024) is read
-and warned about: ``suspicious_times`` in every JSON ``input``, a line on stderr, a column
-of ``cust check``.
+source's reason; an offset that is no offset (``+99:99``) too, and a time in the year 1 or
+9999 (the "no date" placeholders 0001-01-01 and 9999-12-31, whose period arithmetic
+overflowed in cohort and report weekly). Another accepted time before 1970 or more than a
+year after the run (1900-01-01, 2204 typed for 2024) is read and warned about:
+``suspicious_times`` in every JSON ``input``, a line on stderr, a column of ``cust check``.
 """
 
 import json
@@ -48,7 +49,8 @@ GOOD = {
 # Not of an accepted form, or an offset beyond +-14:00 / minutes past 59: bad rows.
 BAD = ["24/3/1 9:05", "24/03/02", "24-3-1", "240301", "02024-03-01", "1/3/2024",
        "03/01/2024", "2024-03-01T10:00:00+99:99", "2024-03-01T10:00:00+15:00",
-       "2024-03-01T10:00:00+08:60", "2024-13-01", "March 1 2024"]
+       "2024-03-01T10:00:00+08:60", "2024-13-01", "March 1 2024",
+       "0001-01-01", "0001-06-30 10:00", "9999-12-31", "9999-12-31 23:59:59", "10000-01-01"]
 
 
 def _write(tmp_path, source, cells, name="x.csv"):
@@ -82,7 +84,7 @@ def test_an_offset_beyond_any_zone_is_refused_with_a_shop_zone_too(tmp_path, sou
     assert frame.rows() == [(None, REASON_OF[source]), (T(2024, 3, 1, 10), None)]
 
 
-ODD = ["0001-01-01", "1969-12-31 23:59:59", "1970-01-01", "2024-03-01", "9999-12-31 23:59"]
+ODD = ["0002-01-01", "1969-12-31 23:59:59", "1970-01-01", "2024-03-01", "9998-12-31 23:59"]
 
 
 @pytest.mark.parametrize("source", list(SOURCES))
@@ -92,7 +94,7 @@ def test_suspicious_times_are_counted_in_every_source(tmp_path, source):
     rep = report.sources[source]
     assert (rep.rows_read, rep.rows_rejected) == (5, 0)  # read: a warning, not a reject
     assert rep.to_json()["suspicious_times"] == {
-        "rows": 3, "first": "0001-01-01T00:00:00", "last": "9999-12-31T23:59:00"}
+        "rows": 3, "first": "0002-01-01T00:00:00", "last": "9998-12-31T23:59:00"}
     assert "3 " + source + " rows dated before 1970" in report.warnings()[0]
 
 
@@ -133,15 +135,15 @@ ORDER_COMMANDS = [["check"], ["segment", "buckets"], ["segment", "abc"], ["segme
 @pytest.mark.parametrize("command", ORDER_COMMANDS, ids=" ".join)
 def test_every_command_reports_and_warns_suspicious_order_times(tmp_path, monkeypatch,
                                                                 command, cache):
-    orders = _write(tmp_path, "orders", ["2024-03-01 10:00", "2024-03-02", "0001-01-01",
-                                         "2204-03-01", "24/3/1 9:05"], "o.csv")
+    orders = _write(tmp_path, "orders", ["2024-03-01 10:00", "2024-03-02", "1900-01-01",
+                                         "2204-03-01", "24/3/1 9:05", "9999-12-31"], "o.csv")
     args = [*command, "--orders", str(orders), "--as-of", "2024-03-31", *cache]
     for _ in range(2):  # the second run reads the cache entry the first wrote
         doc, err = _invoke(args, tmp_path, monkeypatch)
         rep = doc["input"]["orders"]
-        assert rep["rejected_by_reason"] == {"bad_order_time": 1}
+        assert rep["rejected_by_reason"] == {"bad_order_time": 2}
         assert rep["suspicious_times"] == {
-            "rows": 2, "first": "0001-01-01T00:00:00", "last": "2204-03-01T00:00:00"}
+            "rows": 2, "first": "1900-01-01T00:00:00", "last": "2204-03-01T00:00:00"}
         assert "2 orders rows dated before 1970 or more than a year after today" in err
         if command == ["check"]:
             assert doc["sources"][0]["suspicious_times"] == 2
@@ -153,13 +155,13 @@ def test_every_command_reports_and_warns_suspicious_order_times(tmp_path, monkey
      (["check"], "prices"), (["check"], "customers")],
 )
 def test_side_sources_report_suspicious_times(tmp_path, monkeypatch, command, source):
-    cells = ["2024-03-01 10:00", "2024-03-01 10:05", "9999-12-31"]
+    cells = ["2024-03-01 10:00", "2024-03-01 10:05", "3000-01-01"]
     path = _write(tmp_path, source, cells, f"{source}.csv")
     if source == "events":
         path.write_text(path.read_text("utf-8").replace("u1,home", "u0,buy"), "utf-8")
     doc, err = _invoke([*command, f"--{source}", str(path)], tmp_path, monkeypatch)
     assert doc["input"][source]["suspicious_times"] == {
-        "rows": 1, "first": "9999-12-31T00:00:00", "last": "9999-12-31T00:00:00"}
+        "rows": 1, "first": "3000-01-01T00:00:00", "last": "3000-01-01T00:00:00"}
     assert f"1 {source} row dated before 1970" in err
 
 
@@ -177,3 +179,21 @@ def test_a_time_a_day_more_than_a_year_ahead_is_suspicious(tmp_path):
     rep = collect([], [loaded])[1].sources["orders"]
     assert rep.suspicious_times.rows == 1
     assert rep.suspicious_times.first == T.combine(ahead + timedelta(days=1), T.min.time())
+
+
+@pytest.mark.parametrize("source", list(SOURCES))
+@pytest.mark.parametrize("dtype", [pl.Datetime("us"), pl.Date, pl.Datetime("ms", "UTC")])
+def test_typed_parquet_sentinels_are_bad_and_odd_times_suspicious(tmp_path, source, dtype):
+    """A Parquet time column: no text form to check, but the same years."""
+    head, row = SOURCES[source]
+    cells = ["2024-03-01", "0001-01-01", "9999-12-31", "1900-01-01"]
+    text = "\n".join([head] + [row.format(i=i, t=t) for i, t in enumerate(cells)])
+    frame = pl.read_csv(text.encode(), infer_schema=False)
+    when = TIME_OF[source]
+    frame = frame.with_columns(pl.col(when).str.to_date().cast(dtype))
+    path = tmp_path / "x.parquet"
+    frame.write_parquet(path)
+    loaded = load_source(source, path)
+    rows, report = collect([loaded.checked.select(when, REASON)], [loaded])
+    assert rows[0][REASON].to_list() == [None, REASON_OF[source], REASON_OF[source], None]
+    assert report.sources[source].suspicious_times.rows == 1
