@@ -101,8 +101,8 @@ def contributors(
     the alerted step's number (1-based).
     """
     start, since, end = span
-    if any(c not in frame.columns for c in run["segment"]):
-        return []  # an alert on another explain column's value
+    if column in run["segment"] or any(c not in frame.columns for c in run["segment"]):
+        return []  # the alert's own breakdown column, or another explain column's value
     rows = frame.filter(_in_segment(run["segment"])).with_columns(
         pl.col("period").is_between(since, end, closed="left").alias("__win"),
         pl.col("period").is_between(start, since, closed="left").alias("__base"),

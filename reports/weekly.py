@@ -334,7 +334,10 @@ def _with_charts(r: WeeklyReport) -> WeeklyReport:
           "current": p["label"] == r.edition.label} for p in r.trend]), t)
     if r.funnel is not None:
         out["funnel"] = charts.funnel(r.funnel.steps, t)
-        first = _runs(r.alerts)[:1]
+        # An alert found on an explain column's value (``breakdown``: platform, channel) has
+        # no series in the report's per-period counts: the chart shows the first run that has.
+        first = [a for a in _runs(r.alerts)
+                 if set(a["segment"]) <= set(r.funnel.periods.columns)][:1]
         if first:
             out["drift"] = charts.drift(_drift_series(r.funnel, first[0]),
                                         f"{first[0]['from_step']} → {first[0]['step']} "

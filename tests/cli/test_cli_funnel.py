@@ -33,10 +33,15 @@ def test_fail_on_drift_exits_3_and_alerts_have_contract_keys():
                                  "--drift", "--explain", "--fail-on-drift", "-f", "json"])
     assert result.exit_code == 3, result.output
     doc = json.loads(result.stdout)
-    alert = doc["alerts"][0]
-    assert set(alert) >= {"period", "step", "segment", "rate", "expected", "lower", "upper",
-                          "direction"}
-    assert alert["segment"] == {"category": "mcu"}
+    for alert in doc["alerts"]:
+        assert set(alert) >= {"period", "step", "segment", "rate", "expected", "lower", "upper",
+                              "direction"}
+    # The funnel's own series (by category) and, with --explain, the explain columns' values
+    # within them, marked with the column they add.
+    mine = [a for a in doc["alerts"] if "breakdown" not in a]
+    assert [(a["segment"], a["step"]) for a in mine] == [({"category": "mcu"}, "add_to_cart")]
+    assert all(set(a["segment"]) == {"category", a["breakdown"]}
+               for a in doc["alerts"] if "breakdown" in a)
 
 
 def test_paths_and_refusals():
@@ -96,7 +101,7 @@ def test_explain_tells_the_price_story_on_the_sample():
     assert "2026-07-29" in text
     doc = json.loads(runner.invoke(app, ["funnel", "--period", "week", "--by", "category",
                                          "--drift", "--explain", "-f", "json"]).stdout)
-    [story] = doc["explanations"]
+    [story] = [e for e in doc["explanations"] if e["segment"] == {"category": "mcu"}]
     assert {c["column"] for c in story["contributors"]} == {"platform", "channel"}
     assert story["price_rise_summary"][0]["category"] == "mcu"
 
@@ -228,10 +233,11 @@ def test_fail_on_drift_without_alerts_exits_0(tmp_path):
                                  "-f", "json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    # Days 28..37 are judged (the last event is on 2024-02-09 at 16:15: judged until 02-07), by the
-    # p-chart only (a sustained shift needs 14 finished days from its start).
+    # Days 28..37 are judged (the last event is on 2024-02-09 at 16:15: judged until 02-07):
+    # 10 p-charts, and a shift test on days 29..37 (a window needs its own 28-day baseline,
+    # so the first, of 2 days, starts on day 28): 19 tests.
     assert doc["alerts"] == []
-    assert doc["drift_method"]["tests"] == 10
+    assert doc["drift_method"]["tests"] == 19
     assert doc["drift_method"]["last_judged"] == str(date(2024, 2, 7))
 
 

@@ -254,9 +254,9 @@ def test_alert_band_by_hand():
     # z = -0.2/se = -4.2885. The 2-day window [29, 30]: 40/200 against 0.3 (baseline days
     # 1..28), z = -0.1/sqrt(0.21 (1/200 + 1/2800)) = -2.981, p = 0.00287, times the 5
     # window lengths of a 28-day baseline (2, 4, 8, 16, 28) = 0.0144. The other tests have
-    # p = 1. The series' p-value 5 * min p selects it (BH over one series at 5 %); Holm at
-    # 5 % then rejects 1.8e-5 <= 0.05/5 and stops at 0.0144 > 0.05/4: one alert, and the
-    # level separating the alerts from the rest is 0.05/4.
+    # p = 1. The series' Simes p-value (5 * 1.8e-5) selects it (BH over one series at 5 %);
+    # Hochberg at 5 % then finds 1.8e-5 <= 0.05/5 and 0.0144 > 0.05/4: one alert, and the
+    # level separating the alerts from the rest is 0.05/5.
     periods = pl.DataFrame({
         "period": [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
         "entered_1": [100] * 31,
@@ -273,8 +273,8 @@ def test_alert_band_by_hand():
     assert a["rate"] == pytest.approx(0.1)
     assert a["z"] == pytest.approx((0.1 - 0.3) / se)
     assert a["p_value"] == pytest.approx(2 * (1 - NormalDist().cdf(0.2 / se)))
-    assert a["p_threshold"] == pytest.approx(0.05 / 4)
-    zc = NormalDist().inv_cdf(1 - 0.05 / 4 / 2)
+    assert a["p_threshold"] == pytest.approx(0.05 / 5)
+    zc = NormalDist().inv_cdf(1 - 0.05 / 5 / 2)
     assert (a["lower"], a["upper"]) == (pytest.approx(0.3 - zc * se), pytest.approx(0.3 + zc * se))
     # Without --by the segment is an empty object; dates are ISO 8601 strings in JSON.
     shown = jsonable(a)
@@ -398,7 +398,7 @@ def test_planted_price_story_in_the_sample_is_found_and_explained():
         (29, 94), (30, 101), (28, 90), (24, 103)]
     assert [(a["period"], a["test"], a["window_periods"], a["since"]) for a in down] == [
         (date(2026, 10, 19), "shift", 8, date(2026, 8, 17))]
-    story = result.explanations[0]
+    [story] = [e for e in result.explanations if e["direction"] == "down"]
     assert story["segment"] == {"category": "mcu"}
     assert story["price_rises_total"] > 0
     assert all(r["category"] == "mcu" and r["change"] > 0.2 for r in story["price_rises"])

@@ -94,28 +94,38 @@ def _one_platform_drop(days=35, drop_day=28):
 
 
 def test_an_alert_of_one_breakdown_value_is_explained_by_the_other_columns(tmp_path):
-    # By platform, only app drops (from 50 % to 25 % on 29 January, day 28): the p-chart
-    # z of its first day is -0.25 / sqrt(0.25 * (1/80 + 1/2240)) = -4.39 (later days' fall
-    # as their baselines take in the dropped days, down to -3.78) against
-    # |z| > 2.81 (2 series x 5 judged days: the last event is on 4 February, so days up to
-    # 2 February are judged; a sustained shift needs 14 finished days). The run of app
-    # alerts is 29 January to 2 February (5 days of 80 app sessions, 40 of them mcu), its
-    # baseline the 28 days before; explain ranks the categories of app's sessions:
-    # mcu 0 of 200 against its own 560/1120 = 50 %, 100 conversions lost, all of the loss;
-    # ic 100 of 200 against 50 %, no change (no share).
+    # By platform, only app drops (from 50 % to 25 % on 29 January, day 28). The last event
+    # is on 4 February, so days 28..32 (29 January to 2 February) are judged: per series 5
+    # p-charts and 4 shift tests (days 29..32; a window needs its own 28-day baseline, so
+    # the first starts on day 28): 18 tests for app and web. With --explain the category
+    # values within each platform are series too, a family of their own: 4 x 9 = 36 tests.
+    # The p-chart of app's first day: z = -0.25 / sqrt(0.25 * (1/80 + 1/2240)) = -4.39;
+    # the next days are found by the 2- and 4-day windows from 29 January. App's mcu
+    # sessions (0 of 40 a day against 50 %) alert on their own value every day.
     path = tmp_path / "e.csv"
     path.write_text(_one_platform_drop(), encoding="utf-8")
     spec = FunnelSpec(steps=("product_view", "add_to_cart"), by=("platform",))
     result = funnel(Inputs({"events": path}, LoadOptions()), spec, drift=DriftSpec(),
                     explain=True)
-    assert result.drift_method["tests"] == 10
+    method = result.drift_method
+    assert (method["tests"], method["series_tested"], method["series_selected"]) == (54, 2, 1)
     days = [date(2024, 1, 29) + timedelta(days=i) for i in range(5)]
-    assert [(a["period"], a["segment"], a["test"], a["direction"]) for a in result.alerts] == [
-        (d, {"platform": "app"}, "p-chart", "down") for d in days]
-    assert result.alerts[0]["z"] == pytest.approx(-0.25 / (0.5 * (1 / 80 + 1 / 2240) ** 0.5))
-    [story] = result.explanations
+    own = [a for a in result.alerts if "breakdown" not in a]
+    assert [(a["period"], a["segment"], a["test"], a["window_periods"], a["direction"])
+            for a in own] == [
+        (d, {"platform": "app"}, test, w, "down")
+        for d, test, w in zip(days, ["p-chart", "shift", "shift", "shift", "shift"],
+                              [1, 2, 2, 4, 4], strict=True)]
+    assert own[0]["z"] == pytest.approx(-0.25 / (0.5 * (1 / 80 + 1 / 2240) ** 0.5))
+    value = [a for a in result.alerts if "breakdown" in a]
+    assert [(a["period"], a["segment"], a["breakdown"]) for a in value] == [
+        (d, {"platform": "app", "category": "mcu"}, "category") for d in days]
+    assert {a["since"] for a in result.alerts} == {days[0]}
+    [story, mcu] = result.explanations
     assert (story["segment"], story["step"], story["since"], story["until"]) == (
         {"platform": "app"}, "add_to_cart", days[0], days[-1])
+    # The value's own alert has no column left to rank (category is its own breakdown).
+    assert (mcu["segment"], mcu["contributors"]) == ({"platform": "app", "category": "mcu"}, [])
     got = [{k: c[k] for k in ("column", "value", "units", "rate", "expected", "change_in_units",
                               "share")} for c in story["contributors"]]
     assert got == [
