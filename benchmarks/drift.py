@@ -102,13 +102,14 @@ def _detect(method: str, frame: pl.DataFrame, sc: Scenario) -> list[dict]:
     return old.detect(frame, spec, old.DriftSpec(), end)[0]
 
 
-def measure(sc: Scenario, units: int, p: float, runs: int, seed: int) -> dict[str, dict]:
+def measure(sc: Scenario, units: int, p: float, runs: int, seed: int,
+            methods: tuple[str, ...] = ("new", "old")) -> dict[str, dict]:
     """Detection (or false-alarm) rate and median periods to detection, per method."""
     out: dict[str, dict] = {}
     step = timedelta(days=1 if sc.daily else 7)
     onset = START + (DAYS - 20 if sc.daily else ONSET) * step
     until = onset + sc.length * step
-    for method in ("new", "old"):
+    for method in methods:
         rng = np.random.default_rng(seed)
         hits, delays = 0, []
         for _ in range(runs):

@@ -23,14 +23,17 @@ alone is no pattern; level :data:`PATTERN_LEVEL`). Where it rejects, weekday fac
 ``f_w = rate_w / rate`` are used: ``e = p0 * f_w`` with ``p0 = sum(x) / sum(n * f)`` over
 the baseline, so a normal Monday dip is expected and a real Monday drop is not.
 
-**Over-dispersion.** Over the same history (at least :data:`MIN_HISTORY` in-control
-periods), the Pearson chi-square of the periods' counts about their expected rates tests
-binomial variation (level :data:`PATTERN_LEVEL`). Only where it rejects is the
-quasi-binomial factor ``phi = sqrt(chi-square / df)`` used (McCullagh and Nelder,
-*Generalized Linear Models*, 4.5), and the tests' z then referred to Student's t with those
-df, which pays for estimating phi from few periods. Out-of-control periods are already out
-of the history, so one wild period cannot inflate it, and a handful of baseline points never
-sets it.
+**Over-dispersion.** Over the periods of the 3b before p (at least :data:`MIN_HISTORY`;
+all of them: trimmed by tests that assumed binomial scatter, the history would hide a real
+over-dispersion), the Pearson chi-square of the counts about their expected rates tests
+binomial variation (level :data:`DISPERSION_LEVEL`, 25 %: lenient, since a missed
+over-dispersion raises false alarms and a factor near 1 costs little). Each period's term is capped at the
+chi-square(1) 99.9 % point times a robust scale (the median term over 0.455, the
+chi-square(1) median), so one incident in the history cannot set the factor. Only where the
+test rejects is the quasi-binomial factor ``phi = sqrt(chi-square / df)`` used (McCullagh
+and Nelder, *Generalized Linear Models*, 4.5), and the tests' z then referred to Student's
+t with those df, which pays for estimating phi from few periods; a handful of baseline
+points never sets it.
 
 **Two tests per period**, each of a window's ``X`` conversions of ``N`` units against the
 baseline's ``n0`` units at rate ``e``:
@@ -86,10 +89,15 @@ from .funnel import FunnelSpec, judged_until
 MIN_BASE_UNITS = 30  # a baseline with fewer units entering the step is not a baseline
 MIN_EXPECTED = 5.0  # expected conversions and non-conversions for the normal approximation
 EXCLUDE = 0.01  # unadjusted p-value below which a period leaves later baselines
-WILD = 0.001  # unadjusted p-value below which a period leaves the dispersion's history too
-PATTERN_LEVEL = 0.05  # level of the dispersion and weekday tests
+WILD = 0.001  # p-value below which a shifted window leaves later baselines
+PATTERN_LEVEL = 0.05  # level of the weekday test
+# Level of the dispersion test: lenient, as missing a real over-dispersion raises false
+# alarms (18 % of stable over-dispersed runs at 5 %, 3 % at 25 %: benchmarks/RESULTS.md)
+# while a factor applied to binomial data is close to 1 and costs little power.
+DISPERSION_LEVEL = 0.25
 MIN_HISTORY = 8  # periods of history before a dispersion or weekday pattern is estimated
 CHI2_1_MEDIAN = 0.454936  # median of chi-square with 1 degree of freedom
+CHI2_1_TAIL = 10.828  # its 99.9 % point
 CORRECTIONS = ("fdr", "fwer")
 
 
@@ -335,7 +343,6 @@ def scan(
     """
     size = len(n)
     clean = np.ones(size, dtype=bool)
-    wild = np.zeros(size, dtype=bool)
     weekday = (np.array([d.weekday() for d in starts]) if daily and starts is not None
                else None)
     lengths = windows(b)
@@ -344,7 +351,7 @@ def scan(
     for i in range(size):
         if not finished[i]:
             break
-        state = _state(i, n, x, clean, wild, b, weekday)
+        state = _state(i, n, x, clean, b, weekday)
         if state is None or n[i] <= 0:
             continue
         shock = _test(x[i], n[i], state.expected(i), state.n0, state.phi, state.df)
@@ -353,7 +360,7 @@ def scan(
         for length in lengths:
             s = i - length + 1
             # The window's own baseline: the in-control periods before its change point.
-            base = _state(s, n, x, clean, wild, b, weekday) if s >= 0 else None
+            base = _state(s, n, x, clean, b, weekday) if s >= 0 else None
             if base is None:
                 continue
             idx = np.arange(s, i + 1)
@@ -374,11 +381,9 @@ def scan(
         # window only at 0.1 %: excluded at 1 %, a slow drift would keep the periods on one
         # side of it only and bias the baseline further with every period.
         clean[i] = shock["p"] >= EXCLUDE
-        wild[i] = shock["p"] < WILD
         for t in shifts:
             if t["p"] < WILD:
                 clean[t["start"]:i + 1] = False
-                wild[t["start"]:i + 1] = True
         for t in [shock, *shifts]:
             if t["p_min"] > alpha:
                 small += 1
@@ -412,8 +417,8 @@ class _Baseline:
         return min(max(self.p0 * float(self.f[i]), 0.0), 1.0)
 
 
-def _state(i: int, n: np.ndarray, x: np.ndarray, clean: np.ndarray, wild: np.ndarray,
-           b: int, weekday: np.ndarray | None) -> _Baseline | None:
+def _state(i: int, n: np.ndarray, x: np.ndarray, clean: np.ndarray, b: int,
+           weekday: np.ndarray | None) -> _Baseline | None:
     """The baseline of period ``i`` (module doc), or None when it has too few units.
 
     A period is judged only once ``b`` periods precede it.
@@ -427,18 +432,24 @@ def _state(i: int, n: np.ndarray, x: np.ndarray, clean: np.ndarray, wild: np.nda
     base = np.array(sorted(pool), dtype=int)
     if base.size == 0 or n[base].sum() < MIN_BASE_UNITS:
         return None
-    # The history for the patterns leaves out only wild periods: trimmed at the baseline's
-    # 1 %, it would look less scattered than it is and hide a real over-dispersion.
-    hist = np.array([j for j in range(max(0, i - 3 * b), i) if not wild[j] and n[j] > 0],
-                    dtype=int)
+    # The history for the patterns keeps every period: trimmed by tests that assumed no
+    # over-dispersion, it would look less scattered than it is and hide a real one. The
+    # estimate is robust instead (one wild period cannot inflate it).
+    hist = np.array([j for j in range(max(0, i - 3 * b), i) if n[j] > 0], dtype=int)
     f, seasonal = np.ones(len(n)), False
     phi, df = 1.0, 0
     if hist.size >= MIN_HISTORY:
         if weekday is not None and hist.size >= 3 * 7:
             f, seasonal = _weekday_factors(n, x, hist, weekday)
-        chi, free = _pearson(n[hist], x[hist], f[hist], 6 if seasonal else 0)
-        if free > 0 and _chi2_sf(free, chi) < PATTERN_LEVEL:
-            phi, df = math.sqrt(chi / free), free
+        _, free, r2 = _pearson(n[hist], x[hist], f[hist], 6 if seasonal else 0)
+        # Each period's term is capped at the chi-square(1) 0.1 % point times a robust
+        # scale (the median term over the chi-square(1) median): one incident in the
+        # history cannot set the factor, while a scatter in all periods does.
+        scale = max(1.0, float(np.median(r2)) / CHI2_1_MEDIAN) if r2.size else 1.0
+        chi = float(np.minimum(r2, CHI2_1_TAIL * scale).sum())
+        if free > 0 and _chi2_sf(free, chi) < DISPERSION_LEVEL:
+            phi = max(1.0, math.sqrt(chi / free))
+            df = free if phi > 1 else 0
     n0 = float(n[base].sum())
     p0 = float(x[base].sum() / (n[base] * f[base]).sum())
     return _Baseline(p0, n0, phi, df, f, seasonal)
@@ -450,13 +461,14 @@ def _chi2_sf(df: int, value: float) -> float:
     return float(chdtrc(df, value))
 
 
-def _pearson(n: np.ndarray, x: np.ndarray, f: np.ndarray, fitted: int) -> tuple[float, int]:
-    """Pearson chi-square of counts about their pooled rate times ``f``, and its df."""
+def _pearson(n: np.ndarray, x: np.ndarray, f: np.ndarray,
+             fitted: int) -> tuple[float, int, np.ndarray]:
+    """Pearson chi-square of counts about their pooled rate times ``f``, its df, and terms."""
     p = x.sum() / (n * f).sum()
     e = p * f
     ok = (e > 0) & (e < 1) & (n > 0)
-    chi = float(((x[ok] - n[ok] * e[ok]) ** 2 / (n[ok] * e[ok] * (1 - e[ok]))).sum())
-    return chi, int(ok.sum()) - 1 - fitted
+    r2 = (x[ok] - n[ok] * e[ok]) ** 2 / (n[ok] * e[ok] * (1 - e[ok]))
+    return float(r2.sum()), int(ok.sum()) - 1 - fitted, r2
 
 
 def _weekday_factors(n: np.ndarray, x: np.ndarray, hist: np.ndarray,
@@ -474,7 +486,7 @@ def _weekday_factors(n: np.ndarray, x: np.ndarray, hist: np.ndarray,
     # the periods' own scatter about their weekday rates: over-dispersion alone must not
     # look like a weekday pattern.
     between = float(((xw - nw * total) ** 2 / (nw * total * (1 - total))).sum())
-    within, free = _pearson(n[hist], x[hist], factor[days], 6)
+    within, free, _ = _pearson(n[hist], x[hist], factor[days], 6)
     scale = max(1.0, within / free) if free > 0 else 1.0
     if _chi2_sf(6, between / scale) >= PATTERN_LEVEL:
         return ones, False
