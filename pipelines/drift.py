@@ -27,8 +27,8 @@ the baseline, so a normal Monday dip is expected and a real Monday drop is not.
 all of them: trimmed by tests that assumed binomial scatter, the history would hide a real
 over-dispersion), the Pearson chi-square of the counts about their expected rates tests
 binomial variation (level :data:`DISPERSION_LEVEL`, 25 %: lenient, since a missed
-over-dispersion raises false alarms and a factor near 1 costs little). Each period's term is capped at the
-chi-square(1) 99.9 % point times a robust scale (the median term over 0.455, the
+over-dispersion raises false alarms and a factor near 1 costs little). Each period's term
+is capped at the chi-square(1) 99.9 % point times a robust scale (the median term over 0.455, the
 chi-square(1) median), so one incident in the history cannot set the factor. Only where the
 test rejects is the quasi-binomial factor ``phi = sqrt(chi-square / df)`` used (McCullagh
 and Nelder, *Generalized Linear Models*, 4.5), and the tests' z then referred to Student's
