@@ -41,7 +41,8 @@ def weekly(
     lang: Annotated[Lang, typer.Option("--lang", help="Labels in 'en' or 'zh' (中文).")] = (
         Lang.en),
     fail_on_alert: Annotated[bool, typer.Option(
-        "--fail-on-alert", help="Exit 3 when there are drift alerts.")] = False,
+        "--fail-on-alert",
+        help="Exit 3 when there are drift alerts or a headline figure left its band.")] = False,
 ) -> None:
     r"""Write the weekly HTML report: headline, bands, funnel and drift, cohorts, segments.
 
@@ -97,5 +98,5 @@ def weekly(
     deliver(replace(g, out=None), inputs, report, salt, show=g.format is not None or not g.quiet)
     if not g.quiet:
         say(f"report written to {printable(str(target))}")
-    if fail_on_alert and report.alerts:
+    if fail_on_alert and (report.alerts or report.headline_alerts):
         raise typer.Exit(3)

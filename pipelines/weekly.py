@@ -13,6 +13,11 @@ no order has a cost), average order value, and conversion (sessions reaching the
 funnel step / sessions entering the first, from the weekly funnel, when events are given;
 a monthly edition takes the ISO weeks starting in the month). The 4-period average of a
 ratio is the mean of the periods that have one (weeks without orders have no margin).
+
+Orders, new customers, revenue, gross profit and average order value are also judged
+against the :data:`BASELINE` editions before (:func:`.drift.level_alerts`: a robust median
+and scale, Holm over the five): a row gains ``expected``, ``lower``, ``upper``, ``z``,
+``p_value`` and ``alert`` (``down``, ``up`` or None).
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ from typing import Any
 
 import polars as pl
 
+from .drift import level_alerts
 from .errors import EmptySelectionError, InvalidOptionError
 from .inputs import InputReport, Inputs, collect
 from .orders import has_cost, orders_frame
 
 KINDS = ("week", "month")
 HISTORY = 4
+BASELINE = 8  # editions of history for the headline's alerts (as the funnel's 8 weeks)
+JUDGED = ("orders", "new_customers", "revenue", "gross_profit", "aov")  # headline alerts
+COUNTS = ("orders", "customers", "new_customers")
 TREND = 13  # editions in the trend chart: this one and the 12 before
 
 
@@ -123,7 +132,7 @@ def headline_and_trend(
     """
     source = inputs.get("orders")
     orders = orders_frame(source)
-    first = edition.shift(-max(HISTORY, periods - 1))
+    first = edition.shift(-max(HISTORY, BASELINE, periods - 1))
     unit = "1w" if edition.kind == "week" else "1mo"
     firsts = orders.group_by("customer_id").agg(pl.col("order_time").min().alias("first_time"))
     dated = orders.join(firsts, on="customer_id").with_columns(
@@ -176,6 +185,16 @@ def headline_and_trend(
         values = [h[metric] for h in history if h[metric] is not None]
         out.append(row(metric, now[metric], before[metric],
                        sum(values) / len(values) if values else None))
+    baseline = [figures(edition.shift(-i)) for i in range(1, BASELINE + 1)]
+    judged = [{"metric": m, "current": now[m], "history": [b[m] for b in baseline],
+               "count": m in COUNTS} for m in JUDGED]
+    level_alerts(judged)
+    by_metric = {j["metric"]: j for j in judged}
+    for r in out:
+        j = by_metric.get(r["metric"])
+        if j is not None:
+            r.update({k: j[k] for k in ("expected", "lower", "upper", "z", "p_value",
+                                        "alert")})
     trend = [
         {"period": e.start, "label": e.label, **figures(e)}
         for e in (edition.shift(-i) for i in range(periods - 1, -1, -1))

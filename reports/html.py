@@ -148,6 +148,8 @@ def render_weekly(report: Any) -> str:
             "change_vs_average": pct(r["change_vs_average"]),
             "change_class": _trend(r["change"]),
             "avg_class": _trend(r["change_vs_average"]),
+            "alert": r.get("alert") or "",
+            "alert_mark": {"down": "↓", "up": "↑"}.get(r.get("alert") or "", ""),
         })
     lang = report.lang
     tables = {

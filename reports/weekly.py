@@ -93,7 +93,8 @@ class WeeklyReport(Result):
         frame = pl.DataFrame(
             [{t["metric"]: t.get(r["metric"], r["metric"]), cur: _fmt(r["current"], r),
               prev: _fmt(r["previous"], r), chg: r["change"],
-              avg: _fmt(r["average_4"], r), vs: r["change_vs_average"]}
+              avg: _fmt(r["average_4"], r), vs: r["change_vs_average"],
+              t["alert"]: {"down": "↓", "up": "↑"}.get(r.get("alert") or "", "")}
              for r in self.headline]
         )
         title = t["title_month"] if self.edition.kind == "month" else t["title"]
@@ -106,10 +107,20 @@ class WeeklyReport(Result):
             ]), shares=(t["rate"], t["expected"])))
         return tables
 
+    @property
+    def headline_alerts(self) -> list[dict[str, Any]]:
+        """Headline figures out of their band this edition (:func:`.drift.level_alerts`)."""
+        return [r for r in self.headline if r.get("alert")]
+
     def notes(self) -> list[str]:
         """How many alerts, and where the HTML went is said by the command."""
         n = len(_runs(self.alerts))
         notes = [f"{n} drift alert(s)." if n else "No drift alerts."]
+        notes += [
+            f"{r['metric']} went {r['alert']}: {_fmt(r['current'], r)} against an expected "
+            f"{_fmt(r['expected'], r)} (band {_fmt(r['lower'], r)} to {_fmt(r['upper'], r)})."
+            for r in self.headline_alerts
+        ]
         return notes + [f"{key} left out: {why}" for key, why in self.left_out.items()]
 
 

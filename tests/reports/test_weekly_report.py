@@ -330,3 +330,34 @@ def test_a_real_browser_draws_every_chart(sample_report, tmp_path):
                    capture_output=True, timeout=120, check=False)
     assert shot.exists()
     assert shot.stat().st_size > 10_000
+
+
+def test_headline_figures_are_judged_against_their_history_by_hand():
+    from cust.pipelines.drift import level_alerts
+
+    # Orders of the 8 weeks before: 100, 110, 90, 105, 95, 100, 102, 98 (median 100, median
+    # absolute deviation 3.5, so 1.4826 * 3.5 = 5.19, below the Poisson floor sqrt(100) =
+    # 10); this week 40: z = -6, p = 2 * t7.sf(6) = 5.4e-4, alone in the family (Holm at
+    # 5 %): an alert, down. Revenue of 5 weeks, one of them an earlier incident (10 of
+    # 1000s): the median ignores it (1000), the scale is 1.4826 * 20 = 29.65; this week
+    # 1010 is z = 0.34, no alert. A figure with 3 weeks of history is not judged.
+    rows = [
+        {"metric": "orders", "current": 40, "count": True,
+         "history": [100, 110, 90, 105, 95, 100, 102, 98]},
+        {"metric": "revenue", "current": 1010.0, "count": False,
+         "history": [1000.0, 980.0, 10.0, 1020.0, 1030.0, None]},
+        {"metric": "aov", "current": 5.0, "count": False, "history": [50.0, 51.0, 49.0]},
+    ]
+    level_alerts(rows)
+    orders, revenue, aov = rows
+    assert (orders["expected"], orders["alert"]) == (100.0, "down")
+    assert orders["z"] == pytest.approx(-6.0)
+    from scipy.stats import t as student
+
+    assert orders["p_value"] == pytest.approx(2 * student.sf(6.0, 7))
+    # Holm over the two tested figures: the level for the band is 0.05 / 1 once the
+    # orders are rejected.
+    assert orders["lower"] == pytest.approx(max(0.0, 100 - student.isf(0.025, 7) * 10))
+    assert (revenue["expected"], revenue["alert"]) == (1000.0, None)
+    assert revenue["z"] == pytest.approx(10 / (1.4826 * 20))
+    assert (aov["alert"], aov["p_value"]) == (None, None)
