@@ -1,5 +1,6 @@
 """``cust funnel`` (and ``cust funnel paths``, also ``cust paths``): funnels, drift, next steps."""
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -7,6 +8,14 @@ import typer
 from .common import run
 from .main import app
 from .options import GlobalOptions, command, default_command
+
+
+class Correction(StrEnum):
+    """How --drift keeps false alarms down (pipelines.drift.decide)."""
+
+    fdr = "fdr"
+    fwer = "fwer"
+
 
 funnel_app = typer.Typer(no_args_is_help=False)
 app.add_typer(funnel_app, name="funnel")
@@ -40,14 +49,19 @@ def funnel(
     )] = False,
     fail_on_drift: Annotated[bool, typer.Option(
         "--fail-on-drift", help="Exit 3 when there are drift alerts (for cron).")] = False,
+    correction: Annotated[Correction, typer.Option(
+        "--correction", help="False alarms of --drift: 'fdr' (Benjamini-Hochberg over the "
+        "series, Hochberg within) or 'fwer' (Holm over every test).")] = Correction.fdr,
 ) -> None:
     """Step-by-step conversion (浏览→加购→支付), breakdowns and drift alerts.
 
     Per step: units entered, conversion from the previous and the first step, drop-off,
     and cart abandonment and banner click-through when the events have them. --drift
-    tests every step, period and breakdown value against its baseline (Laney p-chart and
-    a sustained-shift change-point test, false alarms controlled over all tests); --explain
-    ranks the values behind each alert and names the price rises on the SKUs viewed.
+    tests every step, period and breakdown value against its in-control baseline (each
+    period, and a change-point scan of the windows ending at it; exact tests for small
+    counts; false alarms controlled over the series); --explain ranks the values behind
+    each alert, flags drops confined to one platform or channel, and names the price rises
+    on the SKUs viewed.
 
     Example: cust funnel --period week --by category --drift --explain
 
@@ -62,7 +76,8 @@ def funnel(
     def job(inputs, config):  # noqa: ANN001, ANN202
         spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=unit,
                              window=fn.window_for(window, unit), period=period, by=groups)
-        check = DriftSpec(baseline=baseline) if (drift or explain or fail_on_drift) else None
+        check = (DriftSpec(baseline=baseline, correction=correction.value)
+                 if (drift or explain or fail_on_drift) else None)
         return fn.funnel(inputs, spec, period=span, drift=check, explain=explain)
 
     result = run(g, job)
