@@ -26,7 +26,7 @@ the baseline, so a normal Monday dip is expected and a real Monday drop is not.
 **Over-dispersion.** Over the periods of the 3b before p (at least :data:`MIN_HISTORY`;
 all of them: trimmed by tests that assumed binomial scatter, the history would hide a real
 over-dispersion), the Pearson chi-square of the counts about their expected rates tests
-binomial variation (level :data:`DISPERSION_LEVEL`, 25 %: lenient, since a missed
+binomial variation (level :data:`DISPERSION_LEVEL`, 10 %: lenient, since a missed
 over-dispersion raises false alarms and a factor near 1 costs little). Each period's term
 is capped at the chi-square(1) 99.9 % point times a robust scale (the median term over 0.455, the
 chi-square(1) median), so one incident in the history cannot set the factor. Only where the
@@ -92,9 +92,9 @@ EXCLUDE = 0.01  # unadjusted p-value below which a period leaves later baselines
 WILD = 0.001  # p-value below which a shifted window leaves later baselines
 PATTERN_LEVEL = 0.05  # level of the weekday test
 # Level of the dispersion test: lenient, as missing a real over-dispersion raises false
-# alarms (18 % of stable over-dispersed runs at 5 %, 3 % at 25 %: benchmarks/RESULTS.md)
+# alarms (18 % of stable over-dispersed weekly runs at 5 %, 3 % at 25 %, seeded runs)
 # while a factor applied to binomial data is close to 1 and costs little power.
-DISPERSION_LEVEL = 0.25
+DISPERSION_LEVEL = 0.10
 MIN_HISTORY = 8  # periods of history before a dispersion or weekday pattern is estimated
 CHI2_1_MEDIAN = 0.454936  # median of chi-square with 1 degree of freedom
 CHI2_1_TAIL = 10.828  # its 99.9 % point
