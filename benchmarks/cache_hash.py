@@ -22,6 +22,8 @@ from pathlib import Path
 
 from cust.pipelines.cache import _file_hash
 
+from .sections import write_section
+
 HERE = Path(__file__).resolve().parent
 SECTION = "## Cache key: hashing the whole export"
 
@@ -59,15 +61,6 @@ def measure(path: Path, runs: int) -> str:
             f"{hashed / warm:.0%} | {hashed / cold:.1%} |")
 
 
-def write_section(results: Path, lines: list[str]) -> None:
-    """Replace (or append) this section of ``results``, keeping the rest."""
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    head, _, rest = text.partition(SECTION)
-    tail = rest[rest.index("\n## "):] if "\n## " in rest else ""
-    results.write_text(head.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n" + tail,
-                       encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Measure and write the section."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cache_hash", description=__doc__)
@@ -96,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
-    write_section(args.results, lines)
+    write_section(args.results, SECTION, lines)
     print("\n".join(lines))
     return 0
 

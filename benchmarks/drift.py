@@ -37,6 +37,7 @@ from cust.pipelines import drift as new
 from cust.pipelines.funnel import FunnelSpec
 
 from . import drift_before as old
+from .sections import write_section
 
 HERE = Path(__file__).resolve().parent
 START = date(2024, 1, 1)  # a Monday
@@ -191,15 +192,6 @@ def run(runs: int, seed: int, progress: Callable[[str], None] = print) -> list[s
     return lines
 
 
-def write_section(results: Path, lines: list[str]) -> None:
-    """Replace (or append) the drift section of ``results``, keeping the rest."""
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    head, _, rest = text.partition(SECTION)
-    tail = rest[rest.index("\n## "):] if "\n## " in rest else ""
-    results.write_text(head.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n" + tail,
-                       encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the drift benchmark and write its section of RESULTS.md."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks drift", description=__doc__)
@@ -207,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
-    write_section(args.results, run(args.runs, args.seed))
+    write_section(args.results, SECTION, run(args.runs, args.seed))
     return 0
 
 
