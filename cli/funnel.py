@@ -51,7 +51,7 @@ def funnel(
         "--fail-on-drift", help="Exit 3 when there are drift alerts (for cron).")] = False,
     correction: Annotated[Correction, typer.Option(
         "--correction", help="False alarms of --drift: 'fdr' (Benjamini-Hochberg over the "
-        "series, Hochberg within) or 'fwer' (Holm over every test).")] = Correction.fdr,
+        "series, and again within one) or 'fwer' (Holm over every test).")] = Correction.fdr,
 ) -> None:
     """Step-by-step conversion (浏览→加购→支付), breakdowns and drift alerts.
 

@@ -240,9 +240,13 @@ def test_planted_drop_is_found_with_its_start():
             assert (a["window_rate"], a["window_periods"]) == (a["rate"], 1)
         else:
             assert a["window_periods"] in windows(28)
-    # A one-day drop of 0.05 at 400 units is z = 0.05 / sqrt(0.3 * 0.7 / 400) = 2.2, far
-    # below the critical value: only the sustained-shift test can find it.
-    assert {a["test"] for a in down} == {"shift"}
+    # A one-day drop of 0.05 at 400 units is z = 0.05 / sqrt(0.3 * 0.7 / 400) = 2.2: the
+    # sustained-shift test finds the drop, and the p-charts only where a day fell further.
+    # With the incident's many rejections BH within the series raises its level, so a
+    # little noise before the drop may join: the alerts are mostly true (FDR at 5 %).
+    assert sum(a["test"] == "shift" for a in down) >= 50
+    false = [a for a in alerts if a["period"] < date(2024, 1, 1) + timedelta(days=90)]
+    assert len(false) <= 0.05 * len(alerts)
 
 
 def test_alert_band_by_hand():
@@ -255,8 +259,9 @@ def test_alert_band_by_hand():
     # 1..28), z = -0.1/sqrt(0.21 (1/200 + 1/2800)) = -2.981, p = 0.00287, times the 5
     # window lengths of a 28-day baseline (2, 4, 8, 16, 28) = 0.0144. The other tests have
     # p = 1. The series' Simes p-value (5 * 1.8e-5) selects it (BH over one series at 5 %);
-    # Hochberg at 5 % then finds 1.8e-5 <= 0.05/5 and 0.0144 > 0.05/4: one alert, and the
-    # level separating the alerts from the rest is 0.05/5.
+    # BH within it at 5 % then rejects both (0.0144 <= 0.05 * 2/5), so the level separating
+    # the rejected tests from the rest is 0.02. Both are of day 30: one alert, its stronger
+    # test, the p-chart.
     periods = pl.DataFrame({
         "period": [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
         "entered_1": [100] * 31,
@@ -273,8 +278,8 @@ def test_alert_band_by_hand():
     assert a["rate"] == pytest.approx(0.1)
     assert a["z"] == pytest.approx((0.1 - 0.3) / se)
     assert a["p_value"] == pytest.approx(2 * (1 - NormalDist().cdf(0.2 / se)))
-    assert a["p_threshold"] == pytest.approx(0.05 / 5)
-    zc = NormalDist().inv_cdf(1 - 0.05 / 5 / 2)
+    assert a["p_threshold"] == pytest.approx(0.05 * 2 / 5)
+    zc = NormalDist().inv_cdf(1 - 0.05 * 2 / 5 / 2)
     assert (a["lower"], a["upper"]) == (pytest.approx(0.3 - zc * se), pytest.approx(0.3 + zc * se))
     # Without --by the segment is an empty object; dates are ISO 8601 strings in JSON.
     shown = jsonable(a)
@@ -387,17 +392,19 @@ def test_planted_price_story_in_the_sample_is_found_and_explained():
     # The prices rose on Wed 29 July, but the sample's mcu view -> cart rate stayed at its
     # level for three more weeks (weeks of 27 July, 3 and 10 August: 29/94, 30/101 and
     # 28/90, 31 % as before) and fell from the week of 17 August (24/103, then 22 % on
-    # average). The alert is the sustained shift of the 8-week window ending on 19 October
-    # (the windows ending 5 and 12 October come close: p 6.1e-5 and 4.8e-5 against the
-    # series' level 3.6e-5), and the change point (the likelihood split of the rates) is
+    # average). The alerts are the sustained shifts of the 8-week windows ending on 5 and 12
+    # October (p 6.1e-5 and 4.8e-5: the series is selected by its Simes p-value and BH
+    # within it rejects both), and the change point (the likelihood split of the rates) is
     # the week of 17 August: since follows the realised rates, not the price file, so it
-    # lags the rise here.
+    # lags the rise here. The window ending 19 October is weaker (p 0.002): by then the
+    # 24 weeks of history hold the drop and the dispersion test applies phi = 1.14.
     mcu = result.periods.filter(pl.col("category") == "mcu").sort("period")
     rates = {r["period"]: (r["entered_2"], r["entered_1"]) for r in mcu.iter_rows(named=True)}
     assert [rates[date(2026, 7, 27) + timedelta(weeks=i)] for i in range(4)] == [
         (29, 94), (30, 101), (28, 90), (24, 103)]
     assert [(a["period"], a["test"], a["window_periods"], a["since"]) for a in down] == [
-        (date(2026, 10, 19), "shift", 8, date(2026, 8, 17))]
+        (date(2026, 10, 5), "shift", 8, date(2026, 8, 17)),
+        (date(2026, 10, 12), "shift", 8, date(2026, 8, 17))]
     [story] = [e for e in result.explanations if e["direction"] == "down"]
     assert story["segment"] == {"category": "mcu"}
     assert story["price_rises_total"] > 0

@@ -188,7 +188,9 @@ def test_report_agrees_with_the_commands(sample_report, tmp_path):
     for key in ("qualifying_orders", "subsidy_cost", "revenue_before", "revenue_after",
                 "gross_profit_before", "gross_profit_after"):
         assert promo[key] == mine[key], key
-    funnel = _json("funnel", "--until", end, "--period", "week", "--by", "category", "--drift")
+    # The report explains its alerts by platform and channel, as --explain does.
+    funnel = _json("funnel", "--until", end, "--period", "week", "--by", "category", "--drift",
+                   "--explain")
     assert funnel["steps"] == doc["funnel"]["steps"]
     assert doc["alerts"]
     assert all(a in funnel["alerts"] for a in doc["alerts"])
