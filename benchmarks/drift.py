@@ -169,8 +169,9 @@ def run(runs: int, seed: int, progress: Callable[[str], None] = print) -> list[s
         "",
         f"`python -m benchmarks drift --runs {runs}` (seed {seed}): {runs} seeded series per "
         "row, the same series for both methods. `new`: the drift test of `cust` now "
-        "(robust in-control baselines, exact tests for small counts, CUSUM change points, "
-        "Benjamini-Hochberg); `old`: the test before issue 19 (Laney p-chart and forward "
+        "(in-control baselines, a dispersion test, exact tests for small counts, a "
+        "change-point scan over windows of 2, 4, 8 periods, Benjamini-Hochberg over the "
+        "series and within a selected one); `old`: the test before issue 19 (Laney p-chart and forward "
         "8-period window, Bonferroni). Rate: share of runs detecting the planted drop "
         "(stable rows: share of runs with any alert, the false-alarm rate). Delay: median "
         "periods from the change's start to its first alert (1 = the change's own period). "
