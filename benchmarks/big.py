@@ -62,8 +62,7 @@ def figures(workload: str, path: str) -> dict[str, Any]:
     """The workload's counts and rates, as plain numbers."""
     import polars as pl
 
-    from cust.pipelines.inputs import Inputs
-    from cust.pipelines.loader import LoadOptions
+    from cust.pipelines.io import Inputs, LoadOptions
 
     if workload == "funnel":
         from cust.pipelines.funnel import FunnelSpec, funnel
@@ -76,7 +75,7 @@ def figures(workload: str, path: str) -> dict[str, Any]:
                 + weekly["entered_3"].to_list(),
                 "rates": [], "rows": r.input.sources["events"].rows_read}
     if workload == "bands":
-        from cust.pipelines.segment_buckets import bucket_orders
+        from cust.pipelines.segment import bucket_orders
 
         r = bucket_orders(Inputs({"orders": path}, LoadOptions()))
         b = r.buckets
@@ -95,7 +94,7 @@ def worker(workload: str, path: str) -> None:
     """Run one workload in this process; print seconds, peak MB and figures as JSON."""
     import polars  # noqa: F401 - imports outside the timing
 
-    import cust.pipelines.inputs  # noqa: F401
+    import cust.pipelines.io.inputs  # noqa: F401
 
     start = time.perf_counter()
     result = figures(workload, path)

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cust.pipelines.cache import _file_hash
+from cust.pipelines.io.cache import _file_hash
 
 from .sections import write_section
 

@@ -2,7 +2,7 @@
 
 Simulates funnel steps with planted changes and reports, per scenario, the detection rate,
 the periods to detection and the false-alarm rate of ``cust``'s drift test
-(:mod:`cust.pipelines.drift`) and of the test it replaced (:mod:`.drift_before`), on the
+(:mod:`cust.pipelines.funnel.drift`) and of the test it replaced (:mod:`.drift_before`), on the
 same seeded series. Results go to the ``## Drift alerts`` section of ``RESULTS.md``.
 
 Series are weekly (26 weeks; a change starts at week 20) unless said: per period the units
@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cust.pipelines import drift as new
 from cust.pipelines.funnel import FunnelSpec
+from cust.pipelines.funnel import drift as new
 
 from . import drift_before as old
 from .sections import write_section
@@ -171,8 +171,8 @@ def run(runs: int, seed: int, progress: Callable[[str], None] = print) -> list[s
         "row, the same series for both methods. `new`: the drift test of `cust` now "
         "(in-control baselines, a dispersion test, exact tests for small counts, a "
         "change-point scan over windows of 2, 4, 8 periods, Benjamini-Hochberg over the "
-        "series and within a selected one); `old`: the test before issue 19 (Laney p-chart and forward "
-        "8-period window, Bonferroni). Rate: share of runs detecting the planted drop "
+        "series and within a selected one); `old`: the test before issue 19 (Laney p-chart "
+        "and forward 8-period window, Bonferroni). Rate: share of runs detecting the planted drop "
         "(stable rows: share of runs with any alert, the false-alarm rate). Delay: median "
         "periods from the change's start to its first alert (1 = the change's own period). "
         "Scenarios and their simulation: `benchmarks/drift.py`.",

@@ -1,7 +1,7 @@
 """The drift test before issue 19 (stop 15), kept only for ``python -m benchmarks drift``.
 
 It is not used by cust: the benchmark runs it on the same seeded series as
-:mod:`cust.pipelines.drift` to show what the new method changed. Its own doc follows.
+:mod:`cust.pipelines.funnel.drift` to show what the new method changed. Its own doc follows.
 
 Drift alerts on funnel conversion, and what explains them.
 

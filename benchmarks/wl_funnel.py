@@ -20,10 +20,8 @@ def _events(path: Path) -> Path:
 
 
 def _cust(path: Path, drift: bool) -> tuple[list[tuple], int]:
-    from cust.pipelines.drift import DriftSpec
-    from cust.pipelines.funnel import FunnelSpec, funnel
-    from cust.pipelines.inputs import Inputs
-    from cust.pipelines.loader import LoadOptions
+    from cust.pipelines.funnel import DriftSpec, FunnelSpec, funnel
+    from cust.pipelines.io import Inputs, LoadOptions
 
     inputs = Inputs({"events": str(_events(path))}, LoadOptions())
     result = funnel(inputs, FunnelSpec(steps=STEPS), drift=DriftSpec() if drift else None)

@@ -15,9 +15,8 @@ from .workloads import _duck_source, cache
 
 def cust_report(path: Path) -> tuple[list[tuple], int]:
     """Build and render the weekly report on the orders and the exports beside them."""
-    from cust.pipelines.config import Config
-    from cust.pipelines.inputs import Inputs
-    from cust.pipelines.loader import LoadOptions
+    from cust.pipelines.io import Inputs, LoadOptions
+    from cust.pipelines.settings import Config
     from cust.reports.html import render_weekly
     from cust.reports.weekly import build
 

@@ -2,7 +2,7 @@
 
 Figures: customers and revenue per (R, F, M) score cell (125 cells at most), then customers
 per named segment. DuckDB ranks with ``rank()`` (ties share the lowest rank, as the module
-doc of ``cust.pipelines.segment_rfm`` defines) and maps scores to segments with a CASE built
+doc of ``cust.pipelines.segment.rfm`` defines) and maps scores to segments with a CASE built
 from the default rules' ranges, so only the rule table is shared, not the computation.
 """
 
@@ -17,7 +17,7 @@ def cust_rfm(path: Path) -> tuple[list[tuple], int]:
     """cust segment rfm with default options (monetary = order value)."""
     import polars as pl
 
-    from cust.pipelines.segment_rfm import rfm_segments
+    from cust.pipelines.segment import rfm_segments
 
     result = rfm_segments(_inputs(path))
     cells = (
@@ -34,7 +34,7 @@ def duck_rfm(path: Path) -> tuple[list[tuple], int]:
     """The same scores in DuckDB SQL."""
     import duckdb
 
-    from cust.pipelines.segment_rfm import DEFAULT_RULES
+    from cust.pipelines.segment import DEFAULT_RULES
 
     src = _duck_source(path)
     case = " ".join(

@@ -21,7 +21,7 @@ def main() -> None:
     else:
         import polars  # noqa: F401
 
-        import cust.pipelines.inputs  # noqa: F401
+        import cust.pipelines.io.inputs  # noqa: F401
 
         fn = WORKLOADS[workload][0]
     start = time.perf_counter()

@@ -23,11 +23,11 @@ def orders_file(data: Path) -> Path:
     raise FileNotFoundError(msg)
 
 
-def cache():  # noqa: ANN201
+def cache():
     """The orders cache of this run: ``$CUST_BENCH_CACHE`` (set by the runner), else none."""
     import os
 
-    from cust.pipelines.cache import Cache
+    from cust.pipelines.io import Cache
 
     where = os.environ.get(CACHE_ENV)
     return Cache(Path(where)) if where else None
@@ -36,9 +36,8 @@ def cache():  # noqa: ANN201
 CACHE_ENV = "CUST_BENCH_CACHE"
 
 
-def _inputs(path: Path):  # noqa: ANN202
-    from cust.pipelines.inputs import Inputs
-    from cust.pipelines.loader import LoadOptions
+def _inputs(path: Path):
+    from cust.pipelines.io import Inputs, LoadOptions
 
     return Inputs({"orders": str(path)}, LoadOptions(), cache())
 
@@ -48,7 +47,7 @@ def _inputs(path: Path):  # noqa: ANN202
 
 def cust_load(path: Path) -> tuple[list[tuple], int]:
     """Scan, parse and validate every line; count read and rejected rows."""
-    from cust.pipelines.inputs import collect
+    from cust.pipelines.io import collect
 
     source = _inputs(path).get("orders")
     _, report = collect([], [source])
@@ -76,7 +75,7 @@ def duck_load(path: Path) -> tuple[list[tuple], int]:
 
 def cust_buckets(path: Path) -> tuple[list[tuple], int]:
     """cust segment buckets with the default edges."""
-    from cust.pipelines.segment_buckets import bucket_orders
+    from cust.pipelines.segment import bucket_orders
 
     result = bucket_orders(_inputs(path), edges=tuple(float(e) for e in EDGES))
     figures = [
@@ -114,7 +113,7 @@ def _fill_bands(rows: list[tuple]) -> list[tuple]:
 
 def cust_abc(path: Path) -> tuple[list[tuple], int]:
     """cust segment abc (share method, 0.8/0.95): customers and value per class."""
-    from cust.pipelines.segment_abc import classify_customers
+    from cust.pipelines.segment import classify_customers
 
     result = classify_customers(_inputs(path))
     figures = [

@@ -14,6 +14,6 @@ def check(g: GlobalOptions) -> None:
 
     Example: cust check --orders 订单导出.csv --rejects rejects.csv
     """
-    from cust.pipelines.check import check_inputs
+    from cust.pipelines.io import check_inputs
 
     run(g, lambda inputs, _config: check_inputs(inputs))

@@ -17,11 +17,10 @@ from .output import (
 )
 
 
-def open_inputs(g: GlobalOptions):  # noqa: ANN201
+def open_inputs(g: GlobalOptions):
     """Build the lazily opened inputs from the global options and ``cust.toml``."""
-    from cust.pipelines.config import load_config, parse_column_map
-    from cust.pipelines.inputs import Inputs
-    from cust.pipelines.loader import LoadOptions
+    from cust.pipelines.io import Inputs, LoadOptions
+    from cust.pipelines.settings import load_config, parse_column_map
 
     config = load_config(g.config)
     columns: dict[str, dict[str, str]] = {k: dict(v) for k, v in config.columns.items()}
@@ -33,10 +32,10 @@ def open_inputs(g: GlobalOptions):  # noqa: ANN201
     return Inputs(paths, options, cache_of(g, config)), config
 
 
-def cache_of(g: GlobalOptions, config: Any):  # noqa: ANN201
+def cache_of(g: GlobalOptions, config: Any):
     """The validated-orders cache: off with --no-cache or ``[cache] enabled = false``."""
-    from cust.pipelines.cache import Cache, default_dir
     from cust.pipelines.errors import ConfigError
+    from cust.pipelines.io import Cache, default_dir
 
     section = config.section("cache")
     enabled = section.get("enabled", True)
@@ -56,7 +55,7 @@ SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods")
 
 
 def check_out_path(
-    g: GlobalOptions, inputs, config=None, reads=(), *, rendered: bool = True  # noqa: ANN001
+    g: GlobalOptions, inputs, config=None, reads=(), *, rendered: bool = True
 ) -> list[tuple[str, Path]]:
     """Refuse an ``--out`` or ``--rejects`` that cannot take the output or would destroy a file.
 
@@ -84,7 +83,7 @@ def check_out_path(
     return read
 
 
-def check_format_suffix(fmt, out: Path) -> None:  # noqa: ANN001
+def check_format_suffix(fmt, out: Path) -> None:
     """Refuse ``--format`` with an ``--out`` whose suffix says another format."""
     from cust.pipelines.errors import InvalidOptionError
 
@@ -101,9 +100,9 @@ def check_format_suffix(fmt, out: Path) -> None:  # noqa: ANN001
     raise InvalidOptionError(msg, hint=hint)
 
 
-def files_read(inputs, config=None, reads=()) -> list[tuple[str, Path]]:  # noqa: ANN001
+def files_read(inputs, config=None, reads=()) -> list[tuple[str, Path]]:
     """Every file the run reads, as ``(what, path)``: config, ``reads``, each input file."""
-    from cust.pipelines.sources import resolve_paths
+    from cust.pipelines.io import resolve_paths
 
     read: list[tuple[str, Path]] = []
     if config is not None and getattr(config, "path", None) is not None:
@@ -114,7 +113,7 @@ def files_read(inputs, config=None, reads=()) -> list[tuple[str, Path]]:  # noqa
             continue
         try:
             files = resolve_paths(spec, name)
-        except Exception:  # noqa: BLE001 - the loader reports missing inputs itself
+        except Exception:
             continue
         read.extend((f"{name} input", f) for f in files)
     return read
@@ -204,7 +203,7 @@ def deliver(
     if not show:
         return
     if salt is not None:
-        from .masking import masked
+        from cust.reports.masking import masked
 
         result = masked(result, salt)
     if g.out is None:

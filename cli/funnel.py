@@ -11,7 +11,7 @@ from .options import GlobalOptions, command, default_command
 
 
 class Correction(StrEnum):
-    """How --drift keeps false alarms down (pipelines.drift.decide)."""
+    """How --drift keeps false alarms down (pipelines.funnel.drift.decide)."""
 
     fdr = "fdr"
     fwer = "fwer"
@@ -68,12 +68,12 @@ def funnel(
     Behaviour paths: cust funnel paths --from home --top 10
     """
     from cust.pipelines import funnel as fn
-    from cust.pipelines.drift import DriftSpec
+    from cust.pipelines.funnel import DriftSpec
 
     span = g.period()
     groups = tuple(b.strip() for b in by.split(",") if b.strip()) if by else ()
 
-    def job(inputs, config):  # noqa: ANN001, ANN202
+    def job(inputs, config):
         spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=unit,
                              window=fn.window_for(window, unit), period=period, by=groups)
         check = (DriftSpec(baseline=baseline, correction=correction.value)

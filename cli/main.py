@@ -93,11 +93,11 @@ def main_callback(
     events: opt.Events = None,
     prices: opt.Prices = None,
     config: opt.Config = None,
-    map: opt.Map = None,  # noqa: A002 - the contract names the option --map
+    map: opt.Map = None,
     encoding: opt.Encoding = None,
     rejects: opt.Rejects = None,
     strict: opt.Strict = False,
-    format: opt.FormatOpt = None,  # noqa: A002
+    format: opt.FormatOpt = None,
     out: opt.Out = None,
     quiet: opt.Quiet = False,
     since: opt.Since = None,
@@ -128,4 +128,4 @@ def main() -> None:
 
 
 # Command modules register themselves on import.
-from . import check, cohort, funnel, promo, report, sample, segment, segment_profile, segment_rfm  # noqa: E402, F401, I001
+from . import check, cohort, funnel, promo, report, sample, segment, segment_profile, segment_rfm  # noqa: E402, F401

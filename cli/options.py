@@ -8,7 +8,7 @@ every global option appended to its parameters, and merges them with those given
 
 import inspect
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -113,7 +113,7 @@ class GlobalOptions:
 
     def period(self) -> Any:
         """The analysed period from ``--since``, ``--until`` and ``--as-of``."""
-        from cust.pipelines.orders import Period
+        from cust.pipelines.io import Period
 
         return Period(since=self.since, until=self.until, as_of=self.as_of)
 
@@ -333,29 +333,29 @@ def from_values(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def command(app: typer.Typer, name: str, **kwargs: Any):  # noqa: ANN201
+def command(app: typer.Typer, name: str, **kwargs: Any):
     """Register ``fn(g: GlobalOptions, ...)`` as command ``name`` with the global options."""
 
-    def decorate(fn):  # noqa: ANN001, ANN202
+    def decorate(fn):
         return app.command(name, **kwargs)(_with_globals(fn, default=False))
 
     return decorate
 
 
-def default_command(group: typer.Typer):  # noqa: ANN201
+def default_command(group: typer.Typer):
     """Register ``fn(g: GlobalOptions, ...)`` as what ``cust <group>`` runs by itself.
 
     ``cust funnel`` counts the funnel and ``cust funnel paths`` runs the subcommand; the
     global options given before the subcommand's name are handed on to it.
     """
 
-    def decorate(fn):  # noqa: ANN001, ANN202
+    def decorate(fn):
         return group.callback(invoke_without_command=True)(_with_globals(fn, default=True))
 
     return decorate
 
 
-def _with_globals(fn, *, default: bool):  # noqa: ANN001, ANN202
+def _with_globals(fn, *, default: bool):
     """``fn`` with the global options added to its signature and merged into ``g``."""
     sig = inspect.signature(fn, eval_str=True)
     own = [p for p in sig.parameters.values() if p.name != "g"]
@@ -407,6 +407,3 @@ def refuse_blank(ctx: typer.Context, values: dict[str, Any]) -> None:
             raise InvalidOptionError(msg, hint=f"give {flag} a value, or leave it out")
 
 
-def global_fields() -> list[str]:
-    """Names of the global options, for tests and docs."""
-    return [f.name for f in fields(GlobalOptions)]

@@ -23,12 +23,6 @@ from rich.console import Console
 
 from .options import Format, GlobalOptions
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Plain negative numbers such as -2 stay as they are; a leading "+" is how formula
-# injections start ("+1+cmd|..."), and no number cust writes carries one.
-NUMBER = r"^-?[0-9][0-9,]*(\.[0-9]+)?$"
-
-
 PIPE_WIDTH = 160  # columns of a table printed into a pipe or file
 
 
@@ -74,7 +68,7 @@ def write_atomic(path: Path, write: Callable[[Any], None], *, binary: bool = Fal
     tmp: str | None = None
     try:
         if special_target(target):
-            with open(target, mode, **text) as fh:  # noqa: PTH123 - a device, not a file
+            with open(target, mode, **text) as fh:
                 write(fh)
             return
         if target.is_symlink():
@@ -153,61 +147,19 @@ def _drop_stdout() -> None:
         pass
 
 
-def neutralise(frame):  # noqa: ANN001, ANN201 - polars is imported lazily
-    """Prefix text cells that start like a formula with ``'`` (CSV injection)."""
-    import polars as pl
-
-    pattern = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START) + "]"
-    exprs = []
-    for name, dtype in frame.schema.items():
-        if dtype == pl.String:
-            col = pl.col(name)
-            risky = col.str.contains(pattern) & ~col.str.contains(NUMBER)
-            exprs.append(pl.when(risky).then(pl.lit("'") + col).otherwise(col).alias(name))
-    return frame.with_columns(exprs) if exprs else frame
-
-
-def _csv_ready(frame):  # noqa: ANN001, ANN202
-    """Nested columns (lists) become JSON text; floats get 12 significant digits."""
-    import polars as pl
-
-    from cust.pipelines.result import SIGNIFICANT
-
-    nested = [n for n, t in frame.schema.items() if isinstance(t, pl.List | pl.Struct | pl.Array)]
-    if nested:
-        frame = frame.with_columns(
-            pl.col(n).map_elements(
-                lambda v: json.dumps(v, ensure_ascii=False, default=str), return_dtype=pl.String
-            )
-            for n in nested
-        )
-    floats = [n for n, t in frame.schema.items() if t in (pl.Float32, pl.Float64)]
-    if floats:  # same data, same bytes: no last-bit noise from parallel float sums
-        frame = frame.with_columns(pl.col(floats).round_sig_figs(SIGNIFICANT))
-    return neutralise(frame)
-
-
 SUFFIX_FORMATS = {
     ".json": Format.json, ".csv": Format.csv, ".html": Format.html, ".htm": Format.html
 }
 
 
-def export_frame(result):  # noqa: ANN001, ANN201
-    """The table that CSV and Parquet output write: ``export_table()`` or the first table.
-
-    Member lists (ABC classes, RFM segments) are exported one row per customer, while the
-    terminal shows their summaries.
-    """
-    exporter = getattr(result, "export_table", None)
-    return exporter() if exporter is not None else result.tables()[0].frame
-
-
-def render(result, g: GlobalOptions) -> None:  # noqa: ANN001
+def render(result, g: GlobalOptions) -> None:
     """Render ``result`` in the chosen format to stdout or ``--out``.
 
     Without ``--format`` the suffix of ``--out`` chooses: .json, .csv, .html, .parquet;
     anything else gets the terminal table as plain text.
     """
+    from cust.reports.export import csv_ready, export_frame
+
     out = g.out
     if out is not None and out.suffix.lower() == ".parquet":
         main = export_frame(result)
@@ -217,7 +169,7 @@ def render(result, g: GlobalOptions) -> None:  # noqa: ANN001
     if fmt is Format.json:
         text = json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n"
     elif fmt is Format.csv:
-        text = _csv_ready(export_frame(result)).write_csv()
+        text = csv_ready(export_frame(result)).write_csv()
     elif fmt is Format.html:
         from cust.reports.html import render_result
 
@@ -248,7 +200,7 @@ def render(result, g: GlobalOptions) -> None:  # noqa: ANN001
         write_atomic(out, lambda fh: fh.write(buffer.getvalue()))
 
 
-def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
+def warn_rejected(report, g: GlobalOptions) -> None:
     """One line on stderr per source with rejected rows; exit 2 under --strict."""
     from cust.pipelines.errors import RejectedRowsError
 
@@ -271,7 +223,7 @@ def warn_rejected(report, g: GlobalOptions) -> None:  # noqa: ANN001
         say(("warning:", "yellow"), f" {line}; {where}")
 
 
-def warn_inputs(report, g: GlobalOptions) -> None:  # noqa: ANN001
+def warn_inputs(report, g: GlobalOptions) -> None:
     """A line on stderr per doubt about rows that were read (``InputReport.warnings``)."""
     if g.quiet:
         return
@@ -279,22 +231,14 @@ def warn_inputs(report, g: GlobalOptions) -> None:  # noqa: ANN001
         say(("warning:", "yellow"), f" {line}")
 
 
-def write_rejects(sources, path: Path) -> None:  # noqa: ANN001
+def write_rejects(sources, path: Path) -> None:
     """Write every rejected row of every loaded source, with ``reason``, to ``path``."""
-    import polars as pl
+    from cust.pipelines.io import rejected_rows
+    from cust.reports.export import neutralise
 
-    frames = []
-    for s in sources:
-        rejected = s.rejected()
-        cols = rejected.collect_schema().names()
-        frames.append(
-            rejected.select(
-                pl.lit(s.name).alias("source"), *[pl.col(c).cast(pl.String) for c in cols]
-            )
-        )
-    if not frames:
+    table = rejected_rows(sources)
+    if table is None:
         return
-    table = pl.concat(pl.collect_all(frames), how="diagonal")
     if path.suffix.lower() == ".parquet":
         write_atomic(path, lambda fh: table.write_parquet(fh), binary=True)
     else:

@@ -90,7 +90,7 @@ def simulate(
     """
     from cust.pipelines import promo
     from cust.pipelines.errors import InvalidOptionError
-    from cust.pipelines.tiers import parse_ladder
+    from cust.pipelines.segment import parse_ladder
 
     rewards = (reward_amount, reward_percent, gift_cost, tiers, lottery_prize_cost, points_rate)
     if sweep and threshold is not None:
@@ -115,7 +115,7 @@ def simulate(
     model = promo.Response(response, reach, uptake, campaign)
     period = g.period()
 
-    def job(inputs, config):  # noqa: ANN001, ANN202
+    def job(inputs, config):
         chosen = base
         if scenario is not None:
             chosen = promo.named_scenario(config.section("promo").get("scenarios"), scenario,
@@ -162,7 +162,7 @@ def compare(
     model = promo.Response(response, reach, uptake, campaign)
     period = g.period()
 
-    def job(inputs, config):  # noqa: ANN001, ANN202
+    def job(inputs, config):
         if scenarios_file is not None:
             chosen = promo.scenarios_from_toml(scenarios_file)
         elif config.section("promo").get("scenarios"):

@@ -77,7 +77,7 @@ def weekly(
         raise InvalidOptionError(msg, hint="give a directory (it is created when missing)")
     prefix = "weekly" if period is Edition.week else "monthly"
 
-    def target_of(report) -> tuple[str, Path]:  # noqa: ANN001
+    def target_of(report) -> tuple[str, Path]:
         if g.out is not None:
             return "--out", g.out
         flag = "--out-dir" if out_dir is not None else "the report"

@@ -116,7 +116,7 @@ def check_sample_dir(out: Path, fmt: str, *, force: bool) -> None:
         raise InvalidOptionError(msg, hint="add --force to replace them, or choose another --out")
 
 
-def generate_into(out: Path, generate):  # noqa: ANN001, ANN201
+def generate_into(out: Path, generate):
     """Run ``generate(folder)`` in a scratch folder inside ``out``, then move its files in.
 
     A failed run (disk full, read-only folder) leaves no partial file: exit 2 naming the

@@ -30,7 +30,7 @@ def buckets(
 
     Example: cust segment buckets --edges 0,50,100,500,1000,5000 --trend month
     """
-    from cust.pipelines.segment_buckets import bucket_orders, parse_edges
+    from cust.pipelines.segment import bucket_orders, parse_edges
 
     parsed = parse_edges(edges)
     run(g, lambda inputs, _cfg: bucket_orders(
@@ -64,7 +64,7 @@ def abc(
 
     Example: cust segment abc --cutoffs 0.8,0.95 --out members.csv
     """
-    from cust.pipelines.segment_abc import classify_customers, parse_pair, parse_weights
+    from cust.pipelines.segment import classify_customers, parse_pair, parse_weights
 
     cut, rk = parse_pair(cutoffs, "--cutoffs"), parse_pair(ranks, "--ranks")
     weights = parse_weights(weight) if weight else None

@@ -47,13 +47,12 @@ def profile(
 
     Example: cust segment profile --orders o.csv --customers c.csv --by tier,role
     """
-    from cust.pipelines.segment_profile import parse_by, profile_customers
-    from cust.pipelines.tiers import parse_ladder
+    from cust.pipelines.segment import parse_by, parse_ladder, profile_customers
 
     dims = parse_by(by) if by is not None else None
     period = g.period()
 
-    def compute(inputs, config):  # noqa: ANN001, ANN202
+    def compute(inputs, config):
         ladder = parse_ladder(config.section("tiers"), where=config.name)
         return profile_customers(
             inputs,

@@ -39,7 +39,7 @@ def rfm(
 
     Example: cust segment rfm --as-of 2026-03-31 --monetary gross_profit --out members.csv
     """
-    from cust.pipelines.segment_rfm import rfm_segments, rules_from_config
+    from cust.pipelines.segment import rfm_segments, rules_from_config
 
     period = g.period()
     run(

@@ -76,7 +76,7 @@ def _cell(value: object, *, money: bool, share: bool) -> str:
     return printable(str(value))
 
 
-def print_result(result, console: Console) -> None:  # noqa: ANN001
+def print_result(result, console: Console) -> None:
     """Print every table of ``result``, then its notes and the input summary."""
     for table in result.tables():
         frame = table.frame

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 
 class CustError(Exception):
-    """A problem with the input or the invocation, explained to the user."""
-
-    exit_code = 2
+    """A problem with the input or the invocation, explained to the user (exit 2)."""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

@@ -59,6 +59,6 @@ def round_money(value: float | None) -> float | None:
     return (cents if micro >= 0 else -cents) / 100
 
 
-def sum_money(values) -> float:  # noqa: ANN001 - any iterable of numbers
+def sum_money(values) -> float:
     """The exact sum of Python money values (micro-units), as the nearest float."""
     return sum(round(v * MICRO) for v in values) / MICRO

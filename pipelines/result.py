@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
-from .inputs import InputReport
 from .money import exact_sum, money, round_money  # noqa: F401 - the one money rule
+
+if TYPE_CHECKING:
+    from .io.inputs import InputReport
 
 SIGNIFICANT = 12
 

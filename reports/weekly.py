@@ -19,19 +19,31 @@ from typing import Any, ClassVar
 import polars as pl
 
 from cust.pipelines.cohort import CohortResult, cohort_retention
-from cust.pipelines.config import Config
-from cust.pipelines.drift import DriftSpec
 from cust.pipelines.errors import EmptySelectionError, InvalidOptionError, MissingColumnError
-from cust.pipelines.funnel import FunnelResult, FunnelSpec, funnel, segment_text, steps_from
-from cust.pipelines.inputs import InputReport, Inputs, collect
-from cust.pipelines.orders import Period
+from cust.pipelines.funnel import (
+    DriftSpec,
+    FunnelResult,
+    FunnelSpec,
+    funnel,
+    segment_text,
+    steps_from,
+)
+from cust.pipelines.io import InputReport, Inputs, Period, collect
 from cust.pipelines.promo import PromoResult, scenarios_from_mapping, simulate
 from cust.pipelines.result import Result, Table
-from cust.pipelines.segment_abc import AbcResult, classify_customers
-from cust.pipelines.segment_buckets import BucketsResult, bucket_orders
-from cust.pipelines.segment_profile import ProfileResult, profile_customers
-from cust.pipelines.segment_rfm import RfmResult, rfm_segments, rules_from_config
-from cust.pipelines.tiers import parse_ladder
+from cust.pipelines.segment import (
+    AbcResult,
+    BucketsResult,
+    ProfileResult,
+    RfmResult,
+    bucket_orders,
+    classify_customers,
+    parse_ladder,
+    profile_customers,
+    rfm_segments,
+    rules_from_config,
+)
+from cust.pipelines.settings import Config
 from cust.pipelines.weekly import Edition, default_edition, headline_and_trend, order_days, row
 
 from . import charts

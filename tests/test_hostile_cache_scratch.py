@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cust.cli.main import app
-from cust.pipelines import sources
+from cust.pipelines.io import sources
 
 runner = CliRunner()
 
@@ -107,7 +107,7 @@ def _damage(entry, how):
         part = entry / "per_order-000.parquet"
         pl.read_parquet(part).with_columns(pl.col("value") * 10).write_parquet(part)
         meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
-        from cust.pipelines.cache import _file_hash
+        from cust.pipelines.io.cache import _file_hash
 
         meta["hashes"][part.name] = _file_hash(part).hex()
         (entry / "meta.json").write_text(json.dumps(meta), encoding="utf-8")

@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cust.cli.main import app
-from cust.pipelines.cohort import cohort_retention
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.promo import Scenario, simulate
-from cust.pipelines.segment_abc import classify_customers
-from cust.pipelines.segment_buckets import bucket_orders
-from cust.pipelines.segment_rfm import rfm_segments
+from cust.pipelines.cohort.cohorts import cohort_retention
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.promo.simulation import Scenario, simulate
+from cust.pipelines.segment.abc import classify_customers
+from cust.pipelines.segment.buckets import bucket_orders
+from cust.pipelines.segment.rfm import rfm_segments
 
 runner = CliRunner()
 SETTINGS = settings(max_examples=12, deadline=None,

@@ -12,7 +12,8 @@ from polars.testing import assert_frame_equal
 from typer.main import get_command
 
 from cust.cli.main import app
-from cust.cli.output import neutralise, write_atomic
+from cust.cli.output import write_atomic
+from cust.reports.export import neutralise
 
 WARNING = (
     "warning: 2 of 7 orders rows rejected (bad_amount 1, missing_customer_id 1); "

@@ -281,7 +281,7 @@ def test_paths_by_user_id_mask_the_ids(tmp_path):
     events = _write(tmp_path, PATH_EVENTS)
     args = ["paths", "--events", events, "--field", "user_id", "--from", "U1", "--mask-ids",
             "--mask-salt", "s"]
-    # The mask of cli/masking.py: "m_" + 16 hex digits of SHA-256(salt, 0x1f, id).
+    # The mask of reports/masking.py: "m_" + 16 hex digits of SHA-256(salt, 0x1f, id).
     u1 = "m_" + hashlib.sha256(b"s\x1fU1").hexdigest()[:16]
     result = runner.invoke(app, [*args, "-f", "json"])
     assert result.exit_code == 0, result.output

@@ -109,7 +109,7 @@ INPUTS = ("--orders", "--customers", "--events", "--prices")
 
 def _runnable(example: str, tmp_path) -> list[str]:
     """The example's arguments, its files replaced by the sample's and its outputs by tmp."""
-    from cust.pipelines.inputs import sample_path
+    from cust.pipelines.io.inputs import sample_path
 
     args = shlex.split(example)[1:]
     out = []

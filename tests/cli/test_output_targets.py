@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from cust.cli import output
 from cust.cli.main import app
-from cust.pipelines.inputs import sample_path
+from cust.pipelines.io.inputs import sample_path
 
 runner = CliRunner()
 ROOT = typer.main.get_command(app)
@@ -290,7 +290,7 @@ def cust(*args, stdout):
 def test_stdout_on_a_full_device_is_exit_2(args, tmp_path, orders_csv):
     if args[0] != "sample":
         args = [*args, "--orders", orders_csv]
-    with open("/dev/full", "w") as full:  # noqa: PTH123
+    with open("/dev/full", "w") as full:
         proc = cust(*args, stdout=full)
     assert proc.returncode == 2, proc.stderr
     assert "error: could not write stdout: No space left on device" in proc.stderr

@@ -8,9 +8,9 @@ from typer.testing import CliRunner
 
 from cust.cli.main import app
 from cust.cli.tables import print_result
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.segment_buckets import bucket_orders
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.segment.buckets import bucket_orders
 
 
 @pytest.mark.parametrize("width", [40, 80, 200])

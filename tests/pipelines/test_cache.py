@@ -10,13 +10,13 @@ import json
 import pytest
 from test_segment_buckets import HEADER, ROWS  # the bands test's hand-built orders
 
-import cust.pipelines.orders as orders_module
+import cust.pipelines.io.orders as orders_module
 from cust.cli.main import app
-from cust.pipelines.cache import Cache
-from cust.pipelines.inputs import Inputs, sample_path
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.orders import orders_frame
-from cust.pipelines.segment_buckets import bucket_orders
+from cust.pipelines.io.cache import Cache
+from cust.pipelines.io.inputs import Inputs, sample_path
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.io.orders import orders_frame
+from cust.pipelines.segment.buckets import bucket_orders
 
 EXPECTED_ORDERS = [2, 3, 0, 1, 0, 1]  # bands 0-50, 50-100, 100-500, 500-1000, 1000-5000, 5000+
 
@@ -218,8 +218,8 @@ def test_passes_over_parts_of_the_orders_give_the_same_figures(
     """
     import polars as pl
 
-    import cust.pipelines.inputs as inputs_module
-    from cust.pipelines.cohort import cohort_retention
+    import cust.pipelines.io.inputs as inputs_module
+    from cust.pipelines.cohort.cohorts import cohort_retention
 
     parquet = tmp_path / "orders.parquet"
     pl.read_csv(export, infer_schema=False).write_parquet(parquet)
@@ -250,8 +250,8 @@ def test_a_one_part_entry_is_kept_in_customer_order_and_parts_are_not(
     """Pipelines skip their sort only when the entry says its rows are in customer order."""
     import polars as pl
 
-    import cust.pipelines.inputs as inputs_module
-    from cust.pipelines.orders import CUSTOMER_ORDER
+    import cust.pipelines.io.inputs as inputs_module
+    from cust.pipelines.io.orders import CUSTOMER_ORDER
 
     parquet = tmp_path / "orders.parquet"
     pl.read_csv(export, infer_schema=False).reverse().write_parquet(parquet)  # latest first
@@ -385,7 +385,7 @@ def _forge(entry, factor=10):
     """Rewrite an entry as a forger would: every value times ``factor``, hashes recomputed."""
     import polars as pl
 
-    from cust.pipelines import cache as cache_module
+    from cust.pipelines.io import cache as cache_module
 
     part = entry / "per_order-000.parquet"
     frame = pl.read_parquet(part)
@@ -432,7 +432,7 @@ def test_an_entry_of_another_user_is_ignored(export, tmp_path, monkeypatch):
     """
     import os
 
-    from cust.pipelines import cache as cache_module
+    from cust.pipelines.io import cache as cache_module
 
     cache = Cache(tmp_path / "cache")
     _bands(export, cache)
@@ -492,7 +492,7 @@ def _flip_bits(path):
 def _wrong_schema(path, *, rehash):
     import polars as pl
 
-    from cust.pipelines import cache as cache_module
+    from cust.pipelines.io import cache as cache_module
 
     pl.DataFrame({"order_id": ["O1"], "value": ["not a number"]}).write_parquet(path)
     if rehash:  # a consistent entry of the wrong schema: only the schema check finds it

@@ -5,11 +5,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cust.pipelines.cohort import cohort_retention
+from cust.pipelines.cohort.cohorts import cohort_retention
 from cust.pipelines.errors import InvalidOptionError, MissingColumnError
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.orders import Period
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.io.orders import Period
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 

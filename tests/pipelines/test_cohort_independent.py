@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pytest
 
-from cust.pipelines.cohort import cohort_retention
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
+from cust.pipelines.cohort.cohorts import cohort_retention
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
 
 START = datetime(2023, 11, 3, 8, 0)
 

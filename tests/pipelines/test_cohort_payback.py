@@ -4,11 +4,11 @@ from datetime import date
 
 import pytest
 
-from cust.pipelines.cohort import cohort_retention
+from cust.pipelines.cohort.cohorts import cohort_retention
 from cust.pipelines.errors import EmptySelectionError
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.orders import Period
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.io.orders import Period
 
 # January: A (free first order) and B take the offer and never come back (bargain hunters);
 # C takes it and stays; D pays full price and orders again in January. February: E takes
@@ -187,8 +187,8 @@ def test_nothing_selected(inputs):
 
 
 def test_offer_rule_from_cust_toml(tmp_path):
-    from cust.pipelines.config import load_config
     from cust.pipelines.errors import ConfigError
+    from cust.pipelines.settings import load_config
 
     # B's first order has no promo but a discount: an offer customer only by discount.
     inputs = _inputs(tmp_path, ORDERS.replace("10,first_order,paid", "10,,paid"))

@@ -5,13 +5,13 @@ from pathlib import Path
 import pytest
 
 from cust.cli.main import app
-from cust.pipelines.config import (
+from cust.pipelines.errors import ConfigError
+from cust.pipelines.settings import (
     Config,
     load_config,
     parse_column_map,
     validate_timezone,
 )
-from cust.pipelines.errors import ConfigError
 
 FULL = """\
 timezone = "Asia/Shanghai"

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from cust.cli.main import app
-from cust.pipelines.config import KNOWN_KEYS, load_config
 from cust.pipelines.errors import ConfigError, InvalidOptionError
 from cust.pipelines.funnel import steps_from
+from cust.pipelines.settings import KNOWN_KEYS, load_config
 
 EVERY_SECTION = """\
 timezone = "Asia/Shanghai"

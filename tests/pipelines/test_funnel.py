@@ -10,11 +10,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cust.pipelines.drift import DriftSpec, detect, scan, windows
 from cust.pipelines.errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from cust.pipelines.funnel import FunnelSpec, funnel, judged_until, next_steps, parse_window
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
+from cust.pipelines.funnel.drift import DriftSpec, detect, scan, windows
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
 from cust.pipelines.result import jsonable
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -106,7 +106,7 @@ u5,s5,product_view,2024-03-03 08:01:00,
 
 
 def test_banner_click_through_and_rows_by_hand(tmp_path):
-    from cust.pipelines.orders import Period
+    from cust.pipelines.io.orders import Period
 
     result = funnel(events_inputs(tmp_path, BANNER_EVENTS), FunnelSpec(),
                     period=Period(until=date(2024, 3, 2)))
@@ -462,7 +462,7 @@ def test_passes_over_parts_of_the_users_give_the_same_figures(tmp_path, spec, dr
 
 
 def test_medians_from_value_counts_match_polars():
-    from cust.pipelines.funnel import _medians
+    from cust.pipelines.funnel.count import _medians
 
     rng = np.random.default_rng(5)
     for size in (1, 2, 7, 100, 101):
@@ -478,7 +478,7 @@ def test_medians_from_value_counts_match_polars():
 
 
 def test_the_number_of_passes_follows_the_parquet_row_count(tmp_path, monkeypatch):
-    import cust.pipelines.funnel as funnel_module
+    import cust.pipelines.funnel.count as funnel_module
 
     source = Inputs({"events": str(SAMPLE / "events.parquet")}, LoadOptions()).get("events")
     rows = pl.scan_parquet(SAMPLE / "events.parquet").select(pl.len()).collect().item()

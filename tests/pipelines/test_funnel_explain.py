@@ -6,11 +6,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from cust.pipelines.drift import DriftSpec, change_point
 from cust.pipelines.funnel import FunnelSpec, funnel
-from cust.pipelines.funnel_drift import _span, contributors, runs_of, sentence
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
+from cust.pipelines.funnel.drift import DriftSpec, change_point
+from cust.pipelines.funnel.explain import _span, contributors, runs_of, sentence
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
 
 D1, D2, D3 = date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 3)
 

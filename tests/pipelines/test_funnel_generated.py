@@ -7,11 +7,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from cust.pipelines.drift import DriftSpec
 from cust.pipelines.funnel import FunnelSpec, funnel, parse_window
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.orders import Period
+from cust.pipelines.funnel.drift import DriftSpec
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.io.orders import Period
 from cust.sample_data.generator import generate
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"

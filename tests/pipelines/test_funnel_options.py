@@ -5,7 +5,6 @@ from datetime import date, timedelta
 import pytest
 from test_funnel import events_inputs  # the funnel tests' writer of an events file
 
-from cust.pipelines.drift import DriftSpec
 from cust.pipelines.errors import EmptySelectionError, InvalidOptionError
 from cust.pipelines.funnel import (
     DEFAULT_WINDOW,
@@ -15,9 +14,10 @@ from cust.pipelines.funnel import (
     parse_window,
     window_for,
 )
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.orders import Period
+from cust.pipelines.funnel.drift import DriftSpec
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.io.orders import Period
 
 # s1 views, adds to cart and buys; s2 views, then searches; s3 searches, then buys.
 EVENTS = """\

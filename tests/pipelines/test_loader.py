@@ -8,11 +8,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cust.pipelines import sources
 from cust.pipelines.errors import InputFileError, MissingColumnError
-from cust.pipelines.inputs import collect
-from cust.pipelines.loader import REASON, REASONS, LoadOptions, load_source
-from cust.pipelines.schema import SCHEMAS, match_headers
+from cust.pipelines.io import sources
+from cust.pipelines.io.inputs import collect
+from cust.pipelines.io.loader import REASON, REASONS, LoadOptions, by_reason, load_source
+from cust.pipelines.io.schema import SCHEMAS, match_headers
 
 T = datetime
 
@@ -833,7 +833,7 @@ def test_reason_counts_are_sorted_by_count(tmp_path):
         "order_id,customer_id,order_time,amount\n"
         "A1,C1,bad,1\nA2,C1,2024-02-01,x\nA3,C1,2024-02-01,y\nA4,,2024-02-01,1\n"
     )
-    counts = load_source("orders", path).reason_counts().collect()
+    counts = by_reason(load_source("orders", path).tally()).select("reason", "rows").collect()
     assert counts.rows() == [("bad_amount", 2), ("bad_order_time", 1), ("missing_customer_id", 1)]
 
 

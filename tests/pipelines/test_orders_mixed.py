@@ -17,9 +17,9 @@ M5    C5        paid       25      (-)   2 distinct part numbers (blank is one)
 ====  ========  =========  ======  ====  ===========================================
 """
 
-from cust.pipelines.inputs import Inputs, collect
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.orders import orders_frame
+from cust.pipelines.io.inputs import Inputs, collect
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.io.orders import orders_frame
 
 CSV = """order_id,customer_id,order_time,amount,cost,sku,status
 M1,C1,2024-03-01 10:00:00,10,4,S1,paid

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cust.cli.main import app
-from cust.pipelines.inputs import collect
-from cust.pipelines.loader import REASON, LoadOptions, load_source
+from cust.pipelines.io.inputs import collect
+from cust.pipelines.io.loader import REASON, LoadOptions, load_source
 
 DEDUPE = LoadOptions(dedupe=True)
 
@@ -129,7 +129,7 @@ def test_parts_give_what_the_whole_gives(tmp_path, dedupe):
     ).sort(pl.all())
     assert parts.equals(whole)
     tallies = [source.part("order_id", i, 3).tally().collect() for i in range(3)]
-    from cust.pipelines.loader import merge_tallies
+    from cust.pipelines.io.loader import merge_tallies
 
     report = collect([], [source])[1].sources["orders"]
     merged = merge_tallies(tallies)

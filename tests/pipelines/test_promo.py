@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from cust.pipelines.errors import ConfigError, InvalidOptionError, MissingColumnError
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.promo import (
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.promo.simulation import (
     Response,
     Scenario,
     named_scenario,
@@ -129,7 +129,7 @@ def test_near_threshold_and_histogram(inputs):
 def test_an_empty_history_gives_zeros_and_says_so(inputs):
     from datetime import date
 
-    from cust.pipelines.orders import Period
+    from cust.pipelines.io.orders import Period
 
     empty = simulate(inputs, [Scenario(threshold=500, reward_amount=50)],
                      period=Period(since=date(2030, 1, 1)))
@@ -337,7 +337,7 @@ def test_named_scenario_from_config():
 def test_baseline_window(inputs):
     from datetime import date
 
-    from cust.pipelines.orders import Period
+    from cust.pipelines.io.orders import Period
 
     doc = run(inputs, Scenario(threshold=500, reward_amount=50),
               period=Period(since=date(2024, 2, 1)))

@@ -6,9 +6,9 @@ from collections import defaultdict
 
 import pytest
 
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.promo import Response, Scenario, simulate, sweep_scenarios
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.promo.simulation import Response, Scenario, simulate, sweep_scenarios
 
 SCENARIOS = [
     Scenario(threshold=200, reward_amount=20),

@@ -2,10 +2,10 @@
 
 import pytest
 
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
 from cust.pipelines.result import jsonable
-from cust.pipelines.segment_buckets import bucket_orders
+from cust.pipelines.segment.buckets import bucket_orders
 
 
 @pytest.mark.parametrize(

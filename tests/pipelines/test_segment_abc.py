@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 
 from cust.pipelines.errors import InvalidOptionError
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.segment_abc import classify_customers, parse_pair, parse_weights
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.segment.abc import classify_customers, parse_pair, parse_weights
 
 # Gross profit per customer: C1 60, C2 25, C3 10, C4 5, C5 0, C6 -8 (loss-making).
 ORDERS = """\

@@ -8,10 +8,10 @@ import polars as pl
 import pytest
 
 from cust.pipelines.errors import InvalidOptionError
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.orders import Period
-from cust.pipelines.segment_buckets import bucket_orders, parse_edges
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.io.orders import Period
+from cust.pipelines.segment.buckets import bucket_orders, parse_edges
 
 HEADER = "order_id,customer_id,order_time,sku,quantity,amount,cost,status\n"
 ROWS = """\

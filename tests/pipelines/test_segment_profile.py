@@ -7,15 +7,15 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from cust.pipelines.errors import ConfigError, InputFileError, MissingColumnError
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.orders import Period
-from cust.pipelines.segment_profile import (
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.io.orders import Period
+from cust.pipelines.segment.profile import (
     DAYS_PER_MONTH,
     parse_by,
     profile_customers,
 )
-from cust.pipelines.tiers import DEFAULT_LADDER, parse_ladder, tier_expr
+from cust.pipelines.segment.tiers import DEFAULT_LADDER, parse_ladder, tier_expr
 
 # January 2024 (31 days). Per customer:
 #   P1 enterprise/purchaser/automotive, 1000 points (silver), channel sales:

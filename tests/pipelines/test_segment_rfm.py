@@ -9,10 +9,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from cust.pipelines.errors import ConfigError, EmptySelectionError, MissingColumnError
-from cust.pipelines.inputs import Inputs
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.orders import Period
-from cust.pipelines.segment_rfm import (
+from cust.pipelines.io.inputs import Inputs
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.io.orders import Period
+from cust.pipelines.segment.rfm import (
     DEFAULT_RULES,
     OTHER,
     Rule,

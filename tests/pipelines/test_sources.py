@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cust.pipelines import sources
 from cust.pipelines.errors import InputFileError
-from cust.pipelines.sources import detect_encoding, open_file, resolve_paths
+from cust.pipelines.io import sources
+from cust.pipelines.io.sources import detect_encoding, open_file, resolve_paths
 
 
 @pytest.fixture
@@ -319,7 +319,7 @@ def _long_name_text():
 def test_the_whole_header_row_is_read(tmp_path, name, encoding, text):
     """Headers past the first 256 KiB were said to be missing; a name over 128 KiB raised
     _csv.Error. Every text path (plain, BOM, transcoded GBK, gzip, sniffed .txt) reads all."""
-    from cust.pipelines.loader import load_source
+    from cust.pipelines.io.loader import load_source
 
     data = text().encode(encoding)
     path = tmp_path / name
@@ -344,7 +344,7 @@ def test_a_first_line_longer_than_any_header_is_refused(tmp_path, monkeypatch):
 def test_a_missing_column_message_lists_a_few_headers(tmp_path):
     """100k headers are not all printed in the message: 50, each cut at 80 characters."""
     from cust.pipelines.errors import MissingColumnError
-    from cust.pipelines.loader import load_source
+    from cust.pipelines.io.loader import load_source
 
     path = tmp_path / "o.csv"
     path.write_text(",".join(["y" * 200] + [f"c{i}" for i in range(WIDE)]) + "\n", "utf-8")
@@ -360,7 +360,7 @@ def test_a_missing_column_message_lists_a_few_headers(tmp_path):
 
 _LONG_RUN = """
 import sys, polars as pl
-from cust.pipelines.sources import scratch_dir
+from cust.pipelines.io.sources import scratch_dir
 d = scratch_dir()
 (d / "copy.csv").write_text("x" * 1000)
 plan = pl.LazyFrame({"a": range(40_000_000)}).with_columns(b=pl.col("a") * 7 % 1000003)
@@ -598,10 +598,10 @@ def test_cli_refuses_a_gzip_bomb_with_exit_2_and_a_hint(runner, tmp_path, monkey
 
 def test_gz_and_gbk_copies_are_made_only_when_read(tmp_path, zh_text, orders_csv):
     """A command answered from the orders cache never decompresses or transcodes."""
-    from cust.pipelines.cache import Cache
-    from cust.pipelines.inputs import Inputs
-    from cust.pipelines.loader import LoadOptions
-    from cust.pipelines.segment_buckets import bucket_orders
+    from cust.pipelines.io.cache import Cache
+    from cust.pipelines.io.inputs import Inputs
+    from cust.pipelines.io.loader import LoadOptions
+    from cust.pipelines.segment.buckets import bucket_orders
 
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes(zh_text.encode("gbk"))

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cust.cli.main import app
-from cust.pipelines.inputs import collect
-from cust.pipelines.loader import REASON, load_source, merge_tallies, suspicious_of
+from cust.pipelines.io.inputs import collect
+from cust.pipelines.io.loader import REASON, load_source, merge_tallies, suspicious_of
 
 # Per source: the header, and a row's cells around its time column ({t}).
 SOURCES = {
@@ -75,7 +75,7 @@ def test_accepted_and_refused_time_forms_in_every_source(tmp_path, source):
 
 @pytest.mark.parametrize("source", list(SOURCES))
 def test_an_offset_beyond_any_zone_is_refused_with_a_shop_zone_too(tmp_path, source):
-    from cust.pipelines.loader import LoadOptions
+    from cust.pipelines.io.loader import LoadOptions
 
     cells = ["2024-03-01T10:00:00+99:99", "2024-03-01T10:00:00+08:00"]
     loaded = load_source(source, _write(tmp_path, source, cells),
@@ -107,7 +107,7 @@ def test_the_year_ahead_is_counted_from_the_run_and_a_kept_tally_follows_it():
         "order_time": [T(2027, 1, 1, 23), T(2027, 1, 2), T(2027, 6, 1), T(2204, 3, 1),
                        T(2204, 3, 1)],
     })
-    from cust.pipelines.loader import ODD_DAY, ODD_FIRST, ODD_LAST, odd_day
+    from cust.pipelines.io.loader import ODD_DAY, ODD_FIRST, ODD_LAST, odd_day
 
     tally = rows.with_columns(odd_day(pl.col("order_time"), loaded_day).alias(ODD_DAY)).group_by(
         REASON, ODD_DAY).agg(pl.len().alias("rows"), pl.col("order_time").min().alias(ODD_FIRST),

@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from cust.pipelines.errors import EmptySelectionError, InvalidOptionError
-from cust.pipelines.inputs import Inputs, sample_path
-from cust.pipelines.loader import LoadOptions
-from cust.pipelines.weekly import (
+from cust.pipelines.io.inputs import Inputs, sample_path
+from cust.pipelines.io.loader import LoadOptions
+from cust.pipelines.weekly.report import (
     Edition,
     default_edition,
     headline,

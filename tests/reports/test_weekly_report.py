@@ -335,7 +335,7 @@ def test_a_real_browser_draws_every_chart(sample_report, tmp_path):
 
 
 def test_headline_figures_are_judged_against_their_history_by_hand():
-    from cust.pipelines.drift import level_alerts
+    from cust.pipelines.funnel.drift import level_alerts
 
     # Orders of the 8 weeks before: 100, 110, 90, 105, 95, 100, 102, 98 (median 100, median
     # absolute deviation 3.5, so 1.4826 * 3.5 = 5.19, below the Poisson floor sqrt(100) =

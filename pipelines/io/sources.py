@@ -35,7 +35,7 @@ from typing import Any
 
 import polars as pl
 
-from .errors import InputFileError
+from ..errors import InputFileError
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 SUPPORTED = ".csv .tsv .txt .parquet, optionally gzip-compressed (.csv.gz)"
@@ -267,7 +267,7 @@ def open_file(path: Path, source: str, *, encoding: str | None = None) -> Opened
 def _open_parquet(path: Path, source: str) -> OpenedFile:
     try:
         schema = pl.read_parquet_schema(path)
-    except Exception as exc:  # noqa: BLE001 - any failure here means an unreadable file
+    except Exception as exc:
         msg = f"{path} is not a readable Parquet file ({type(exc).__name__}: {_first_line(exc)})"
         raise InputFileError(msg, hint="re-export the file, or save it as CSV") from None
     frame = pl.scan_parquet(path)
@@ -504,7 +504,7 @@ class _Bounded(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:  # noqa: D102
+    def readinto(self, buffer: Any) -> int:
         n = self.raw.readinto(buffer)
         self.read_bytes += n
         if self.read_bytes > self.limit:

@@ -46,12 +46,12 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from .config import Config
-from .errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
-from .inputs import Inputs, collect
-from .money import MICRO, exact_sum, round_money, sum_money
-from .orders import Period, customer_orders, has_cost
-from .result import Result, Table
+from ..errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
+from ..io.inputs import Inputs, collect
+from ..io.orders import Period, customer_orders, has_cost
+from ..money import MICRO, exact_sum, round_money, sum_money
+from ..result import Result, Table
+from ..settings import Config
 
 PERIODS = ("month", "week")
 METRICS = ("customers", "revenue", "gross_profit")

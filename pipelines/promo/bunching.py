@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .errors import EmptySelectionError, MissingColumnError
-from .loader import Source
-from .money import round_money
-from .orders import FIRST_ORDER_PROMO, paid_lines
+from ..errors import EmptySelectionError, MissingColumnError
+from ..io.loader import Source
+from ..io.orders import FIRST_ORDER_PROMO, paid_lines
+from ..money import round_money
 
 BINS_PER_X = 40  # bins of 2.5 % of the threshold
 LOW_BIN, HIGH_BIN = 20, 60  # 0.5 X to 1.5 X

@@ -16,8 +16,8 @@ from typing import Any
 
 import polars as pl
 
+from ..errors import InputFileError
 from .cache import ORDERS_FILES, Cache
-from .errors import InputFileError
 from .loader import (
     IN_LATER_FILE,
     REASON,

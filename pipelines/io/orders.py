@@ -14,9 +14,9 @@ from datetime import date, datetime, time, timedelta
 
 import polars as pl
 
-from .errors import InvalidOptionError
+from ..errors import InvalidOptionError
+from ..money import exact_sum, money
 from .loader import Source
-from .money import exact_sum, money
 
 FIRST_ORDER_PROMO = "first_order"
 

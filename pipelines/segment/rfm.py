@@ -51,12 +51,12 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from .config import Config
-from .errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
-from .inputs import Inputs, collect
-from .money import MICRO, exact_sum
-from .orders import Period, customer_orders, has_cost
-from .result import Result, Table, money
+from ..errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
+from ..io.inputs import Inputs, collect
+from ..io.orders import Period, customer_orders, has_cost
+from ..money import MICRO, exact_sum
+from ..result import Result, Table, money
+from ..settings import Config
 
 MONETARY = ("value", "gross_profit")
 SCORES = (1, 2, 3, 4, 5)
@@ -281,26 +281,6 @@ def score_members(measures: pl.LazyFrame, monetary: str, rules: Sequence[Rule]) 
     return scored.with_columns(segment_expr(rules).alias("segment"))
 
 
-MEMBER_COLUMNS = (
-    "customer_id",
-    "segment",
-    "r_score",
-    "f_score",
-    "m_score",
-    "days_since_last",
-    "orders",
-    "monetary",
-    "revenue",
-    "gross_profit",
-    "first_order_date",
-    "last_order_date",
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
-)
-
-
 @dataclass(frozen=True, kw_only=True)
 class RfmResult(Result):
     """RFM scores per customer and the customers, revenue and profit of each segment.
@@ -313,7 +293,7 @@ class RfmResult(Result):
         ``revenue``, ``revenue_share``, ``gross_profit``, ``avg_days_since_last``,
         ``avg_orders``, ``avg_monetary``.
     members
-        One row per customer (:data:`MEMBER_COLUMNS`); the export table.
+        One row per customer; the export table.
     rules
         The rules used, in order.
     """

@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from ..result import Result, Table
 from .inputs import Inputs, collect
 from .loader import TIME_COLUMNS as TIME_COLUMN
-from .result import Result, Table
 from .schema import SCHEMAS, match_headers
 
 

@@ -28,10 +28,10 @@ from typing import Any
 
 import polars as pl
 
-from .drift import level_alerts
-from .errors import EmptySelectionError, InvalidOptionError
-from .inputs import InputReport, Inputs, collect
-from .orders import has_cost, orders_frame
+from ..errors import EmptySelectionError, InvalidOptionError
+from ..funnel.drift import level_alerts
+from ..io.inputs import InputReport, Inputs, collect
+from ..io.orders import has_cost, orders_frame
 
 KINDS = ("week", "month")
 HISTORY = 4

@@ -46,7 +46,8 @@ from .loader import LoadOptions, Source
 # Bump when the meaning of a cached frame changes in a way the code hash would not catch.
 FORMAT = 3  # 2: the per-order frame kept in customer order; 3: file hashes and schemas
 # The modules whose code decides what a validated order is.
-CODE = ("loader.py", "parse.py", "schema.py", "sources.py", "orders.py", "money.py", "cache.py")
+CODE = ("io/loader.py", "io/parse.py", "io/schema.py", "io/sources.py", "io/orders.py", "money.py",
+        "io/cache.py")
 HASH_CHUNK = 8 << 20  # bytes read at a time when hashing a file
 ORDERS_FILES = "per_order-*.parquet"  # one file per pass over the export
 TALLY_FILE = "tally.parquet"
@@ -177,7 +178,7 @@ def _key(source: Source, options: LoadOptions) -> str:
             digest.update(data)
 
     add(FORMAT, cust.__version__, pl.__version__, source.name)
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # pipelines/
     for name in CODE:
         add(name, (here / name).read_bytes())
     add(options.encoding or "", options.timezone or "", options.dedupe)

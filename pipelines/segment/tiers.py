@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 Ladder = tuple[tuple[str, float], ...]
 """Level name and minimum points, from the lowest level up."""

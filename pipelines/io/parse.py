@@ -61,10 +61,6 @@ class Parsed:
     bad: pl.Expr
     stages: list[dict[str, pl.Expr]] = field(default_factory=list)
 
-    def temps(self) -> list[str]:
-        """Names of the temporary columns."""
-        return [name for stage in self.stages for name in stage]
-
 
 def text(expr: pl.Expr) -> pl.Expr:
     """Strip a cell and turn the empty string into null (one expression; see :func:`stripped`)."""

@@ -15,42 +15,27 @@ scanned once and the work is proportional to the events that matter.
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
 from typing import Any, ClassVar
 
 import polars as pl
 
-from .config import Config
-from .errors import EmptySelectionError, InvalidOptionError, MissingColumnError
-from .funnel_drift import explain as explain_runs
-from .funnel_drift import explain_columns, sentence
-from .inputs import Inputs, collect, report_of, run_plans
-from .loader import REASON, Source, parquet_passes
-from .orders import Period
-from .parse import lookup
-from .result import Result, Table
+from ..errors import EmptySelectionError, MissingColumnError
+from ..io.inputs import Inputs, collect, report_of, run_plans
+from ..io.loader import REASON, Source, parquet_passes
+from ..io.orders import Period
+from ..io.parse import lookup
+from ..result import Result, Table
+from .drift import detect
+from .explain import explain as explain_runs
+from .explain import explain_columns, sentence
+from .spec import (
+    SESSION_GAP,
+    FunnelSpec,
+    segment_text,
+)
 
-DEFAULT_STEPS = ("product_view", "add_to_cart", "purchase")
-SESSION_GAP = timedelta(minutes=30)
-DEFAULT_WINDOW = timedelta(hours=24)
-# A longer --window is a typo (1e9d overflowed timedelta): a funnel over a year is a cohort.
-MAX_WINDOW = timedelta(days=365)
-UNITS = ("session", "user")
-PERIODS = ("day", "week")
-# Columns that define the funnel itself: as a unit's step-1 value they are the same for
-# every unit (event), unique to it (event_time), or split the units one by one (the ids).
-NOT_BREAKDOWNS = {
-    "event": "it names the steps: every unit's step-1 event is the first step",
-    "event_time": "each unit has its own step-1 time; periods are --period",
-    "user_id": "one value per user: use --unit user for users, not a breakdown by them",
-    "session_id": "one value per session: it is the unit itself",
-}
-# The funnel's own column names (the periods, step times and counts, internal keys).
-RESERVED = re.compile(r"period|t[0-9]+|entered_[0-9]+|__.*")
 # A unit is keyed by one 128-bit integer made of 64-bit hashes: h1(user) in the high half,
 # h2(user) xor h3(session) in the low half (for a user unit, h2(user) alone). Joins and
 # group-bys on one integer are several times faster than on strings, and 1.4x faster than
@@ -73,83 +58,12 @@ def _unit_key(user: pl.Expr, session: pl.Expr | None = None) -> pl.Expr:
     return (high * pl.lit(2**64, dtype=pl.Int128) + low.cast(pl.Int128)).alias(UNIT[0])
 
 
-def steps_from(text: str | None, config: Config) -> tuple[str, ...]:
-    """``--steps`` as given, else ``[funnel] steps`` in cust.toml, else the default."""
-    if text is not None:  # given, even empty: an empty --steps is refused below
-        steps = tuple(s.strip() for s in text.split(",") if s.strip())
-    else:
-        configured = config.section("funnel").get("steps")
-        steps = tuple(configured) if configured else DEFAULT_STEPS
-    if len(steps) < 2 or len(set(steps)) != len(steps):
-        msg = f"--steps {','.join(steps)!r} needs at least two different event names"
-        raise InvalidOptionError(msg, hint="e.g. --steps product_view,add_to_cart,purchase")
-    return steps
 
 
-def parse_window(text: str) -> timedelta:
-    """``24h``, ``30m``, ``2d`` or ``1w`` to a duration, from a second to :data:`MAX_WINDOW`."""
-    seconds = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
-    number, unit = text[:-1].strip(), text[-1:].lower()
-    try:
-        value = float(number)
-    except ValueError:
-        value = -1.0
-    # float() also reads "nan", "inf" and "1e9": refused here, not by timedelta's traceback.
-    if unit not in seconds or not math.isfinite(value) or value <= 0:
-        msg = f"--window {text!r} is not a duration"
-        raise InvalidOptionError(msg, hint="e.g. --window 24h, 30m, 7d or 1w")
-    total = value * seconds[unit]
-    if not 1 <= total <= MAX_WINDOW.total_seconds():
-        msg = f"--window {text!r} is outside 1 second to {MAX_WINDOW.days} days"
-        raise InvalidOptionError(msg, hint="e.g. --window 24h, 30m, 7d or 1w")
-    return timedelta(seconds=total)
 
 
-def window_for(text: str | None, unit: str) -> timedelta:
-    """``--window`` for ``--unit``: a session has no window, so one given with it is refused."""
-    if text is None:
-        return DEFAULT_WINDOW
-    if unit == "session":  # another --unit is refused by FunnelSpec
-        msg = (f"--window {text} applies to --unit user only (a session ends at its "
-               f"session_id or after a {SESSION_GAP.seconds // 60}-minute gap)")
-        raise InvalidOptionError(msg, hint=f"add --unit user, or drop --window {text}")
-    return parse_window(text)
 
 
-@dataclass(frozen=True)
-class FunnelSpec:
-    """What to count: steps, unit, window, period and breakdowns."""
-
-    steps: tuple[str, ...] = DEFAULT_STEPS
-    unit: str = "session"
-    window: timedelta = DEFAULT_WINDOW
-    period: str = "day"
-    by: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        """Validate the choices."""
-        if self.unit not in UNITS:
-            msg = f"--unit {self.unit!r} is not session or user"
-            raise InvalidOptionError(msg, hint="use --unit session or --unit user")
-        if self.period not in PERIODS:
-            msg = f"--period {self.period!r} is not day or week"
-            raise InvalidOptionError(msg, hint="use --period day or --period week")
-        twice = sorted({b for b in self.by if self.by.count(b) > 1})
-        if twice:
-            msg = f"--by {','.join(self.by)} names {', '.join(twice)} more than once"
-            raise InvalidOptionError(msg, hint=f"--by {','.join(dict.fromkeys(self.by))}")
-        for b in self.by:
-            if b in NOT_BREAKDOWNS or RESERVED.fullmatch(b):
-                what = NOT_BREAKDOWNS.get(b, "a name the funnel uses for its own columns")
-                msg = f"--by {b}: {b} cannot be a breakdown ({what})"
-                raise InvalidOptionError(
-                    msg, hint="break down by another events column, e.g. --by category"
-                )
-
-    @property
-    def lag(self) -> timedelta:
-        """How long after its start a unit may still convert (for 'not finished')."""
-        return self.window if self.unit == "user" else timedelta(days=1)
 
 
 def _truncate(period: str, expr: pl.Expr) -> pl.Expr:
@@ -338,9 +252,6 @@ def _top_per_column(items: list[dict[str, Any]], top: int) -> list[dict[str, Any
     return out
 
 
-def segment_text(segment: dict[str, Any]) -> str:
-    """A breakdown value as text: ``category=mcu, platform=app``, or ``all``."""
-    return ", ".join(f"{k}={v}" for k, v in segment.items()) or "all"
 
 
 def funnel(
@@ -496,8 +407,6 @@ def funnel(
     )
     if drift is None:
         return result
-    from .drift import detect
-
     # With --explain, each explain column's values are series of their own, so a drop
     # confined to one platform or category is flagged even where the whole funnel hides it.
     alerts, method = detect(by_period, spec, drift, data_end,
@@ -614,103 +523,3 @@ def _steps_frame(steps: Sequence[str], tot: dict[str, Any]) -> pl.DataFrame:
         "median_seconds_to_convert": pl.Float64,
     })
 
-
-def judged_until(data_end: Any, spec: FunnelSpec) -> date:
-    """The last period start whose units have all had time to finish by ``data_end``."""
-    last = (data_end - spec.lag).date()
-    if spec.period == "day":
-        return last - timedelta(days=1)
-    monday = last - timedelta(days=last.weekday())
-    return monday - timedelta(weeks=1)
-
-
-@dataclass(frozen=True, kw_only=True)
-class PathsResult(Result):
-    """Where units go next from one page or event."""
-
-    command: ClassVar[str] = "paths"
-    origin: str
-    field: str
-    occurrences: int
-    next_steps: pl.DataFrame
-
-    def payload(self) -> dict[str, Any]:
-        """``from``, ``field``, ``occurrences`` and ``next``: list of {step, count, share}."""
-        return {"from": self.origin, "field": self.field, "occurrences": self.occurrences,
-                "next": self.next_steps}
-
-    def tables(self) -> list[Table]:
-        """The next steps, with shares as bars."""
-        return [Table("next", f"Next {self.field} after {self.origin!r}", self.next_steps,
-                      shares=("share",), bar="share")]
-
-    def notes(self) -> list[str]:
-        """What "(exit)" means."""
-        return ["(exit): the unit had no later event."]
-
-    def relabelled(self, label: Callable[[str], str]) -> PathsResult:
-        """The same counts with ``from`` and every step but ``(exit)`` renamed by ``label``.
-
-        For ``--mask-ids`` with ``--field user_id``: the values shown are then ids, under
-        keys (``from``, ``step``) that the id mask does not know.
-        """
-        steps = self.next_steps["step"].unique().to_list()
-        names = {v: v if v == EXIT else label(v) for v in steps}
-        frame = self.next_steps.with_columns(pl.col("step").replace_strict(names))
-        return replace(self, origin=label(self.origin), next_steps=frame)
-
-
-def next_steps(
-    inputs: Inputs,
-    origin: str,
-    *,
-    field: str = "event",
-    unit: str = "session",
-    top: int = 10,
-    period: Period | None = None,
-) -> PathsResult:
-    """Count what follows each ``origin`` event (or page) within its unit, with shares.
-
-    Events after ``--as-of`` are not yet known on the analysis date (as in :func:`funnel`).
-    """
-    period = (period or Period()).ended_by_as_of()
-    if top < 1:
-        msg = f"--top {top} is below 1"
-        raise InvalidOptionError(msg, hint="e.g. --top 10")
-    source = inputs.get("events")
-    if not source.has(field):
-        msg = f"--field {field}: the events export has no {field!r} column"
-        raise MissingColumnError(msg, hint="use --field event, or a column such as page")
-    spec = FunnelSpec(unit=unit)
-    has_session = source.has("session_id") and unit == "session"
-    # The step is copied under a name of its own: --field may name a column the unit needs
-    # (user_id, session_id, event_time), which selected twice was a DuplicateError, or one
-    # named like a temporary column of this plan.
-    step, row, nxt_col = "__step", "__row", "__next"
-    keep = [pl.col("user_id"), pl.col("event_time"), pl.col(field).cast(pl.String).alias(step)]
-    if has_session:
-        keep.append(pl.col("session_id"))
-    in_period = source.valid.filter(period.filter("event_time")).select(keep)
-    events = unit_frame(in_period, spec, has_session)
-    # A stable order inside a unit: time, then the row's position in the export.
-    ordered = events.with_row_index(row).sort(*UNIT, "event_time", row)
-    nxt = ordered.with_columns(
-        pl.col(step).shift(-1).over(UNIT).fill_null(EXIT).alias(nxt_col)
-    ).filter(pl.col(step) == origin)
-    counts = nxt.group_by(nxt_col).agg(pl.len().alias("count")).rename({nxt_col: "next"})
-    frames, report = collect([counts, in_period.select(pl.len())], [source])
-    total = int(frames[0]["count"].sum()) if frames[0].height else 0
-    if not frames[1].item():
-        msg = "no valid event in the selected period"
-        hint = "check --since/--until/--as-of against the dates in the events (cust check)"
-        raise EmptySelectionError(msg, hint=hint)
-    if total == 0:
-        msg = f"no {field} {origin!r} in the events of the selected period"
-        raise EmptySelectionError(msg, hint=f"check the values of {field} (cust check --events)")
-    table = (
-        frames[0].sort(["count", "next"], descending=[True, False]).head(top)
-        .with_columns((pl.col("count") / total).alias("share"))
-        .rename({"next": "step"})
-    )
-    return PathsResult(input=report, origin=origin, field=field, occurrences=total,
-                       next_steps=table)

@@ -83,8 +83,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .errors import InvalidOptionError
-from .funnel import FunnelSpec, judged_until
+from ..errors import InvalidOptionError
+from .spec import FunnelSpec, judged_until
 
 MIN_BASE_UNITS = 30  # a baseline with fewer units entering the step is not a baseline
 MIN_EXPECTED = 5.0  # expected conversions and non-conversions for the normal approximation

@@ -1,6 +1,6 @@
 """Promotion scenarios: a threshold and one reward, from options or a TOML table.
 
-See :mod:`cust.pipelines.promo` for what each reward costs; this module holds the scenario
+See :mod:`.simulation` for what each reward costs; this module holds the scenario
 type, its reward expression, and the parsers of ``--tiers``, ``--sweep``, ``--segment``
 and ``[scenarios.<name>]`` tables.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from .errors import ConfigError, InvalidOptionError
+from ..errors import ConfigError, InvalidOptionError
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ def scenarios_from_toml(path: Path) -> list[Scenario]:
     must be those of ``cust.toml``. Any other file holds ``[scenarios.<name>]`` tables only,
     so a misspelt table (``[scenario.b]``) is refused instead of silently left out.
     """
-    from .config import KNOWN_KEYS, check_keys
+    from ..settings import KNOWN_KEYS, check_keys
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))

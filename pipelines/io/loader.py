@@ -17,8 +17,8 @@ from typing import TypeVar
 
 import polars as pl
 
+from ..errors import InputFileError, MissingColumnError
 from . import parse
-from .errors import InputFileError, MissingColumnError
 from .schema import SCHEMAS, Column, Kind, match_headers, normalise_header
 from .sources import OpenedFile, open_file, resolve_paths
 
@@ -182,11 +182,6 @@ class Source:
     def rejected(self) -> pl.LazyFrame:
         """The bad rows with their reason, file and 1-based data row number."""
         return self.located.filter(pl.col(REASON).is_not_null())
-
-    def reason_counts(self) -> pl.LazyFrame:
-        """Rejected rows counted by reason, most frequent first."""
-        # Rejected rows are one group per reason (only accepted rows have a suspicious day).
-        return by_reason(self.tally()).select(REASON, "rows")
 
 
 # The time column of each source, whose accepted values are checked for plausibility.
@@ -667,3 +662,22 @@ def check_unique_files(sources: Sequence[Source]) -> None:
                 msg = f"{f.path} is given both as {seen[p]} and as {s.name}"
                 raise InputFileError(msg, hint=f"pass the {s.name} export to --{s.name}")
             seen[p] = s.name
+
+
+def rejected_rows(sources: Sequence[Source]) -> pl.DataFrame | None:
+    """Every rejected row of ``sources`` as text, with its ``source`` and ``reason``.
+
+    None when no source was loaded. Columns of different sources line up by name.
+    """
+    frames = []
+    for s in sources:
+        rejected = s.rejected()
+        cols = rejected.collect_schema().names()
+        frames.append(
+            rejected.select(
+                pl.lit(s.name).alias("source"), *[pl.col(c).cast(pl.String) for c in cols]
+            )
+        )
+    if not frames:
+        return None
+    return pl.concat(pl.collect_all(frames), how="diagonal")

@@ -38,7 +38,7 @@ from typing import Any
 
 import polars as pl
 
-from .inputs import Inputs, collect
+from ..io.inputs import Inputs, collect
 
 EXPLAIN_COLUMNS = ("category", "platform", "channel")
 TOP_RISES = 10

@@ -16,11 +16,11 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from .errors import InvalidOptionError
-from .inputs import Inputs, collect
-from .money import exact_sum, round_money
-from .orders import Period, has_cost, orders_frame
-from .result import Result, Table, money
+from ..errors import InvalidOptionError
+from ..io.inputs import Inputs, collect
+from ..io.orders import Period, has_cost, orders_frame
+from ..money import exact_sum, round_money
+from ..result import Result, Table, money
 
 DEFAULT_EDGES = (0.0, 50.0, 100.0, 500.0, 1000.0, 5000.0)
 TRENDS = ("month", "week")

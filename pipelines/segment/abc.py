@@ -38,11 +38,11 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from .errors import InvalidOptionError
-from .inputs import Inputs, collect
-from .money import exact_sum
-from .orders import Period, has_cost, orders_frame
-from .result import Result, Table, money
+from ..errors import InvalidOptionError
+from ..io.inputs import Inputs, collect
+from ..io.orders import Period, has_cost, orders_frame
+from ..money import exact_sum
+from ..result import Result, Table, money
 
 CLASSES = ("A", "B", "C")
 FACTORS = ("gross_profit", "revenue", "orders", "recency", "margin")

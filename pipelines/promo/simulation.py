@@ -31,7 +31,7 @@ basket. ``fixed``: each order with ``X - reach <= v < X`` tops up to ``X`` with 
 ``uptake`` (expected values, no randomness): incremental revenue ``uptake * (X - v)`` at
 the order's own gross margin (the period's margin for an order of value 0), and the reward on
 the topped-up order. ``bunching``: the same model with the uptake estimated from a past
-threshold campaign in the shop's own history (:mod:`cust.pipelines.promo_bunching`).
+threshold campaign in the shop's own history (:mod:`cust.pipelines.promo.bunching`).
 ``net_gross_profit_effect`` = incremental gross profit - subsidy cost (rewards on orders
 that qualified anyway plus expected rewards on topped-up orders); ``roi`` = net effect /
 subsidy cost; ``break_even_uptake`` is the uptake at which the net effect is 0 (null when no
@@ -54,12 +54,15 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
-from . import promo_bunching
-from .errors import InvalidOptionError, MissingColumnError
-from .inputs import Inputs, collect
-from .money import exact_sum, round_money
-from .orders import Period, has_cost, orders_frame
-from .promo_rules import (
+from ..errors import InvalidOptionError, MissingColumnError
+from ..io.inputs import Inputs, collect
+from ..io.orders import Period, has_cost, orders_frame
+from ..io.schema import CUSTOMERS
+from ..money import exact_sum, round_money
+from ..result import Result, Table
+from ..segment.tiers import DEFAULT_LADDER, Ladder, tier_expr
+from . import bunching as promo_bunching
+from .rules import (
     DEFAULT_COMPARISON,
     Scenario,
     named_scenario,
@@ -71,9 +74,6 @@ from .promo_rules import (
     scenarios_from_toml,
     sweep_scenarios,
 )
-from .result import Result, Table
-from .schema import CUSTOMERS
-from .tiers import DEFAULT_LADDER, Ladder, tier_expr
 
 __all__ = [
     "DEFAULT_COMPARISON",
@@ -428,7 +428,7 @@ def _target(
                 "Only customers with " + ", ".join(f"{k} = {v}" for k, v in wanted.items()) + "."
             )
     if abc:
-        from .segment_abc import classify_customers
+        from ..segment.abc import classify_customers
 
         classes = sorted({c.strip().upper() for c in abc.split(",") if c.strip()})
         if not classes or set(classes) - {"A", "B", "C", "LOSS"}:

@@ -40,12 +40,12 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from .errors import EmptySelectionError, InputFileError, InvalidOptionError, MissingColumnError
-from .inputs import Inputs, collect
-from .loader import Source
-from .money import exact_sum
-from .orders import Period, has_cost, orders_frame
-from .result import Result, Table, money
+from ..errors import EmptySelectionError, InputFileError, InvalidOptionError, MissingColumnError
+from ..io.inputs import Inputs, collect
+from ..io.loader import Source
+from ..io.orders import Period, has_cost, orders_frame
+from ..money import exact_sum
+from ..result import Result, Table, money
 from .tiers import DEFAULT_LADDER, Ladder, ladder_frame, tier_expr
 
 DIMENSIONS = ("customer_type", "role", "industry", "tier", "channel")
