@@ -170,10 +170,10 @@ def render_weekly(report: Any) -> str:
     }
     from cust.pipelines.funnel import segment_text
 
-    from .weekly import _runs
+    from .weekly import latest_alerts
 
     alerts = []
-    for a in _runs(report.alerts):
+    for a in latest_alerts(report.alerts):
         e = explanations.get((a["step"], tuple(sorted(a["segment"].items())), a["since"]), {})
         rises = e.get("price_rises") or []
         alerts.append({

@@ -25,6 +25,7 @@ from cust.pipelines.funnel import (
     FunnelResult,
     FunnelSpec,
     funnel,
+    runs,
     segment_text,
     steps_from,
 )
@@ -115,7 +116,7 @@ class WeeklyReport(Result):
             tables.append(Table("alerts", t["alerts"], pl.DataFrame([
                 {t["since"]: a["since"], t["step"]: f"{a['from_step']} → {a['step']}",
                  t["segment"]: segment_text(a["segment"]), t["rate"]: a["window_rate"],
-                 t["expected"]: a["expected"]} for a in _runs(self.alerts)
+                 t["expected"]: a["expected"]} for a in latest_alerts(self.alerts)
             ]), shares=(t["rate"], t["expected"])))
         return tables
 
@@ -126,7 +127,7 @@ class WeeklyReport(Result):
 
     def notes(self) -> list[str]:
         """How many alerts, and where the HTML went is said by the command."""
-        n = len(_runs(self.alerts))
+        n = len(latest_alerts(self.alerts))
         notes = [f"{n} drift alert(s)." if n else "No drift alerts."]
         notes += [
             f"{r['metric']} went {r['alert']}: {_fmt(r['current'], r)} against an expected "
@@ -147,16 +148,10 @@ def _fmt(value: Any, r: dict[str, Any]) -> str | None:
     return str(value) if isinstance(value, int) else f"{value:.1f}"
 
 
-def _runs(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The latest alert of each run (step, segment, since)."""
-    latest: dict[tuple, dict[str, Any]] = {}
-    for a in alerts:
-        key = (a["step"], segment_text(a["segment"]), a["since"])
-        if key not in latest or a["period"] > latest[key]["period"]:
-            latest[key] = a
-    return sorted(
-        latest.values(), key=lambda a: (a["since"], a["step"], segment_text(a["segment"]))
-    )
+def latest_alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The latest alert of each run, by the run's start, step and segment."""
+    return sorted((run.latest for run in runs(alerts)),
+                  key=lambda a: (a["since"], a["step"], segment_text(a["segment"])))
 
 
 @dataclass(frozen=True)
@@ -359,7 +354,7 @@ def _with_charts(r: WeeklyReport) -> WeeklyReport:
         out["funnel"] = charts.funnel(r.funnel.steps, t)
         # An alert found on an explain column's value (``breakdown``: platform, channel) has
         # no series in the report's per-period counts: the chart shows the first run that has.
-        first = [a for a in _runs(r.alerts)
+        first = [a for a in latest_alerts(r.alerts)
                  if set(a["segment"]) <= set(r.funnel.periods.columns)][:1]
         if first:
             out["drift"] = charts.drift(_drift_series(r.funnel, first[0]),

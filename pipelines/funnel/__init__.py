@@ -1,10 +1,12 @@
 """Conversion funnels.
 
-What a funnel counts (:mod:`.spec`), the counting (:mod:`.count`), next-step paths
-(:mod:`.paths`), drift alerts (:mod:`.drift`) and their explanations (:mod:`.explain`).
-A module imports only those before it in that list.
+What a funnel counts (:mod:`.spec`), drift alerts grouped in runs (:mod:`.alerts`), the
+drift test (:mod:`.drift`), the runs' explanations (:mod:`.explain`), the counting
+(:mod:`.count`) and next-step paths (:mod:`.paths`): each module imports only those before
+it in that list.
 """
 
+from .alerts import AlertRun, runs
 from .count import FunnelResult, funnel
 from .drift import DriftSpec, level_alerts
 from .paths import PathsResult, next_steps
@@ -19,6 +21,7 @@ from .spec import (
 )
 
 __all__ = [
+    "AlertRun",
     "DEFAULT_WINDOW",
     "DriftSpec",
     "FunnelResult",
@@ -29,6 +32,7 @@ __all__ = [
     "level_alerts",
     "next_steps",
     "parse_window",
+    "runs",
     "segment_text",
     "steps_from",
     "window_for",

@@ -39,6 +39,7 @@ from typing import Any
 import polars as pl
 
 from ..io.inputs import Inputs, collect
+from .alerts import runs
 
 EXPLAIN_COLUMNS = ("category", "platform", "channel")
 TOP_RISES = 10
@@ -50,24 +51,20 @@ def explain_columns(has: Any, by: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def runs_of(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Alerts grouped by (step, segment, since), with the strongest alert of each run."""
-    runs: dict[tuple, dict[str, Any]] = {}
-    for a in alerts:
-        key = (a["step"], tuple(sorted(a["segment"].items())), a["since"])
-        run = runs.get(key)
-        if run is None:
-            run = runs[key] = {
-                "step": a["step"], "from_step": a["from_step"], "segment": a["segment"],
-                "since": a["since"], "until": a["period"], "direction": a["direction"],
-                "alerts": 0, "rate": a["window_rate"], "expected": a["expected"], "z": a["z"],
-                "shift": False,
-            }
-        run["shift"] = run["shift"] or a.get("test") == "shift"
-        run["until"] = max(run["until"], a["period"])
-        run["alerts"] += 1
-        if abs(a["z"]) > abs(run["z"]):
-            run.update(rate=a["window_rate"], expected=a["expected"], z=a["z"])
-    return list(runs.values())
+    """Each run (:func:`.alerts.runs`) as the row ``--explain`` fills in.
+
+    Its rates are those of the run's strongest alert.
+    """
+    out = []
+    for run in runs(alerts):
+        first, top = run.first, run.strongest
+        out.append({
+            "step": first["step"], "from_step": first["from_step"], "segment": first["segment"],
+            "since": run.since, "until": run.until, "direction": first["direction"],
+            "alerts": len(run.alerts), "rate": top["window_rate"], "expected": top["expected"],
+            "z": top["z"], "shift": run.shift,
+        })
+    return out
 
 
 def _midnight(d: date) -> datetime:
