@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from .choices import CohortPeriod, Metric, Offer, Split
 from .common import run
 from .main import app
 from .options import GlobalOptions, command
@@ -12,20 +13,23 @@ from .options import GlobalOptions, command
 @command(app, "cohort")
 def cohort(
     g: GlobalOptions,
-    period: Annotated[str, typer.Option(
-        "--period", help="Cohorts by calendar 'month' or ISO 'week'.")] = "month",
+    period: Annotated[CohortPeriod, typer.Option(
+        "--period", help="Cohorts by calendar 'month' or ISO 'week'.")] = CohortPeriod.month,
     max_periods: Annotated[int | None, typer.Option(
         "--max-periods", help="Show at most this many periods per cohort.",
         show_default=False)] = None,
-    metric: Annotated[str, typer.Option(
-        "--metric", help="Also give 'revenue' or 'gross_profit' per period.")] = "customers",
+    metric: Annotated[Metric, typer.Option(
+        "--metric", help="Also give 'revenue' or 'gross_profit' per period.",
+        metavar="<metric>")] = (
+        Metric.customers),
     cumulative: Annotated[bool, typer.Option(
         "--cumulative", help="Active = ordered in the period or later ('on or after').",
     )] = False,
-    split: Annotated[str | None, typer.Option(
+    split: Annotated[Split | None, typer.Option(
         "--split", help="Retention per group: promo, channel, customer_type or industry.",
+        metavar="<group>",
         show_default=False)] = None,
-    offer: Annotated[str | None, typer.Option(
+    offer: Annotated[Offer | None, typer.Option(
         "--offer", help="Who took the offer: first order with the first_order 'promo', "
         "with a 'discount', or 'either' \\[default: offer in the cohort table of cust.toml, "
         "else promo when the export has one].",
@@ -45,5 +49,6 @@ def cohort(
 
     span = g.period()
     run(g, lambda inputs, config: cohort_retention(
-        inputs, period=span, unit=period, max_periods=max_periods, metric=metric,
-        cumulative=cumulative, split=split, offer=offer, config=config))
+        inputs, period=span, unit=str(period), max_periods=max_periods,
+        metric=str(metric), cumulative=cumulative, split=split and str(split),
+        offer=offer and str(offer), config=config))

@@ -1,21 +1,13 @@
 """``cust funnel`` (and ``cust funnel paths``, also ``cust paths``): funnels, drift, next steps."""
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from .choices import Correction, FunnelPeriod, Unit
 from .common import run
 from .main import app
 from .options import GlobalOptions, command, default_command
-
-
-class Correction(StrEnum):
-    """How --drift keeps false alarms down (pipelines.funnel.drift.decide)."""
-
-    fdr = "fdr"
-    fwer = "fwer"
-
 
 funnel_app = typer.Typer(no_args_is_help=False)
 app.add_typer(funnel_app, name="funnel")
@@ -27,13 +19,14 @@ def funnel(
     steps: Annotated[str | None, typer.Option(
         "--steps", help="Event names in order \\[default: \\[funnel] steps in cust.toml, else "
         "product_view,add_to_cart,purchase].", show_default=False)] = None,
-    unit: Annotated[str, typer.Option(
-        "--unit", help="Count 'session's or 'user's.")] = "session",
+    unit: Annotated[Unit, typer.Option(
+        "--unit", help="Count 'session's or 'user's.")] = Unit.session,
     window: Annotated[str | None, typer.Option(
         "--window", help="With --unit user: time allowed from the first step (24h, 7d) "
         "\\[default: 24h].", show_default=False)] = None,
-    period: Annotated[str, typer.Option(
-        "--period", help="Periods by 'day' or ISO 'week' of the step-1 time.")] = "day",
+    period: Annotated[FunnelPeriod, typer.Option(
+        "--period", help="Periods by 'day' or ISO 'week' of the step-1 time.")] = (
+        FunnelPeriod.day),
     by: Annotated[str | None, typer.Option(
         "--by", help="Break down by event columns, e.g. category or platform,channel.",
         show_default=False)] = None,
@@ -74,8 +67,9 @@ def funnel(
     groups = tuple(b.strip() for b in by.split(",") if b.strip()) if by else ()
 
     def job(inputs, config):
-        spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=unit,
-                             window=fn.window_for(window, unit), period=period, by=groups)
+        spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=str(unit),
+                             window=fn.window_for(window, str(unit)), period=str(period),
+                             by=groups)
         check = (DriftSpec(baseline=baseline, correction=correction.value)
                  if (drift or explain or fail_on_drift) else None)
         return fn.funnel(inputs, spec, period=span, drift=check, explain=explain)
@@ -91,8 +85,8 @@ def paths(
         "--from", help="The event (or --field value) to look from.")] = "home",
     field: Annotated[str, typer.Option(
         "--field", help="Events column that names the step: event, page, ...")] = "event",
-    unit: Annotated[str, typer.Option("--unit", help="Within a 'session' or a 'user'.")] = (
-        "session"),
+    unit: Annotated[Unit, typer.Option("--unit", help="Within a 'session' or a 'user'.")] = (
+        Unit.session),
     top: Annotated[int, typer.Option("--top", help="Show the N most common next steps.")] = 10,
 ) -> None:
     """Where users go next from a page or event, with shares (behaviour paths).
@@ -103,7 +97,7 @@ def paths(
 
     span = g.period()
     run(g, lambda inputs, _cfg: next_steps(
-        inputs, origin, field=field, unit=unit, top=top, period=span))
+        inputs, origin, field=field, unit=str(unit), top=top, period=span))
 
 
 command(funnel_app, "paths")(paths)

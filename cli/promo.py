@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from .choices import Response
 from .common import run
 from .main import app
 from .options import GlobalOptions, command
@@ -43,10 +44,11 @@ def simulate(
         show_default=False)] = None,
     point_value: Annotated[float, typer.Option(
         "--point-value", help="Yuan a point is worth.")] = 0.01,
-    response: Annotated[str, typer.Option(
+    response: Annotated[Response, typer.Option(
         "--response", help="'none': exact replay of history; 'fixed': orders within --reach "
         "below X top up to X with probability --uptake; 'bunching': the uptake estimated "
-        "from a past threshold campaign in the orders' promo codes.")] = "none",
+        "from a past threshold campaign in the orders' promo codes.",
+        metavar="<model>")] = Response.none,
     reach: Annotated[float | None, typer.Option(
         "--reach", help="Yuan below X within which orders may top up \\[default: 10% of X; "
         "20% with bunching].", show_default=False)] = None,
@@ -112,7 +114,7 @@ def simulate(
         gift_cost=gift_cost, tiers=parsed_tiers, lottery_prize_cost=lottery_prize_cost,
         points_rate=points_rate, point_value=point_value,
     )
-    model = promo.Response(response, reach, uptake, campaign)
+    model = promo.Response(str(response), reach, uptake, campaign)
     period = g.period()
 
     def job(inputs, config):
@@ -137,8 +139,9 @@ def compare(
     scenarios_file: Annotated[Path | None, typer.Argument(
         help="TOML file with \\[scenarios.<name>] tables \\[default: \\[promo.scenarios] in "
         "cust.toml, else a built-in set].", show_default=False)] = None,
-    response: Annotated[str, typer.Option(
-        "--response", help="'none', 'fixed' or 'bunching' (see promo simulate).")] = "none",
+    response: Annotated[Response, typer.Option(
+        "--response", help="'none', 'fixed' or 'bunching' (see promo simulate).")] = (
+        Response.none),
     reach: Annotated[float | None, typer.Option(
         "--reach", help="Yuan below X within which orders may top up \\[default: 10% of X].",
         show_default=False)] = None,
@@ -159,7 +162,7 @@ def compare(
     """
     from cust.pipelines import promo
 
-    model = promo.Response(response, reach, uptake, campaign)
+    model = promo.Response(str(response), reach, uptake, campaign)
     period = g.period()
 
     def job(inputs, config):

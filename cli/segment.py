@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from .choices import Method, Trend
 from .common import run
 from .main import app
 from .options import GlobalOptions, command
@@ -20,7 +21,7 @@ def buckets(
     g: GlobalOptions,
     edges: Annotated[str, typer.Option(
         "--edges", help="Band edges in yuan; the last band is open.")] = "0,50,100,500,1000,5000",
-    trend: Annotated[str | None, typer.Option(
+    trend: Annotated[Trend | None, typer.Option(
         "--trend", help="Also show the band mix per 'month' or 'week', with its change.",
         show_default=False)] = None,
 ) -> None:
@@ -34,15 +35,15 @@ def buckets(
 
     parsed = parse_edges(edges)
     run(g, lambda inputs, _cfg: bucket_orders(
-        inputs, edges=parsed, period=g.period(), trend=trend))
+        inputs, edges=parsed, period=g.period(), trend=trend and str(trend)))
 
 
 @command(segment_app, "abc")
 def abc(
     g: GlobalOptions,
-    method: Annotated[str, typer.Option(
+    method: Annotated[Method, typer.Option(
         "--method", help="'share': by cumulative share of contribution; 'rank': by rank.",
-    )] = "share",
+    )] = Method.share,
     cutoffs: Annotated[str, typer.Option(
         "--cutoffs", help="Cumulative shares closing A and B (method share).")] = "0.8,0.95",
     ranks: Annotated[str, typer.Option(
@@ -69,5 +70,5 @@ def abc(
     cut, rk = parse_pair(cutoffs, "--cutoffs"), parse_pair(ranks, "--ranks")
     weights = parse_weights(weight) if weight else None
     run(g, lambda inputs, _cfg: classify_customers(
-        inputs, period=g.period(), method=method, cutoffs=cut, ranks=rk, weights=weights,
+        inputs, period=g.period(), method=str(method), cutoffs=cut, ranks=rk, weights=weights,
         subtract_discounts=subtract_discounts, growth_days=growth_days))
