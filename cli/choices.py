@@ -83,3 +83,11 @@ class Correction(StrEnum):
 
     fdr = "fdr"
     fwer = "fwer"
+
+
+class TimeUnit(StrEnum):
+    """The time unit of the CLV model's frequency, recency and T."""
+
+    day = "day"
+    week = "week"
+    month = "month"

@@ -128,4 +128,15 @@ def main() -> None:
 
 
 # Command modules register themselves on import.
-from . import check, cohort, funnel, promo, report, sample, segment, segment_profile, segment_rfm  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    check,
+    clv,
+    cohort,
+    funnel,
+    promo,
+    report,
+    sample,
+    segment,
+    segment_profile,
+    segment_rfm,
+)
