@@ -91,3 +91,24 @@ class TimeUnit(StrEnum):
     day = "day"
     week = "week"
     month = "month"
+
+
+class Edition(StrEnum):
+    """Report periods."""
+
+    week = "week"
+    month = "month"
+
+
+class Lang(StrEnum):
+    """Label languages."""
+
+    en = "en"
+    zh = "zh"
+
+
+class Monetary(StrEnum):
+    """What the M of RFM measures."""
+
+    value = "value"
+    gross_profit = "gross_profit"

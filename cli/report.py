@@ -1,32 +1,18 @@
 """``cust report weekly``: the self-contained HTML report for cron."""
 
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from .choices import Edition, Lang
 from .main import app
 from .options import GlobalOptions, command, path_value
 
 report_app = typer.Typer(help="Reports for cron: one HTML file with charts.",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
-
-
-class Edition(StrEnum):
-    """Report periods."""
-
-    week = "week"
-    month = "month"
-
-
-class Lang(StrEnum):
-    """Label languages."""
-
-    en = "en"
-    zh = "zh"
 
 
 @command(report_app, "weekly")

@@ -1,20 +1,13 @@
 """``cust segment rfm``: recency / frequency / monetary scores and named segments."""
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from .choices import Monetary
 from .common import run
 from .options import GlobalOptions, command
 from .segment import segment_app
-
-
-class Monetary(StrEnum):
-    """What the M of RFM measures."""
-
-    value = "value"
-    gross_profit = "gross_profit"
 
 
 @command(segment_app, "rfm")
