@@ -1,6 +1,7 @@
 """Benchmark runner: ``python -m benchmarks [--data DIR] [--runs 3] [--only NAME]``.
 
-``python -m benchmarks drift`` runs the drift alerts' power benchmark instead (:mod:`.drift`).
+``python -m benchmarks drift`` runs the drift alerts' power benchmark instead (:mod:`.drift`),
+``python -m benchmarks clv`` the CLV fits against lifetimes (:mod:`.clv`).
 
 Generates the data set with ``cust sample`` when ``DIR`` holds none (1M customers: about
 10M order lines and 50M events by default). Each workload receives the orders file; other
@@ -104,6 +105,10 @@ def ensure_data(data: Path, customers: int, seed: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks; exit 1 when figures differ between cust and DuckDB."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["clv"]:  # cust clv against lifetimes on simulated customers
+        from .clv import main as clv_main
+
+        return clv_main(argv[1:])
     if argv[:1] == ["drift"]:  # the drift alerts' power benchmark: simulated, no data set
         from .drift import main as drift_main
 

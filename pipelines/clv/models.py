@@ -15,7 +15,7 @@ fitted on repeat customers' mean repeat spend ``m`` over ``x`` purchases. Their 
 spend per purchase is ``p (v + x m) / (p x + q - 1)``.
 
 Both are fitted by maximum likelihood on the log parameters (``scipy.optimize.minimize``,
-BFGS then Nelder-Mead as a fallback) with vectorised numpy log-likelihoods; standard errors
+L-BFGS-B, Nelder-Mead as a fallback) with vectorised numpy log-likelihoods; standard errors
 come from a central-difference Hessian of the log-likelihood at the optimum (delta method
 from the log scale). Customers with the same figures are fitted once with a weight.
 """
@@ -85,7 +85,8 @@ def _fit(names: tuple[str, ...], loglik: Callable[[np.ndarray], float], start: n
         value = -loglik(np.exp(logp))
         return value if np.isfinite(value) else 1e300
 
-    best = minimize(nll, start, method="BFGS", options={"gtol": 1e-6, "maxiter": 2000})
+    best = minimize(nll, start, method="L-BFGS-B",
+                    options={"ftol": 1e-12, "gtol": 1e-7, "maxiter": 2000})
     if not best.success or not np.isfinite(best.fun):
         again = minimize(nll, best.x, method="Nelder-Mead",
                          options={"xatol": 1e-9, "fatol": 1e-9, "maxiter": 20000})
@@ -134,13 +135,30 @@ def _grouped(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 def fit_bgnbd(x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> Fit:
     """BG/NBD by maximum likelihood; ``x`` repeat purchases, ``tx`` recency, ``T`` age."""
+    from scipy.special import gammaln
+
     (gx, gtx, gT), w = _grouped(x, tx, T)
     # Times rescaled so alpha is near 1 while fitting (alpha scales with the time unit).
     scale = 10.0 / max(float(np.max(T)), 1e-9)
+    # The special functions and logs depend on one column each, which takes few values
+    # (purchase counts, days): evaluated on those and gathered, the likelihood costs a few
+    # array operations per distinct customer (the same formula as :func:`bgnbd_loglik`).
+    ux, ix = np.unique(gx, return_inverse=True)
+    utx, itx = np.unique(gtx * scale, return_inverse=True)
+    uT, iT = np.unique(gT * scale, return_inverse=True)
+    repeat = gx > 0
+    wsum = float(w.sum())
 
     def loglik(params: np.ndarray) -> float:
         r, alpha, a, b = params
-        return float(w @ bgnbd_loglik(np.array([r, alpha, a, b]), gx, gtx * scale, gT * scale))
+        head = (gammaln(r + ux) - gammaln(r) + gammaln(a + b) + gammaln(b + ux) - gammaln(b)
+                - gammaln(a + b + ux))[ix]
+        log_t = np.log(alpha + uT)[iT]
+        a3 = -(r + gx) * log_t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a4 = np.where(repeat, np.log(a) - np.log(np.maximum(b + gx - 1, 1e-300))
+                          - (r + gx) * np.log(alpha + utx)[itx], -np.inf)
+        return float(w @ (head + np.logaddexp(a3, a4)) + wsum * r * np.log(alpha))
 
     fit = _fit(("r", "alpha", "a", "b"), loglik, np.zeros(4), len(x), "BG/NBD")
     # Back to the data's time unit: alpha / scale; the log-likelihood of the unscaled times
