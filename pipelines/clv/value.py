@@ -13,7 +13,7 @@ BG/NBD and Gamma-Gamma are fitted by maximum likelihood (:mod:`.models`); a repe
 customer whose repeat purchases total 0 is left out of the Gamma-Gamma fit and counted.
 Per customer: ``p_alive``, ``expected_purchases`` in ``--horizon``, ``expected_value``
 (the Gamma-Gamma expected spend per purchase), and ``clv``: the expected gross profit over
-the horizon, summed period by period (one time unit each) and discounted at
+the horizon, summed month by month and discounted at
 ``--discount-rate`` per year, with the customer's own gross margin where their orders have
 a cost (else the shop's margin; without a cost column ``clv`` is expected revenue and
 ``clv_basis`` says so).
@@ -271,16 +271,16 @@ def _margins(raw: pl.DataFrame, cost_known: bool) -> tuple[np.ndarray, str]:
 
 def _discounted_purchases(bg: Any, spec: ClvSpec, x: np.ndarray, tx: np.ndarray,
                           T: np.ndarray) -> np.ndarray:
-    """Expected purchases over the horizon, each time unit's discounted to today."""
+    """Expected purchases over the horizon, each month's discounted to today."""
     unit = UNIT_DAYS[spec.time_unit]
-    steps = max(1, math.ceil(spec.horizon_days / unit))
-    ends = np.minimum(np.arange(1, steps + 1) * unit, spec.horizon_days) / unit
+    month = 365.25 / 12
+    steps = max(1, math.ceil(spec.horizon_days / month - 1e-9))
+    ends_days = np.minimum(np.arange(1, steps + 1) * month, spec.horizon_days)
     total = np.zeros(len(x))
     before = np.zeros(len(x))
-    for t in ends:
-        upto = expected_purchases(bg, t, x, tx, T)
-        years = t * unit / 365.25
-        total += (upto - before) / (1 + spec.discount_rate) ** years
+    for days in ends_days:
+        upto = expected_purchases(bg, days / unit, x, tx, T)
+        total += (upto - before) / (1 + spec.discount_rate) ** (days / 365.25)
         before = upto
     return total
 

@@ -233,3 +233,28 @@ def test_bad_options_exit_2():
                  ["clv", "--time-unit", "year"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
+
+
+def test_the_bgnbd_gradient_is_the_likelihoods_slope(monkeypatch):
+    # The fit's analytic gradient (per log parameter) against central differences of the
+    # log-likelihood, at a point away from the optimum, on the CDNOW summary.
+    from cust.pipelines.clv import models
+
+    seen = {}
+
+    def capture(names, loglik, start, customers, what, *, gradient=False):
+        seen["loglik"] = loglik
+        return Fit(dict(zip(names, [1.0] * 4, strict=True)), dict.fromkeys(names, 0.0), 0.0, 0)
+
+    monkeypatch.setattr(models, "_fit", capture)
+    d = _summary()
+    models.fit_bgnbd(d["frequency"].to_numpy().astype(float), d["recency"].to_numpy(),
+                     d["T"].to_numpy())
+    loglik = seen["loglik"]
+    at = np.log(np.array([0.5, 1.3, 0.6, 3.0]))
+    _, grad = loglik(np.exp(at), grad=True)
+    h = 1e-6
+    for i in range(4):
+        step = np.eye(4)[i] * h
+        slope = (loglik(np.exp(at + step)) - loglik(np.exp(at - step))) / (2 * h)
+        assert grad[i] == pytest.approx(slope, rel=1e-5, abs=1e-4)
