@@ -319,10 +319,14 @@ def _at_risk(members: pl.DataFrame, spec: ClvSpec) -> pl.DataFrame:
     """A customers unlikely to be alive, by past revenue times the chance they have left."""
     return (
         members.filter((pl.col("abc_class") == "A") & (pl.col("p_alive") < spec.at_risk_below))
-        .with_columns((pl.col("revenue") * (1 - pl.col("p_alive"))).alias("revenue_at_risk"))
+        .with_columns(
+            (pl.col("revenue") * (1 - pl.col("p_alive"))).alias("revenue_at_risk"),
+            ((pl.col("T") - pl.col("recency")) * UNIT_DAYS[spec.time_unit]).round(0)
+            .cast(pl.Int64).alias("days_since_last"),
+        )
         .sort("revenue_at_risk", "customer_id", descending=[True, False])
         .head(spec.top)
-        .select("customer_id", "revenue", "p_alive", "frequency", "T", "clv",
+        .select("customer_id", "revenue", "p_alive", "frequency", "days_since_last", "clv",
                 "revenue_at_risk")
     )
 

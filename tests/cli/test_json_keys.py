@@ -30,6 +30,7 @@ COMMANDS = [
                         "--bootstrap", "20"]),
     ("promo simulate", ["promo", "simulate", "--sweep", "100:1000:100", "--reward-percent", "5"]),
     ("promo simulate", ["promo", "compare"]),
+    ("clv", ["clv", "--as-of", "2026-06-30", "--holdout-until", "2026-10-25"]),
 ]
 
 
