@@ -32,6 +32,7 @@ from ..errors import EmptySelectionError, InvalidOptionError
 from ..funnel.drift import level_alerts
 from ..io.inputs import InputReport, Inputs, collect
 from ..io.orders import has_cost, orders_frame
+from ..money import exact_sum, money
 
 KINDS = ("week", "month")
 HISTORY = 4
@@ -145,9 +146,10 @@ def headline_and_trend(
         pl.col("customer_id").n_unique().alias("customers"),
         pl.col("customer_id").filter(pl.col("edition") == pl.col("first_edition"))
         .n_unique().alias("new_customers"),
-        pl.col("value").sum().alias("revenue"),
-        pl.col("gross_profit").sum().alias("gross_profit"),
-        pl.col("value").filter(known).sum().alias("revenue_with_cost"),
+        # Summed exactly and rounded to the cent by the one money rule (money.py).
+        money(exact_sum(pl.col("value"))).alias("revenue"),
+        money(exact_sum(pl.col("gross_profit"))).alias("gross_profit"),
+        money(exact_sum(pl.col("value").filter(known))).alias("revenue_with_cost"),
         known.sum().alias("orders_with_cost"),
     )
     start = orders.select(pl.col("order_time").min().dt.truncate(unit).dt.date().alias("start"))
@@ -170,12 +172,12 @@ def headline_and_trend(
             "orders": r["orders"],
             "customers": r["customers"],
             "new_customers": r["new_customers"],
-            "revenue": round(r["revenue"], 2),
+            "revenue": r["revenue"],
             # No order with a known cost: gross profit is absent, not zero (CONTRACT 1).
-            "gross_profit": round(r["gross_profit"], 2) if r["orders_with_cost"] else None,
+            "gross_profit": r["gross_profit"] if r["orders_with_cost"] else None,
             "gross_margin": r["gross_profit"] / r["revenue_with_cost"]
             if r["revenue_with_cost"] else None,
-            "aov": round(r["revenue"], 2) / r["orders"] if r["orders"] else None,
+            "aov": r["revenue"] / r["orders"] if r["orders"] else None,
         }
 
     now, before = figures(edition), figures(edition.shift(-1))
