@@ -68,7 +68,8 @@ def refused(result, *says):
 
 
 def test_the_command_list_is_complete():
-    assert len(ANALYSES) == 12
+    assert len(ANALYSES) == 13
+    assert ("clv",) in ANALYSES
     assert REPORT in ANALYSES
     assert ("promo", "compare") in ANALYSES
 
