@@ -14,7 +14,7 @@ from cust.cli.main import app
 from cust.pipelines.cohort.cohorts import cohort_retention
 from cust.pipelines.io.inputs import Inputs
 from cust.pipelines.io.loader import LoadOptions
-from cust.pipelines.promo.simulation import Scenario, simulate
+from cust.pipelines.promo import Scenario, simulate
 from cust.pipelines.segment.abc import classify_customers
 from cust.pipelines.segment.buckets import bucket_orders
 from cust.pipelines.segment.rfm import rfm_segments

@@ -7,6 +7,7 @@ and bunching just above a threshold (:mod:`.bunching`).
 from .rules import (
     DEFAULT_COMPARISON,
     named_scenario,
+    parse_campaign,
     parse_segment,
     parse_sweep,
     parse_tiers,
@@ -22,6 +23,7 @@ __all__ = [
     "Response",
     "Scenario",
     "named_scenario",
+    "parse_campaign",
     "parse_segment",
     "parse_sweep",
     "parse_tiers",

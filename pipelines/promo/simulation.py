@@ -63,33 +63,9 @@ from ..result import Result, Table
 from ..segment.tiers import DEFAULT_LADDER, Ladder, tier_expr
 from . import bunching as promo_bunching
 from .rules import (
-    DEFAULT_COMPARISON,
     Scenario,
-    named_scenario,
     parse_campaign,
-    parse_segment,
-    parse_sweep,
-    parse_tiers,
-    scenarios_from_mapping,
-    scenarios_from_toml,
-    sweep_scenarios,
 )
-
-__all__ = [
-    "DEFAULT_COMPARISON",
-    "PromoResult",
-    "Response",
-    "Scenario",
-    "named_scenario",
-    "parse_campaign",
-    "parse_segment",
-    "parse_sweep",
-    "parse_tiers",
-    "scenarios_from_mapping",
-    "scenarios_from_toml",
-    "simulate",
-    "sweep_scenarios",
-]
 
 RESPONSES = ("none", "fixed", "bunching")
 DEFAULT_UPTAKE = 0.2

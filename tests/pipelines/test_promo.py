@@ -7,7 +7,7 @@ import pytest
 from cust.pipelines.errors import ConfigError, InvalidOptionError, MissingColumnError
 from cust.pipelines.io.inputs import Inputs
 from cust.pipelines.io.loader import LoadOptions
-from cust.pipelines.promo.simulation import (
+from cust.pipelines.promo import (
     Response,
     Scenario,
     named_scenario,

@@ -9,7 +9,7 @@ import pytest
 from cust.pipelines.errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from cust.pipelines.io.inputs import Inputs
 from cust.pipelines.io.loader import LoadOptions
-from cust.pipelines.promo.simulation import Response, Scenario, simulate
+from cust.pipelines.promo import Response, Scenario, simulate
 
 X = 500.0
 START = datetime(2024, 3, 1, 9)

@@ -8,7 +8,7 @@ import pytest
 
 from cust.pipelines.io.inputs import Inputs
 from cust.pipelines.io.loader import LoadOptions
-from cust.pipelines.promo.simulation import Response, Scenario, simulate, sweep_scenarios
+from cust.pipelines.promo import Response, Scenario, simulate, sweep_scenarios
 
 SCENARIOS = [
     Scenario(threshold=200, reward_amount=20),

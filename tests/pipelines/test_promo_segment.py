@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cust.cli.main import app
 from cust.pipelines.io.inputs import Inputs
 from cust.pipelines.io.loader import LoadOptions
-from cust.pipelines.promo.simulation import Scenario, simulate
+from cust.pipelines.promo import Scenario, simulate
 
 # Paid orders: C1 600, C2 800, C3 700, C4 300. C1 and C2 are enterprises (one written 企业),
 # purchasers (one written 采购); C3 an individual engineer; C4 a student in automotive.

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cust.cli.main import app
 from cust.pipelines.errors import ConfigError
-from cust.pipelines.promo.simulation import Scenario, scenarios_from_mapping, scenarios_from_toml
+from cust.pipelines.promo import Scenario, scenarios_from_mapping, scenarios_from_toml
 
 runner = CliRunner()
 
