@@ -74,6 +74,13 @@ def simulate(
     abc: Annotated[str | None, typer.Option(
         "--abc", help="Only customers of these ABC classes (segment abc over the same "
         "period), e.g. A or A,B.", show_default=False)] = None,
+    clv_top: Annotated[str | None, typer.Option(
+        "--clv-top", help="Only the customers with the highest CLV (cust clv fitted to the "
+        "period's end), as a share: 20% or 0.2.", show_default=False)] = None,
+    p_alive_below: Annotated[float | None, typer.Option(
+        "--p-alive-below", help="Only customers whose chance of still being active (cust clv) "
+        "is below this, e.g. 0.3; with --clv-top: valuable customers slipping away.",
+        show_default=False)] = None,
     bootstrap: Annotated[int, typer.Option(
         "--bootstrap", help="Resamples of customers for an interval of the net effect.")] = 0,
     seed: Annotated[int, typer.Option(
@@ -128,7 +135,8 @@ def simulate(
         return promo.simulate(
             inputs, scenarios, period=period, response=model,
             segment=promo.parse_segment(segment), new_customers=new_customers, tier=tier,
-            abc=abc, ladder=ladder, bootstrap=bootstrap, seed=seed)
+            abc=abc, clv_top=promo.parse_share(clv_top), p_alive_below=p_alive_below,
+            ladder=ladder, bootstrap=bootstrap, seed=seed)
 
     run(g, job)
 

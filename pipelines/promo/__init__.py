@@ -15,7 +15,7 @@ from .rules import (
     scenarios_from_toml,
     sweep_scenarios,
 )
-from .simulation import PromoResult, Response, Scenario, simulate
+from .simulation import PromoResult, Response, Scenario, parse_share, simulate
 
 __all__ = [
     "DEFAULT_COMPARISON",
@@ -25,6 +25,7 @@ __all__ = [
     "named_scenario",
     "parse_campaign",
     "parse_segment",
+    "parse_share",
     "parse_sweep",
     "parse_tiers",
     "scenarios_from_mapping",

@@ -47,6 +47,7 @@ input counts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -203,6 +204,8 @@ def simulate(
     new_customers: bool = False,
     tier: str | None = None,
     abc: str | None = None,
+    clv_top: float | None = None,
+    p_alive_below: float | None = None,
     ladder: Ladder = DEFAULT_LADDER,
     bootstrap: int = 0,
     seed: int = 0,
@@ -212,7 +215,10 @@ def simulate(
     Targeting keeps only some customers' orders: ``segment`` (customers-export columns),
     ``tier`` (customer level by points, on ``ladder``), ``abc`` (classes of ``segment abc``
     over the same period, e.g. ``"A"`` or ``"A,B"``), ``new_customers`` (first paid orders
-    only). ``segment`` values of a categorical column (``customer_type``, ``role``) go through
+    only), ``clv_top`` (the share of customers with the highest CLV of ``cust clv`` fitted up
+    to the period's end, ties by customer id) and ``p_alive_below`` (customers whose chance of
+    still being active is below it); given together, both must hold. ``segment`` values of a
+    categorical column (``customer_type``, ``role``) go through
     the same aliases as the export's cells, so ``customer_type=企业`` is ``enterprise``.
     ``bootstrap`` resamples customers for a 95 % interval of every scenario's net effect (the
     same resamples for all; with the bunching model, each resample also draws the uptake).
@@ -239,7 +245,7 @@ def simulate(
     orders = all_orders.filter(period.filter("order_time"))
     orders, targeting, extra = _target(
         inputs, orders, all_orders, period, segment=segment, new_customers=new_customers,
-        tier=tier, abc=abc, ladder=ladder,
+        tier=tier, abc=abc, clv_top=clv_top, p_alive_below=p_alive_below, ladder=ladder,
     )
     sources.extend(s for s in extra if s not in sources)
     value, gp = pl.col("value"), pl.col("gross_profit")
@@ -361,6 +367,8 @@ def _target(
     new_customers: bool,
     tier: str | None,
     abc: str | None,
+    clv_top: float | None,
+    p_alive_below: float | None,
     ladder: Ladder,
 ) -> tuple[pl.LazyFrame, list[str], list[Any]]:
     """Keep the targeted customers' orders; say who they are; the extra sources read."""
@@ -418,7 +426,52 @@ def _target(
         targeting.append(
             f"Only ABC class {', '.join(classes)} customers (segment abc, same period)."
         )
+    if clv_top is not None or p_alive_below is not None:
+        chosen_ids, said = _by_clv(inputs, period, clv_top, p_alive_below)
+        orders = orders.join(chosen_ids.lazy(), on="customer_id", how="semi")
+        targeting.append(said)
     return orders, targeting, extra
+
+
+def _by_clv(
+    inputs: Inputs, period: Period, top: float | None, below: float | None
+) -> tuple[pl.DataFrame, str]:
+    """The customers of ``--clv-top`` / ``--p-alive-below``, and the sentence saying so."""
+    if top is not None and not (0 < top <= 1 and math.isfinite(top)):
+        msg = f"--clv-top {top:g} is not a share of customers"
+        raise InvalidOptionError(msg, hint="e.g. --clv-top 20% (or 0.2)")
+    if below is not None and not (0 < below <= 1 and math.isfinite(below)):
+        msg = f"--p-alive-below {below:g} is not a probability"
+        raise InvalidOptionError(msg, hint="e.g. --p-alive-below 0.3")
+    from ..clv import clv as clv_fit  # scipy only when this targeting is asked for
+
+    members = clv_fit(inputs, period=period).members.sort(
+        ["clv", "customer_id"], descending=[True, False], nulls_last=True
+    )
+    words = []
+    if top is not None:
+        members = members.head(math.ceil(top * members.height))
+        words.append(f"among the {top:.0%} with the highest CLV")
+    if below is not None:
+        members = members.filter(pl.col("p_alive") < below)
+        words.append(f"with p_alive below {below:g}")
+    said = f"Only customers {' and '.join(words)} (cust clv, fitted to the period's end)."
+    return members.select("customer_id"), said
+
+
+def parse_share(text: str | None) -> float | None:
+    """``20%`` or ``0.2`` to 0.2; None stays None."""
+    if text is None:
+        return None
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        value = math.nan
+    if not (0 < value <= 1):
+        msg = f"--clv-top {text!r} is not a share of customers"
+        raise InvalidOptionError(msg, hint="e.g. --clv-top 20% (or 0.2)")
+    return value
 
 
 def _segment_value(column: str, value: str) -> str:
