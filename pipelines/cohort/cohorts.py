@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from .. import calendar
 from ..errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
 from ..io.inputs import Inputs, collect
 from ..io.orders import Period, customer_orders, has_cost
@@ -71,34 +72,6 @@ SECOND_ORDER_LABELS = {key: label for _, _, key, label in SECOND_ORDER_BANDS} | 
 }
 # Terminal heatmap: a shade glyph after each retention cell (light to dark).
 SHADES = ((0.5, "█"), (0.25, "▓"), (0.1, "▒"), (0.0, "░"))
-
-
-def _index(period: str, start: pl.Expr, when: pl.Expr) -> pl.Expr:
-    """Whole periods from the period starting ``start`` to the period starting ``when``."""
-    if period == "month":
-        return (when.dt.year() - start.dt.year()) * 12 + (
-            when.dt.month().cast(pl.Int32) - start.dt.month().cast(pl.Int32)
-        )
-    return ((when - start).dt.total_days() // 7).cast(pl.Int32)
-
-
-def _truncate(period: str, expr: pl.Expr) -> pl.Expr:
-    return expr.dt.truncate("1mo" if period == "month" else "1w").dt.date()
-
-
-def _shift(period: str, start: date, k: int) -> date:
-    """The first day of the period ``k`` periods after the one starting on ``start``."""
-    if period == "week":
-        return start + timedelta(weeks=k)
-    months = start.year * 12 + start.month - 1 + k
-    return date(months // 12, months % 12 + 1, 1)
-
-
-def _label(period: str, start: date) -> str:
-    if period == "month":
-        return start.strftime("%Y-%m")
-    year, week, _ = start.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def _heat(value: float | None, complete: bool) -> str | None:
@@ -286,7 +259,7 @@ class CohortResult(Result):
         notes.append(f"Periods ending after {self.as_of} are marked incomplete (*). "
                      "Shades: █ over 50 %, ▓ over 25 %, ▒ over 10 %, ░ above 0.")
         first = self.cohorts[0]["cohort_start"] if self.cohorts else None
-        if first is not None and first <= self.data_start < _shift(self.period, first, 1):
+        if first is not None and first <= self.data_start < calendar.shift(self.period, first, 1):
             notes.append(f"The export starts on {self.data_start}: customers who ordered "
                          f"before that look new in cohort {self.cohorts[0]['cohort']}.")
         return notes
@@ -363,7 +336,7 @@ def cohort_retention(
             pl.col("channel").first().alias("first_channel"),
             pl.col("gross_profit").first().alias("first_gross_profit"),
         )
-        .with_columns(_truncate(unit, pl.col("first_time")).alias("cohort"))
+        .with_columns(calendar.start_expr(unit, pl.col("first_time")).alias("cohort"))
         .filter(period.filter("first_time"))
     )
     took = {
@@ -390,7 +363,9 @@ def cohort_retention(
         firsts.select("customer_id", "cid", "cohort", "group", "offer_group"),
         on="customer_id", how="inner",
     ).with_columns(
-        _index(unit, pl.col("cohort"), _truncate(unit, pl.col("order_time"))).alias("k")
+        calendar.periods_between(
+            unit, pl.col("cohort"), calendar.start_expr(unit, pl.col("order_time"))
+        ).alias("k")
     )
     # Per offer group too: the matrix sums over them (each customer is in one, so the
     # distinct counts add up), the payback reads them apart; one group-by of the orders.
@@ -401,7 +376,9 @@ def cohort_retention(
     )
     # The period index of each customer's last order ("on or after" retention).
     last_k = firsts.with_columns(
-        _index(unit, pl.col("cohort"), _truncate(unit, pl.col("last_time"))).alias("last_k")
+        calendar.periods_between(
+            unit, pl.col("cohort"), calendar.start_expr(unit, pl.col("last_time"))
+        ).alias("last_k")
     ).group_by("cohort", "group", "last_k").agg(pl.len().alias("customers"))
     one = pl.col("orders") == 1
     sizes = firsts.group_by("cohort", "group", "offer_group").agg(
@@ -504,7 +481,7 @@ class _Grid:
     def indexes(self, cohort: date, *, capped: bool = True) -> list[int]:
         """Period indexes whose period starts on or before the analysis date."""
         ks, k = [], 0
-        while _shift(self.unit, cohort, k) <= self.end:
+        while calendar.shift(self.unit, cohort, k) <= self.end:
             ks.append(k)
             k += 1
             if capped and self.max_periods is not None and k >= self.max_periods:
@@ -513,7 +490,7 @@ class _Grid:
 
     def complete(self, cohort: date, k: int) -> bool:
         """The period ends (its last day) on or before the analysis date."""
-        return _shift(self.unit, cohort, k + 1) - timedelta(days=1) <= self.end
+        return calendar.shift(self.unit, cohort, k + 1) - timedelta(days=1) <= self.end
 
     def rows(
         self,
@@ -546,7 +523,7 @@ class _Grid:
                 active = [sum(n for lk, n in tail.items() if lk >= k) for k in ks]
             else:
                 active = [cell[(key, k)]["active"] if (key, k) in cell else 0 for k in ks]
-            row: dict[str, Any] = {"cohort": _label(self.unit, r["cohort"])}
+            row: dict[str, Any] = {"cohort": calendar.label(self.unit, r["cohort"])}
             if by_group:
                 row["group"] = r["group"]
             row.update(
@@ -612,7 +589,7 @@ class _Grid:
             to_date = repeat[-1] if cost_known and repeat else None
             size, one_order = r["size"], r["one_order"]
             ratio = to_date / cost if is_offer and to_date is not None and cost else None
-            row: dict[str, Any] = {"cohort": _label(self.unit, r["cohort"])}
+            row: dict[str, Any] = {"cohort": calendar.label(self.unit, r["cohort"])}
             if by_split:
                 row["split_group"] = r["group"]
             row.update(

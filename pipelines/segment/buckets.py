@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from .. import calendar
 from ..errors import InvalidOptionError
 from ..io.inputs import Inputs, collect
 from ..io.orders import Period, has_cost, orders_frame
@@ -192,9 +193,8 @@ def bucket_orders(
         if trend not in TRENDS:
             msg = f"--trend {trend!r} is not a period"
             raise InvalidOptionError(msg, hint="use --trend month or --trend week")
-        unit = "1mo" if trend == "month" else "1w"
         with_period = orders.with_columns(
-            pl.col("order_time").dt.truncate(unit).dt.date().alias("period")
+            calendar.start_expr(trend, pl.col("order_time")).alias("period")
         )
         plans.append(band_figures(with_period, edges, ["period"]))
     frames, report = collect(plans, [source])

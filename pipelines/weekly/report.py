@@ -28,6 +28,7 @@ from typing import Any
 
 import polars as pl
 
+from .. import calendar
 from ..errors import EmptySelectionError, InvalidOptionError
 from ..funnel.drift import level_alerts
 from ..io.inputs import InputReport, Inputs, collect
@@ -58,9 +59,7 @@ class Edition:
     @classmethod
     def containing(cls, day: date, kind: str) -> Edition:
         """The edition that contains ``day``."""
-        if kind == "week":
-            return cls(kind, day - timedelta(days=day.weekday()))
-        return cls(kind, day.replace(day=1))
+        return cls(kind, calendar.start_of(kind, day))
 
     @classmethod
     def last_complete(cls, last_day: date, kind: str) -> Edition:
@@ -75,18 +74,12 @@ class Edition:
 
     def shift(self, n: int) -> Edition:
         """The edition ``n`` periods later (earlier when negative)."""
-        if self.kind == "week":
-            return Edition(self.kind, self.start + timedelta(weeks=n))
-        months = self.start.year * 12 + self.start.month - 1 + n
-        return Edition(self.kind, date(months // 12, months % 12 + 1, 1))
+        return Edition(self.kind, calendar.shift(self.kind, self.start, n))
 
     @property
     def label(self) -> str:
         """``2026-W43`` or ``2026-10``."""
-        if self.kind == "week":
-            year, week, _ = self.start.isocalendar()
-            return f"{year}-W{week:02d}"
-        return self.start.strftime("%Y-%m")
+        return calendar.label(self.kind, self.start)
 
 
 METRICS = ("orders", "customers", "new_customers", "revenue", "gross_profit", "gross_margin",
@@ -134,11 +127,10 @@ def headline_and_trend(
     source = inputs.get("orders")
     orders = orders_frame(source)
     first = edition.shift(-max(HISTORY, BASELINE, periods - 1))
-    unit = "1w" if edition.kind == "week" else "1mo"
     firsts = orders.group_by("customer_id").agg(pl.col("order_time").min().alias("first_time"))
     dated = orders.join(firsts, on="customer_id").with_columns(
-        pl.col("order_time").dt.truncate(unit).dt.date().alias("edition"),
-        pl.col("first_time").dt.truncate(unit).dt.date().alias("first_edition"),
+        calendar.start_expr(edition.kind, pl.col("order_time")).alias("edition"),
+        calendar.start_expr(edition.kind, pl.col("first_time")).alias("first_edition"),
     ).filter(pl.col("edition").is_between(first.start, edition.start))
     known = pl.col("gross_profit").is_not_null()
     per = dated.group_by("edition").agg(
@@ -152,7 +144,9 @@ def headline_and_trend(
         money(exact_sum(pl.col("value").filter(known))).alias("revenue_with_cost"),
         known.sum().alias("orders_with_cost"),
     )
-    start = orders.select(pl.col("order_time").min().dt.truncate(unit).dt.date().alias("start"))
+    start = orders.select(
+        calendar.start_expr(edition.kind, pl.col("order_time").min()).alias("start")
+    )
     frames, report = collect([per, start], [source])
     rows = {r["edition"]: r for r in frames[0].to_dicts()}
     data_start = frames[1]["start"][0]
