@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
 
 import polars as pl
 
@@ -48,6 +49,10 @@ def money(expr: pl.Expr) -> pl.Expr:
     return pl.when(exact).then((cents / 100).round(2)).otherwise(large).cast(pl.Float64)
 
 
+@overload
+def round_money(value: float) -> float: ...
+@overload
+def round_money(value: None) -> None: ...
 def round_money(value: float | None) -> float | None:
     """:func:`money` for one Python number (the same rule, the same result)."""
     if value is None or not math.isfinite(value):

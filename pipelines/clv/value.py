@@ -264,7 +264,8 @@ def _margins(raw: pl.DataFrame, cost_known: bool) -> tuple[np.ndarray, str]:
         return np.ones(raw.height), "revenue"
     gp, revenue = raw["gross_profit"], raw["revenue"]
     known = gp.is_not_null() & (revenue > 0)
-    shop = float(gp.filter(known).sum() / revenue.filter(known).sum()) if known.any() else 1.0
+    shop = (float(gp.filter(known).sum()) / float(revenue.filter(known).sum())
+            if known.any() else 1.0)
     own = (gp / revenue).to_numpy()
     return np.where(known.to_numpy(), own, shop), "gross_profit"
 

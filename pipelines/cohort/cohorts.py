@@ -308,7 +308,8 @@ def cohort_retention(
     if metric == "gross_profit" and not cost_known:
         msg = "--metric gross_profit needs a cost column in the orders export"
         raise MissingColumnError(msg, hint="map it with --map cost=<header> (成本)")
-    configured = (config or Config()).section("cohort").get("offer")
+    config = config or Config()
+    configured = config.section("cohort").get("offer")
     if offer is None and configured is not None and configured not in OFFERS:
         msg = f"{config.path}: [cohort] offer = {configured!r} is not one of {', '.join(OFFERS)}"
         raise ConfigError(msg, hint='write it as offer = "promo"')
@@ -607,7 +608,7 @@ class _Grid:
                 net_gross_profit=net[:shown] if net is not None else None,
                 repeat_gross_profit_to_date=to_date,
                 net_gross_profit_to_date=round_money(to_date - cost)
-                if net is not None and to_date is not None else None,
+                if net is not None and to_date is not None and cost is not None else None,
                 payback_ratio=ratio,
                 payback_period=payback,
                 # How many customers' offers one repeat customer's later orders pay for.

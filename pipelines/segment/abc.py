@@ -194,15 +194,15 @@ def classify_customers(
         exact_sum(pl.col("previous")).alias("previous"),
         pl.col("gross_profit").is_null().sum().alias("orders_without_cost"),
     )
-    service = customers is not None and customers.has("service_cost")
-    if service:
-        costs = customers.valid.group_by("customer_id").agg(
+    service = customers if customers is not None and customers.has("service_cost") else None
+    if service is not None:
+        costs = service.valid.group_by("customer_id").agg(
             exact_sum(pl.col("service_cost")).alias("service_cost")
         )
         per_customer = per_customer.join(costs, on="customer_id", how="left").with_columns(
             pl.col("contribution") - pl.col("service_cost").fill_null(0.0)
         )
-    sources = [source] + ([customers] if service else [])
+    sources = [source] + ([service] if service is not None else [])
     (frame,), report = collect([per_customer], sources)
     # Money sums are exact (money.py), and ranked by their value to the cent, so ties rank
     # the same (by customer id) on every run.
@@ -214,7 +214,7 @@ def classify_customers(
     parts = [measure.replace("_", " ")]
     if subtract_discounts:
         parts.append("discounts")
-    if service:
+    if service is not None:
         parts.append("service cost")
     settings = {
         "measure": measure,

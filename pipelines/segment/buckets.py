@@ -178,7 +178,7 @@ def bucket_orders(
     # Totals of the banded orders, like the bands' figures and shares; the orders below the
     # first edge are counted apart.
     banded = pl.col("value") >= edges[0]
-    totals = orders.select(
+    totals_plan = orders.select(
         pl.col("customer_id").filter(banded).n_unique().alias("customers"),
         exact_sum(pl.col("value").filter(banded)).alias("revenue"),
         exact_sum(pl.col("gross_profit").filter(banded)).alias("gross_profit"),
@@ -188,7 +188,7 @@ def bucket_orders(
         pl.col("order_time").min().alias("first_order_time"),
         pl.col("order_time").max().alias("last_order_time"),
     )
-    plans = [per_band, totals]
+    plans = [per_band, totals_plan]
     if trend is not None:
         if trend not in TRENDS:
             msg = f"--trend {trend!r} is not a period"

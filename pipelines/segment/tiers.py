@@ -91,7 +91,7 @@ def tier_expr(points: pl.Expr, ladder: Ladder = DEFAULT_LADDER) -> pl.Expr:
     >>> df.select(tier_expr(pl.col("points")).alias("tier"))["tier"].to_list()
     ['regular', 'regular', 'silver', 'diamond', None]
     """
-    level = pl.when(points.is_not_null()).then(pl.lit(ladder[0][0], dtype=pl.String))
+    level: pl.Expr = pl.when(points.is_not_null()).then(pl.lit(ladder[0][0], dtype=pl.String))
     for name, minimum in ladder[1:]:
         level = pl.when(points >= minimum).then(pl.lit(name, dtype=pl.String)).otherwise(level)
     return level

@@ -178,7 +178,7 @@ def headline_and_trend(
     history = [figures(edition.shift(-i)) for i in range(1, HISTORY + 1)]
     out = []
     for metric in METRICS[:-1]:
-        values = [h[metric] for h in history if h[metric] is not None]
+        values = [v for h in history if (v := h[metric]) is not None]
         out.append(row(metric, now[metric], before[metric],
                        sum(values) / len(values) if values else None))
     baseline = [figures(edition.shift(-i)) for i in range(1, BASELINE + 1)]
