@@ -206,10 +206,14 @@ def odd_day(when: pl.Expr, today: date | None = None) -> pl.Expr:
     that were suspicious when it was made; a later run, whose bound is later, keeps those
     still beyond it (:func:`suspicious_of`), so a cached count is the same as a fresh one.
     """
-    latest = (today or date.today()) + LATEST_AHEAD
+    odd = pl.col(REASON).is_null() & ~plausible(when, today)
+    return pl.when(odd).then(when.dt.date())
+
+
+def plausible(when: pl.Expr, today: date | None = None) -> pl.Expr:
+    """Whether a time lies in 1970 to a year after the day of the run (see above)."""
     day = when.dt.date()
-    odd = pl.col(REASON).is_null() & ((day < EARLIEST) | (day > latest))
-    return pl.when(odd).then(day)
+    return (day >= EARLIEST) & (day <= (today or date.today()) + LATEST_AHEAD)
 
 
 @dataclass(frozen=True)

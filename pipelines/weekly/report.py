@@ -32,6 +32,7 @@ from .. import calendar
 from ..errors import EmptySelectionError, InvalidOptionError
 from ..funnel.drift import level_alerts
 from ..io.inputs import InputReport, Inputs, collect
+from ..io.loader import plausible
 from ..io.orders import has_cost, orders_frame
 from ..money import exact_sum, money
 
@@ -87,10 +88,17 @@ METRICS = ("orders", "customers", "new_customers", "revenue", "gross_profit", "g
 
 
 def order_days(inputs: Inputs) -> tuple[date, date]:
-    """The dates of the first and the last paid order (one small query)."""
+    """The dates of the first and the last paid order (one small query).
+
+    Times that ``cust check`` warns about (before 1970, or more than a year after the day of
+    the run: a 2204 typed for 2024) do not choose the edition when others are plausible.
+    """
+    when = pl.col("order_time")
+    fine = when.filter(plausible(when))
     frames, _ = collect(
         [orders_frame(inputs.get("orders")).select(
-            pl.col("order_time").min().alias("first"), pl.col("order_time").max().alias("last")
+            pl.coalesce(fine.min(), when.min()).alias("first"),
+            pl.coalesce(fine.max(), when.max()).alias("last"),
         )], []
     )
     first, last = frames[0].row(0)

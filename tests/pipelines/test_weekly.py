@@ -159,6 +159,20 @@ def test_order_days_and_no_paid_order(tmp_path):
         order_days(_inputs(tmp_path, text))
 
 
+
+def test_a_stray_far_future_or_sentinel_time_does_not_choose_the_edition(tmp_path):
+    # Issue 20, item 2: one line typed 2204 for 2024 (and a 1900 one) are warned about by
+    # cust check; they must not make the default edition an all-zero week of 2204.
+    text = ("order_id,customer_id,order_time,amount,status\n"
+            "o1,A,2024-03-04,10,paid\no2,B,2024-03-12,20,paid\n"
+            "o3,C,2204-03-01,5,paid\no4,D,1900-01-01,5,paid\n")
+    first, last = order_days(_inputs(tmp_path, text))
+    assert (first, last) == (date(2024, 3, 4), date(2024, 3, 12))
+    assert default_edition(first, last, "week").label == "2024-W10"
+    only_odd = "order_id,customer_id,order_time,amount,status\no3,C,2204-03-01,5,paid\n"
+    assert order_days(_inputs(tmp_path, only_odd)) == (date(2204, 3, 1), date(2204, 3, 1))
+
+
 def _plain_headline(path, start):
     """Orders, customers, new customers, revenue and gross profit of a week, by hand."""
     orders = {}
