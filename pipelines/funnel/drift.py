@@ -13,8 +13,13 @@ baseline further with every period); it is left out of every later baseline, so 
 earlier incident, or the onset of the same one, cannot pull the expected rate towards it
 (control-chart practice: remove out-of-control points and recompute the limits). When fewer
 than half a baseline of in-control periods is left in the 2b periods (the rate has settled
-at a new level), the b periods before p are the baseline again. The expected rate ``e`` is
-the baseline's pooled rate; a baseline with fewer than :data:`MIN_BASE_UNITS` units is none.
+at a new level), the b periods before p are the baseline again. A baseline of fewer than
+:data:`BASE_UNITS` units (a step a few dozen units reach each week) takes in more in-control
+periods, up to 3b back, until it holds that many: its own scatter otherwise hides a collapse
+(four weeks at 16 of 60 against 26 of 47 give p = 0.003, too little once the windows and
+series are paid for; against the 16 weeks' 52 of 94, p = 0.0005). The
+expected rate ``e`` is the baseline's pooled rate; a baseline with fewer than
+:data:`MIN_BASE_UNITS` units is none.
 
 **Weekday pattern** (daily periods). Over the in-control periods of the 3b before p (at
 least three weeks), the seven weekdays' rates are tested for homogeneity (the 7 x 2 table's
@@ -51,15 +56,17 @@ non-conversions), and otherwise Fisher's exact test (``scipy.stats.fisher_exact`
 of the window against the baseline, so a step that a few dozen units reach each week is
 still watched (Agresti, *Categorical Data Analysis*, 3.5).
 
-**Multiple testing.** All tests of the run (every series, breakdown value, period and test)
-are one family. A test that could not reach significance even alone (its smallest
-attainable p-value, at X = 0 or X = N, is above ``alpha``) is left out of the family and
-counted as too small to test (Tarone 1990). Default: Benjamini-Hochberg false-discovery
-control at ``alpha`` = 0.05 (``scipy.stats.false_discovery_control``); on a stable funnel
-every hypothesis is null and BH then bounds the chance of *any* alert by ``alpha``, while a
-real incident found in many tests no longer pays for all of them. ``correction="fwer"``:
-Holm's family-wise control instead. The benchmark (``python -m benchmarks drift``,
-``benchmarks/RESULTS.md``) measures both.
+**Multiple testing.** A test that could not reach significance even alone (its smallest
+attainable p-value, at X = 0 or X = N, is above ``alpha``) is left out and counted as too
+small to test (Tarone 1990). Default ``correction="fdr"``: the series (step x breakdown value)
+are the families; each series' p-value is Simes' over its tests, Benjamini-Hochberg over the
+series selects ``R`` of ``M`` at ``alpha``, and within a selected series Benjamini-Hochberg
+at ``alpha * R / M`` picks the alerting periods (Benjamini and Bogomolov 2014, selective
+inference on families; :func:`decide`). On a stable funnel every hypothesis is null and the
+chance of *any* alert is at most ``alpha``; a long incident in one series does not lower the
+bar for noise in another. ``correction="fwer"``: Holm over every test of the run. The
+``--explain`` breakdown values are a family of their own. The benchmark (``python -m
+benchmarks drift``, ``benchmarks/RESULTS.md``) measures the method against the one before.
 
 Practical significance: a move smaller than ``min_effect`` (default 10 % of the expected
 rate, relative) is no alert. A period is judged only when every unit of it has had time to
@@ -86,6 +93,7 @@ import polars as pl
 from ..errors import InvalidOptionError
 from .spec import FunnelSpec, judged_until
 
+BASE_UNITS = 200  # a baseline of fewer units reaches further back (up to 3b periods)
 MIN_BASE_UNITS = 30  # a baseline with fewer units entering the step is not a baseline
 MIN_EXPECTED = 5.0  # expected conversions and non-conversions for the normal approximation
 EXCLUDE = 0.01  # unadjusted p-value below which a period leaves later baselines
@@ -426,6 +434,12 @@ def _state(i: int, n: np.ndarray, x: np.ndarray, clean: np.ndarray, b: int,
         return None
     lo = max(0, i - 2 * b)
     pool = [j for j in range(i - 1, lo - 1, -1) if clean[j] and n[j] > 0][:b]
+    if pool and n[pool].sum() < BASE_UNITS:  # few units: more in-control periods, up to 3b back
+        more = [j for j in range(pool[-1] - 1, max(0, i - 3 * b) - 1, -1) if clean[j] and n[j] > 0]
+        for j in more:
+            if n[pool].sum() >= BASE_UNITS:
+                break
+            pool.append(j)
     if len(pool) < max(1, b // 2):
         pool = [j for j in range(i - 1, max(0, i - b) - 1, -1) if n[j] > 0]
     base = np.array(sorted(pool), dtype=int)
