@@ -382,14 +382,18 @@ def test_a_signal_during_polars_work_removes_the_scratch_at_once(tmp_path, name,
     import time
 
     env = {**os.environ, "TMPDIR": str(tmp_path)}
+    sig = getattr(signal, name)
+    # The child starts with the signal's default action, as under cron or a terminal; run
+    # under nohup (which ignores SIGHUP), cust rightly leaves an ignored signal ignored.
     proc = subprocess.Popen([sys.executable, "-c", _LONG_RUN], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL))
     scratch = Path(proc.stdout.readline().strip())
     assert scratch.parent == tmp_path
     assert (scratch / "copy.csv").exists()
     time.sleep(0.3)
     sent = time.monotonic()
-    proc.send_signal(getattr(signal, name))
+    proc.send_signal(sig)
     while scratch.exists() and time.monotonic() - sent < 10:
         time.sleep(0.01)
     assert time.monotonic() - sent < 2  # removed at once, not when Polars is done
