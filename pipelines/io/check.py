@@ -116,7 +116,7 @@ def check_inputs(inputs: Inputs) -> CheckResult:
                 }
             )
         mapping[s.name] = cols
-    schema_rows = {
+    schema_rows: dict[str, Any] = {
         "source": pl.String,
         "files": pl.Int64,
         "rows_read": pl.Int64,
@@ -127,7 +127,7 @@ def check_inputs(inputs: Inputs) -> CheckResult:
         "last": pl.Datetime("us"),
         "columns": pl.String,
     }
-    schema_files = {
+    schema_files: dict[str, Any] = {
         "source": pl.String,
         "path": pl.String,
         "format": pl.String,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -40,7 +40,7 @@ ORDER_PASS_ROWS = 40_000_000
 # Polars' streaming engine: on 2 cores it ran every command 1.2-2x faster than the
 # in-memory engine at 10M order lines and 50M events, with the same figures (the whole test
 # suite passes on either), and it is what lets a plan work on files larger than memory.
-ENGINE = "streaming"
+ENGINE: Literal["streaming"] = "streaming"
 
 SAMPLE_FILES = {
     "orders": "orders.csv",

@@ -438,8 +438,9 @@ def _open_text(path: Path, source: str, encoding: str | None) -> OpenedFile:
     suffix = Path(path.name.lower().removesuffix(".gz")).suffix
     delimiter = _sniff_delimiter(sample.lstrip("\ufeff"), suffix)
     headers = _read_headers(path, gz, encoding, delimiter)
-    options = {"separator": delimiter, "infer_schema": False, "encoding": "utf8-lossy",
-               "quote_char": '"', "raise_if_empty": False}
+    options: dict[str, Any] = {"separator": delimiter, "infer_schema": False,
+                               "encoding": "utf8-lossy", "quote_char": '"',
+                               "raise_if_empty": False}
     if gz or codec not in ("utf-8", "utf-8-sig", "ascii"):
         frame = _scan_scratch_copy(path, gz, encoding, headers, options)
     else:
