@@ -43,7 +43,7 @@ from ..errors import EmptySelectionError, InvalidOptionError
 from ..io.inputs import Inputs, collect
 from ..io.orders import Period, customer_orders, has_cost
 from ..result import Result, Table
-from ..segment.abc import classify_customers
+from ..segment.abc import abc_plan
 from ..segment.rfm import DEFAULT_RULES, customer_measures, score_members
 from .models import FitError, expected_purchases, expected_spend, fit_bgnbd, fit_gamma_gamma
 from .models import p_alive as p_alive_of
@@ -184,7 +184,9 @@ def clv(inputs: Inputs, spec: ClvSpec | None = None, *, period: Period | None = 
     cost_known = has_cost(source)
     measures = customer_measures(customer_orders(source, period), period)
     members_plan = score_members(measures, "value", DEFAULT_RULES)
-    (raw,), report = collect([members_plan], [source])
+    classes = abc_plan(inputs, period=period)  # the ABC classes from the same pass
+    (raw, abc_frame), report = collect([members_plan, classes.per_customer],
+                                       [source, *classes.sources[1:]])
     if raw.height == 0:
         msg = "no paid orders in the analysed period"
         hint = "check --since/--until/--as-of against the dates in the orders export (cust check)"
@@ -219,7 +221,7 @@ def clv(inputs: Inputs, spec: ClvSpec | None = None, *, period: Period | None = 
         msg = f"the fitted model gives no finite value for {int(bad.sum())} customers"
         raise FitError(msg, hint="the history may be too short for the horizon; try "
                        "--horizon 26w or a longer history")
-    abc = classify_customers(inputs, period=period).members.select(
+    abc = classes.finish(abc_frame, report).members.select(
         "customer_id", pl.col("class").alias("abc_class"), pl.col("contribution"))
     members = raw.select(
         "customer_id", pl.col("frequency").cast(pl.Int64),

@@ -39,7 +39,8 @@ from typing import Any, ClassVar
 import polars as pl
 
 from ..errors import InvalidOptionError
-from ..io.inputs import Inputs, collect
+from ..io.inputs import InputReport, Inputs, collect
+from ..io.loader import Source
 from ..io.orders import Period, has_cost, orders_frame
 from ..money import exact_sum
 from ..result import Result, Table, money
@@ -156,6 +157,50 @@ def classify_customers(
     growth_days: int = 90,
 ) -> AbcResult:
     """Rank customers by contribution and class them A/B/C (see the module docstring)."""
+    plan = abc_plan(inputs, period=period, method=method, cutoffs=cutoffs, ranks=ranks,
+                    weights=weights, subtract_discounts=subtract_discounts,
+                    growth_days=growth_days)
+    (frame,), report = collect([plan.per_customer], plan.sources)
+    return plan.finish(frame, report)
+
+
+@dataclass(frozen=True)
+class AbcPlan:
+    """The per-customer contribution plan and what finishing it needs.
+
+    Another analysis that wants the classes too (``cust clv``) collects ``per_customer``
+    with its own plans, in one pass over the export, and calls :meth:`finish`.
+    """
+
+    per_customer: pl.LazyFrame
+    sources: list[Source]
+    method: str
+    cutoffs: tuple[float, float]
+    ranks: tuple[float, float]
+    weights: dict[str, float] | None
+    subtract_discounts: bool
+    growth_days: int
+    measure: str
+    cost_known: bool
+    service: bool
+
+    def finish(self, frame: pl.DataFrame, report: InputReport) -> AbcResult:
+        """Class the collected per-customer frame."""
+        return _finish(self, frame, report)
+
+
+def abc_plan(
+    inputs: Inputs,
+    *,
+    period: Period | None = None,
+    method: str = "share",
+    cutoffs: tuple[float, float] = (0.8, 0.95),
+    ranks: tuple[float, float] = (0.2, 0.5),
+    weights: dict[str, float] | None = None,
+    subtract_discounts: bool = False,
+    growth_days: int = 90,
+) -> AbcPlan:
+    """The lazy per-customer contributions of :func:`classify_customers`, not collected."""
     if method not in ("share", "rank"):
         msg = f"--method {method!r} is not a method"
         raise InvalidOptionError(msg, hint="use --method share or --method rank")
@@ -203,7 +248,14 @@ def classify_customers(
             pl.col("contribution") - pl.col("service_cost").fill_null(0.0)
         )
     sources = [source] + ([service] if service is not None else [])
-    (frame,), report = collect([per_customer], sources)
+    return AbcPlan(per_customer, sources, method, cutoffs, ranks, weights, subtract_discounts,
+                   growth_days, measure, cost_known, service is not None)
+
+
+def _finish(plan: AbcPlan, frame: pl.DataFrame, report: InputReport) -> AbcResult:
+    method, cutoffs, ranks, weights = plan.method, plan.cutoffs, plan.ranks, plan.weights
+    subtract_discounts, growth_days = plan.subtract_discounts, plan.growth_days
+    measure, cost_known, service = plan.measure, plan.cost_known, plan.service
     # Money sums are exact (money.py), and ranked by their value to the cent, so ties rank
     # the same (by customer id) on every run.
     frame = frame.with_columns(money(pl.col(c)).alias(c) for c in (
@@ -214,7 +266,7 @@ def classify_customers(
     parts = [measure.replace("_", " ")]
     if subtract_discounts:
         parts.append("discounts")
-    if service is not None:
+    if service:
         parts.append("service cost")
     settings = {
         "measure": measure,
