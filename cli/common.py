@@ -27,7 +27,8 @@ def open_inputs(g: GlobalOptions):
     for source, mapping in parse_column_map(list(g.map)).items():
         columns.setdefault(source, {}).update(mapping)
     options = LoadOptions(encoding=g.encoding, columns=columns, timezone=config.timezone,
-                          dedupe=g.dedupe)
+                          dedupe=g.dedupe,
+                          date_format=g.date_format or config.date_format or "auto")
     paths = {"orders": g.orders, "customers": g.customers, "events": g.events, "prices": g.prices}
     return Inputs(paths, options, cache_of(g, config)), config
 

@@ -21,6 +21,7 @@ from .cache import ORDERS_FILES, Cache
 from .loader import (
     IN_LATER_FILE,
     REASON,
+    DateOrder,
     LoadOptions,
     Source,
     Suspicious,
@@ -68,6 +69,8 @@ class SourceReport:
     # Orders of several files: lines of an order that a later file holds too (a warning;
     # rejected as order_in_later_file under --dedupe).
     in_later_file: int = 0
+    # How the source's dates were read (day, month and year order; given or detected).
+    dates: DateOrder = field(default_factory=DateOrder)
 
     def to_json(self) -> dict[str, Any]:
         """The contract's ``input.<source>`` object."""
@@ -78,6 +81,7 @@ class SourceReport:
             "rejected_by_reason": self.reasons,
             "suspicious_times": self.suspicious_times.to_json(),
             "lines_in_later_file": self.in_later_file,
+            "date_format": self.dates.to_json(),
         }
 
 
@@ -108,6 +112,13 @@ class InputReport:
                     f"{repeated} {name} line{'s' if repeated > 1 else ''} of orders that a later "
                     "file holds too were counted with them: if the files overlap (the same "
                     "order exported twice), add --dedupe to count each order from its last file"
+                )
+            if s.dates.ambiguous and s.rows_rejected:
+                cells = ", ".join(s.dates.ambiguous)
+                lines.append(
+                    f"{name} dates such as {cells} could be day first or month first, and "
+                    "nothing in the export says which: they were rejected; give the order "
+                    "with --date-format dmy or --date-format mdy"
                 )
             odd = s.suspicious_times
             if odd.rows:
@@ -272,6 +283,7 @@ def report_of(sources: Sequence[Source], tallies: Sequence[pl.DataFrame]) -> Inp
             reasons=dict(zip(rejected[REASON].to_list(), rejected["rows"].to_list(), strict=True)),
             suspicious_times=suspicious,
             in_later_file=later,
+            dates=s.dates,
         )
     return InputReport(report)
 
