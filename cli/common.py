@@ -181,16 +181,49 @@ def computed(
     read = check_out_path(g, inputs, config, reads, rendered=target is None)
     salt = mask_salt(g, config)
     console = stderr()
-    if console.is_terminal and not g.quiet:
-        with console.status(status):
+    from cust.pipelines.errors import CustError
+
+    try:
+        if console.is_terminal and not g.quiet:
+            with console.status(status):
+                result = compute(inputs, config)
+        else:
             result = compute(inputs, config)
-    else:
-        result = compute(inputs, config)
+    except CustError:
+        refuse_rejected(g, inputs, None)  # an export mostly rejected says why it failed
+        raise
+    refuse_rejected(g, inputs, result.input)
     if target is not None:
         flag, path = target(result)
         targets = {flag: path, "--rejects": g.rejects} if g.rejects else {flag: path}
         refuse_overwrite(targets, read)
     return inputs, result, salt
+
+
+def refuse_rejected(g: GlobalOptions, inputs: Any, report: Any) -> None:
+    """Exit 2 when an export's rows are all, or mostly for one reason, rejected.
+
+    Every command, ``cust check`` too (its message names the reason, cells and the fix),
+    before anything is written but ``--rejects``, so the rows can be looked at.
+    ``report`` None (the command failed): the sources loaded are counted now, and nothing
+    is raised when that fails too (the command's own error stands).
+    """
+    from cust.pipelines.errors import CustError
+    from cust.pipelines.io import refusal, tally_loaded
+
+    try:
+        if report is None:
+            report = tally_loaded(inputs.loaded)
+        error = refusal(inputs.loaded, report)
+    except CustError:
+        if report is None:
+            return
+        raise
+    if error is None:
+        return
+    if g.rejects is not None:
+        write_rejects(inputs.loaded, g.rejects)
+    raise error
 
 
 def deliver(

@@ -241,3 +241,96 @@ def test_the_cache_keeps_one_entry_per_date_order(tmp_path, monkeypatch):
         assert cohorts(dmy) == {"2026-10": 3}
         assert cohorts(mdy) == {"2026-01": 1, "2026-02": 1, "2026-10": 1}
     assert len(list((tmp_path / "cache").iterdir())) >= 1
+
+
+# -- an export mostly rejected is refused (issue 26) --------------------------------------------
+
+DAY_FIRST = ["31/10/2026", "01.10.2026", "15-09-2026"]
+
+
+def _refused(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+@pytest.mark.parametrize("command", [["check"], ["segment", "buckets"], ["cohort"],
+                                     ["promo", "simulate", "--threshold", "50"]])
+def test_every_row_day_first_under_ymd_is_exit_2_naming_reason_cells_and_hint(tmp_path, command):
+    path = _write(tmp_path, "orders", DAY_FIRST)
+    out = _refused([*command, "--orders", str(path), "--date-format", "ymd", "-f", "json"])
+    assert "all 3 orders rows were rejected as bad_order_time" in out
+    assert "'31/10/2026', '01.10.2026', '15-09-2026'" in out
+    assert "--date-format dmy" in out
+    assert "Hint:" in out
+
+
+def test_day_first_rows_are_read_by_default_and_counted(tmp_path):
+    """The same file with no option: 31/10/2026 proves day first, every row counts."""
+    path = _write(tmp_path, "orders", DAY_FIRST)
+    doc = _check(["segment", "buckets", "--orders", str(path)])
+    assert doc["input"]["orders"]["rows_rejected"] == 0
+    assert doc["totals"]["orders"] == 3
+    assert doc["totals"]["revenue"] == 30
+
+
+def test_ambiguous_dates_refused_with_the_two_orders_to_choose_from(tmp_path):
+    path = _write(tmp_path, "orders", ["01/10/2026", "02/10/2026", "03/10/2026", "2026-10-04"])
+    out = _refused(["segment", "buckets", "--orders", str(path)])
+    assert "3 of 4 orders rows (75%) were rejected as bad_order_time" in out
+    assert "'01/10/2026', '02/10/2026', '03/10/2026'" in out
+    assert "day first or month first" in out
+    assert "--date-format dmy" in out
+    assert "--date-format mdy" in out
+
+
+def test_half_rejected_is_still_read_with_a_warning(tmp_path):
+    """The bound is more than half: 2 of 4 is read (exit 0), the rejects counted."""
+    path = _write(tmp_path, "orders", ["24/3/1", "24/03/02", "2026-10-01", "2026-10-02"])
+    result = runner.invoke(app, ["segment", "buckets", "--orders", str(path), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["input"]["orders"]["rejected_by_reason"] == {"bad_order_time": 2}
+    assert doc["totals"]["orders"] == 2
+
+
+def test_all_rejected_for_several_reasons_names_them(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("order_id,customer_id,order_time,amount\n"
+                    "o1,C1,2026-10-01,abc\no2,,2026-10-01,5\no3,C3,2026-10-01,xyz\n", "utf-8")
+    out = _refused(["segment", "buckets", "--orders", str(path)])
+    assert "all 3 orders rows were rejected (bad_amount 2, missing_customer_id 1)" in out
+    assert "amount cells such as 'abc', 'xyz'" in out
+
+
+def test_a_refusal_writes_rejects_and_no_output(tmp_path):
+    path = _write(tmp_path, "orders", DAY_FIRST)
+    rejects, out = tmp_path / "rejects.csv", tmp_path / "out.json"
+    _refused(["segment", "buckets", "--orders", str(path), "--date-format", "mdy",
+              "--rejects", str(rejects), "--out", str(out)])
+    assert not out.exists()
+    lines = rejects.read_text("utf-8").splitlines()
+    # Month first, 01.10.2026 is 10 January: the two others are rejected (2 of 3).
+    assert [line.split(",")[5:] for line in lines[1:]] == [
+        ["31/10/2026", "10", "bad_order_time"], ["15-09-2026", "10", "bad_order_time"]]
+
+
+def test_a_side_source_mostly_rejected_is_refused_too(tmp_path):
+    orders = _write(tmp_path, "orders", ["2026-10-01", "2026-10-02"], name="o.csv")
+    customers = _write(tmp_path, "customers", ["13.10.2026 ", "x", "y"], name="c.csv")
+    out = _refused(["segment", "profile", "--by", "channel", "--orders", str(orders),
+                    "--customers", str(customers)])
+    assert "2 of 3 customers rows (67%) were rejected as bad_registered_at" in out
+    assert "'x', 'y'" in out
+
+
+def test_overlapping_files_under_dedupe_are_not_refused(tmp_path):
+    """order_in_later_file is no fault: three copies of one week are two thirds of it."""
+    folder = tmp_path / "weeks"
+    folder.mkdir()
+    for n in range(3):
+        _write(folder, "orders", ["2026-10-01", "2026-10-02"], name=f"w{n}.csv")
+    doc = _check(["segment", "buckets", "--orders", str(folder), "--dedupe"])
+    assert doc["input"]["orders"]["rejected_by_reason"] == {"order_in_later_file": 4}
+    assert doc["totals"]["orders"] == 2
