@@ -357,10 +357,10 @@ def date_order(name: str, opened: Sequence[OpenedFile], options: LoadOptions) ->
         if missing:
             return DateOrder()  # refused with its message by _build
         schema = f.frame.collect_schema()
-        cols = [h for h, c in mapping.items() if c in times and schema[h] == pl.String]
+        cols = [h for h, c in mapping.items() if c in times and schema.get(h) == pl.String]
         if not cols:
             continue
-        head = head_rows(f, SNIFF_ROWS)
+        head = head_rows(f, SNIFF_ROWS, cols)
         heads += [_cells(head, h) for h in cols if h in head.columns]
         whole += [f.frame.select(pl.col(h).str.strip_chars().alias(CELL)) for h in cols]
     if not heads:

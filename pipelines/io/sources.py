@@ -227,8 +227,10 @@ class OpenedFile:
     scratch: bool = False  # read from a scratch copy (gzip, GBK): see _scan_scratch_copy
 
 
-def head_rows(f: OpenedFile, n: int) -> pl.DataFrame:
+def head_rows(f: OpenedFile, n: int, columns: list[str] | None = None) -> pl.DataFrame:
     """About the first ``n`` rows of ``f`` (all text for CSV), for sniffing their cells.
+
+    ``columns`` limits what is read from a Parquet or plain CSV file.
 
     A file read from a scratch copy is not copied for this: its first
     :data:`SNIFF_BYTES` are decoded here, so a command answered from the cache still makes
@@ -236,7 +238,8 @@ def head_rows(f: OpenedFile, n: int) -> pl.DataFrame:
     """
     try:
         if not f.scratch:
-            return f.frame.head(n).collect()
+            frame = f.frame if columns is None else f.frame.select(columns)
+            return frame.head(n).collect()
         gz = f.path.name.lower().endswith(".gz")
         text = _read_head(f.path, gz).decode(f.encoding or "utf-8", errors="replace")
         text = text[: text.rfind("\n") + 1].lstrip("\ufeff")
