@@ -143,7 +143,13 @@ def test_both_orders_in_one_export_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["gbk.csv", "gbk.csv.gz"])
-def test_a_gbk_export_is_sniffed_without_its_scratch_copy(tmp_path, name):
+def test_a_gbk_export_is_sniffed_without_its_scratch_copy(tmp_path, name, monkeypatch):
+    """The copy is made when rows are read, not to sniff (a cached answer makes none)."""
+    from cust.pipelines.io import sources
+
+    copies = []
+    real = sources._copy_plain
+    monkeypatch.setattr(sources, "_copy_plain", lambda *a: copies.append(a) or real(*a))
     head = "订单号,客户编号,下单时间,实付金额\n"
     text = head + "o1,C1,01/10/2026,10\no2,C2,31/10/2026,20\n"
     path = tmp_path / name
@@ -151,9 +157,10 @@ def test_a_gbk_export_is_sniffed_without_its_scratch_copy(tmp_path, name):
     path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     loaded = load_source("orders", path)
     assert (loaded.dates.order, loaded.dates.how) == ("dmy", "detected")
-    assert not list(tmp_path.glob("cust-*"))
+    assert copies == []
     rows = collect([loaded.checked.select("order_time", REASON)], [loaded])[0][0].rows()
     assert rows == [(T(2026, 10, 1), None), (T(2026, 10, 31), None)]
+    assert len(copies) == 1
 
 
 # -- cust.toml ---------------------------------------------------------------------------------
