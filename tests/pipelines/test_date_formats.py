@@ -341,3 +341,13 @@ def test_overlapping_files_under_dedupe_are_not_refused(tmp_path):
     doc = _check(["segment", "buckets", "--orders", str(folder), "--dedupe"])
     assert doc["input"]["orders"]["rejected_by_reason"] == {"order_in_later_file": 4}
     assert doc["totals"]["orders"] == 2
+
+
+def test_a_few_ambiguous_dates_are_read_around_with_a_warning(tmp_path):
+    """1 of 4 rows rejected: the figures stand (exit 0) and stderr asks for the order."""
+    path = _write(tmp_path, "orders", ["01/10/2026", "2026-10-02", "2026-10-03", "2026-10-04"])
+    result = runner.invoke(app, ["segment", "buckets", "--orders", str(path), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["totals"]["orders"] == 3
+    assert "01/10/2026 could be day first or month first" in result.stderr
+    assert "--date-format dmy or --date-format mdy" in result.stderr
