@@ -208,17 +208,14 @@ def refuse_rejected(g: GlobalOptions, inputs: Any, report: Any) -> None:
     ``report`` None (the command failed): the sources loaded are counted now, and nothing
     is raised when that fails too (the command's own error stands).
     """
-    from cust.pipelines.errors import CustError
     from cust.pipelines.io import refusal, tally_loaded
 
-    try:
-        if report is None:
+    if report is None:
+        try:
             report = tally_loaded(inputs.loaded)
-        error = refusal(inputs.loaded, report)
-    except CustError:
-        if report is None:
+        except Exception:  # the command's own error is the one to show
             return
-        raise
+    error = refusal(inputs.loaded, report)
     if error is None:
         return
     if g.rejects is not None:
