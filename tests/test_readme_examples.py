@@ -152,3 +152,21 @@ def test_the_scenarios_file_lists_its_scenarios():
     names = [s.name for s in scenarios_from_toml(ROOT / "sample_data" / "scenarios.toml")]
     assert names == ["spend_500_save_50", "every_1000_save_80", "spend_5000_save_500",
                      "five_percent_over_300", "gift_over_2000", "tiered"]
+
+
+def test_the_readme_links_stay_inside_the_repository():
+    """The contract and the figures' definitions are linked in the repository (issue 26)."""
+    text = README.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#]+)\)", text)
+    assert "docs/figures.md" in links
+    assert "docs/CONTRACT.md" in links
+    assert "../shared" not in text
+    for link in links:
+        if not link.startswith(("http://", "https://")):
+            assert (ROOT / link).resolve().is_relative_to(ROOT), link
+            assert (ROOT / link).exists(), link
+    figures = (ROOT / "docs" / "figures.md").read_text(encoding="utf-8")
+    for command in ("cust check", "segment buckets", "segment abc", "segment rfm",
+                    "segment profile", "cust funnel", "cust cohort", "promo simulate",
+                    "cust clv", "report weekly"):
+        assert f"`{command}" in figures or f"{command}`" in figures, command
