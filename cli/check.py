@@ -12,7 +12,7 @@ def check(g: GlobalOptions) -> None:
     Run it first on a new export to see which header became which column and why
     rows were rejected.
 
-    Example: cust check --orders 订单导出.csv --rejects rejects.csv
+    Example: cust check --orders sample_data/订单导出.csv --rejects rejects.csv
     """
     from cust.pipelines.io import check_inputs
 

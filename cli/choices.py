@@ -112,3 +112,12 @@ class Monetary(StrEnum):
 
     value = "value"
     gross_profit = "gross_profit"
+
+
+class DateFormat(StrEnum):
+    """The order of day, month and year in the exports' dates (``--date-format``)."""
+
+    auto = "auto"
+    ymd = "ymd"
+    dmy = "dmy"
+    mdy = "mdy"

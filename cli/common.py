@@ -27,7 +27,8 @@ def open_inputs(g: GlobalOptions):
     for source, mapping in parse_column_map(list(g.map)).items():
         columns.setdefault(source, {}).update(mapping)
     options = LoadOptions(encoding=g.encoding, columns=columns, timezone=config.timezone,
-                          dedupe=g.dedupe)
+                          dedupe=g.dedupe,
+                          date_format=g.date_format or config.date_format or "auto")
     paths = {"orders": g.orders, "customers": g.customers, "events": g.events, "prices": g.prices}
     return Inputs(paths, options, cache_of(g, config)), config
 
@@ -180,16 +181,46 @@ def computed(
     read = check_out_path(g, inputs, config, reads, rendered=target is None)
     salt = mask_salt(g, config)
     console = stderr()
-    if console.is_terminal and not g.quiet:
-        with console.status(status):
+    from cust.pipelines.errors import CustError
+
+    try:
+        if console.is_terminal and not g.quiet:
+            with console.status(status):
+                result = compute(inputs, config)
+        else:
             result = compute(inputs, config)
-    else:
-        result = compute(inputs, config)
+    except CustError:
+        refuse_rejected(g, inputs, None)  # an export mostly rejected says why it failed
+        raise
+    refuse_rejected(g, inputs, result.input)
     if target is not None:
         flag, path = target(result)
         targets = {flag: path, "--rejects": g.rejects} if g.rejects else {flag: path}
         refuse_overwrite(targets, read)
     return inputs, result, salt
+
+
+def refuse_rejected(g: GlobalOptions, inputs: Any, report: Any) -> None:
+    """Exit 2 when an export's rows are all, or mostly for one reason, rejected.
+
+    Every command, ``cust check`` too (its message names the reason, cells and the fix),
+    before anything is written but ``--rejects``, so the rows can be looked at.
+    ``report`` None (the command failed): the sources loaded are counted now, and nothing
+    is raised when that fails too (the command's own error stands).
+    """
+    from cust.pipelines.io import refusal, tally_loaded
+
+    if report is None:
+        try:
+            report = tally_loaded(inputs.loaded)
+        except Exception:  # the command's own error is the one to show
+            return
+    error = refusal(inputs.loaded, report)
+    if error is None:
+        return
+    if g.rejects is not None:
+        write_rejects(inputs.loaded, g.rejects)
+    raise error
 
 
 def deliver(

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
+from .choices import DateFormat
+
 INPUT = "Input"
 OUTPUT = "Output"
 PERIOD = "Period"
@@ -96,6 +98,7 @@ class GlobalOptions:
     mask_salt: str | None = None
     no_cache: bool = False
     dedupe: bool = False
+    date_format: str | None = None  # --date-format: auto, ymd, dmy, mdy (None: cust.toml's)
 
     def merged(self, later: dict[str, Any]) -> "GlobalOptions":
         """These options overridden by the ones given after the command."""
@@ -297,6 +300,19 @@ Dedupe = Annotated[
     ),
 ]
 
+DateFormatOpt = Annotated[
+    DateFormat | None,
+    typer.Option(
+        "--date-format",
+        help="Order of day, month and year in the exports' dates: dmy (31/10/2026), mdy "
+        "(10/31/2026), ymd (2026-10-31); / . and - all read \\[default: auto: detected, or "
+        "\\[columns] date_format in cust.toml].",
+        rich_help_panel=INPUT,
+        show_default=False,
+        case_sensitive=False,
+    ),
+]
+
 PARAMS: dict[str, Any] = {
     "orders": Orders,
     "customers": Customers,
@@ -317,6 +333,7 @@ PARAMS: dict[str, Any] = {
     "mask_salt": MaskSalt,
     "no_cache": NoCache,
     "dedupe": Dedupe,
+    "date_format": DateFormatOpt,
 }
 FLAGS = ("strict", "quiet", "mask_ids", "no_cache", "dedupe")
 DATES = ("since", "until", "as_of")
@@ -330,6 +347,8 @@ def from_values(values: dict[str, Any]) -> dict[str, Any]:
     out["map"] = tuple(out.get("map") or ())
     for key in FILE_OPTIONS:
         out[key] = _file(key, out.get(key))
+    if out.get("date_format") is not None:
+        out["date_format"] = str(out["date_format"])
     return out
 
 

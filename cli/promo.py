@@ -166,7 +166,7 @@ def compare(
         threshold = 5000
         reward_amount = 500
 
-    Example: cust promo compare scenarios.toml --response fixed --uptake 0.2
+    Example: cust promo compare sample_data/scenarios.toml --response fixed --uptake 0.2
     """
     from cust.pipelines import promo
 

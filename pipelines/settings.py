@@ -4,6 +4,9 @@ Example::
 
     timezone = "Asia/Shanghai"
 
+    [columns]
+    date_format = "dmy"      # 31/10/2026; auto (default), ymd, dmy or mdy
+
     [columns.orders]
     amount = "实付金额"
     customer_id = "买家账号"
@@ -26,6 +29,11 @@ from .errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "cust.toml"
 SOURCES = ("orders", "customers", "events", "prices")
+# The order of day, month and year in the exports' dates ([columns] date_format and
+# --date-format): auto detects it from the cells (see pipelines/io/loader.date_order).
+DATE_FORMATS = ("auto", "ymd", "dmy", "mdy")
+# The keys of [columns] that are settings, not a source's table of headers.
+COLUMN_SETTINGS = ("date_format",)
 # Every top-level key of cust.toml a command reads; any other is a typo, refused rather than
 # silently ignored (``timzone = ...`` would otherwise leave times unconverted).
 KNOWN_KEYS = (
@@ -57,12 +65,15 @@ class Config:
         Per source, canonical column name -> header in the export.
     sections
         Every other table of the file, for the commands that read their own defaults.
+    date_format
+        ``[columns] date_format``: ``auto``, ``ymd``, ``dmy`` or ``mdy`` (None: not set).
     """
 
     path: Path | None = None
     timezone: str | None = None
     columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     sections: Mapping[str, Any] = field(default_factory=dict)
+    date_format: str | None = None
 
     @property
     def name(self) -> str:
@@ -102,12 +113,42 @@ def load_config(path: Path | None) -> Config:
     if not isinstance(columns_raw, Mapping):
         msg = f"{path}: [columns] must be tables like [columns.orders]"
         raise ConfigError(msg, hint='[columns.orders]\namount = "实付金额"')
+    date_format = None
     for source, mapping in columns_raw.items():
+        if source == "date_format":
+            date_format = validate_date_format(mapping, where=f"{path}: [columns] date_format")
+            continue
         if source not in SOURCES or not isinstance(mapping, Mapping):
-            msg = f"{path}: unknown table [columns.{source}]"
-            raise ConfigError(msg, hint=f"use one of: {', '.join(SOURCES)}")
+            known = (*SOURCES, *COLUMN_SETTINGS)
+            close = difflib.get_close_matches(source, known, n=1)
+            guess = f" (did you mean {close[0]}?)" if close and close[0] != source else ""
+            if isinstance(mapping, Mapping) or source in SOURCES:
+                msg = f"{path}: unknown table [columns.{source}]{guess}"
+            else:
+                msg = f"{path}: unknown key {source} in [columns]{guess}"
+            hint = (
+                f"[columns] holds date_format = \"dmy\" and the tables [columns.<source>], "
+                f"source one of: {', '.join(SOURCES)}"
+            )
+            raise ConfigError(msg, hint=hint)
         columns[source] = {str(k): str(v) for k, v in mapping.items()}
-    return Config(path=path, timezone=timezone, columns=columns, sections=data)
+    return Config(path=path, timezone=timezone, columns=columns, sections=data,
+                  date_format=date_format)
+
+
+def validate_date_format(value: object, *, where: str) -> str:
+    """``value`` if it is a date order of :data:`DATE_FORMATS` (any case), else a ConfigError."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in DATE_FORMATS:
+        close = difflib.get_close_matches(str(value).lower(), DATE_FORMATS, n=1)
+        guess = f" (did you mean {close[0]}?)" if close else ""
+        msg = f"{where} must be one of {', '.join(DATE_FORMATS)}, found {value!r}{guess}"
+        hint = (
+            'date_format = "dmy" for 31/10/2026, "mdy" for 10/31/2026, "ymd" for 2026-10-31 '
+            '(/ . and - all read), "auto" to detect it'
+        )
+        raise ConfigError(msg, hint=hint)
+    return text
 
 
 def check_keys(data: dict[str, Any], path: Path) -> None:

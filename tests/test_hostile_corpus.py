@@ -208,10 +208,21 @@ def _reading_case(name, folder):
             "channel": ["web", "web"]}
     path = folder / name
     if name == "two_digit_years.csv":
+        # Three good lines more than before issue 26: 3 of 4 rejected for one reason is now
+        # refused (two_digit_years_mostly.csv); 3 of 7 is read, with the three counted.
+        path.write_text(_HEAD + "o1,C1,2024-03-01 10:00,10,paid,web\n"
+                        "o2,C2,24/3/1 9:05,5,paid,web\no3,C3,24/03/02,5,paid,web\n"
+                        "o4,C4,2024-03-01T10:00+99:99,5,paid,web\n"
+                        "o5,C5,2024-03-02,10,paid,web\no6,C6,2024-03-03,10,paid,web\n"
+                        "o7,C7,2024-03-04,10,paid,web\n", "utf-8")
+        return path, 0, {"rejected_by_reason": {"bad_order_time": 3}}
+    if name == "two_digit_years_mostly.csv":
+        # Issue 26: most rows rejected for one reason is exit 2 naming it, never figures
+        # of the few rows left (this file was read with exit 0 before).
         path.write_text(_HEAD + "o1,C1,2024-03-01 10:00,10,paid,web\n"
                         "o2,C2,24/3/1 9:05,5,paid,web\no3,C3,24/03/02,5,paid,web\n"
                         "o4,C4,2024-03-01T10:00+99:99,5,paid,web\n", "utf-8")
-        return path, 0, {"rejected_by_reason": {"bad_order_time": 3}}
+        return path, 2, None
     if name == "sentinel_dates.csv":
         # 0001-01-01 and 9999-12-31 are "no date" placeholders (rejected: a week of 9999 has
         # no successor, cohort and report weekly overflowed); 1900 and 2204 are warned about.
@@ -251,7 +262,8 @@ def _reading_case(name, folder):
     return path, 0, {"lines_in_later_file": 1, "rows_rejected": 0}
 
 
-READING_CASES = ["two_digit_years.csv", "sentinel_dates.csv", "list_amount.parquet",
+READING_CASES = ["two_digit_years.csv", "two_digit_years_mostly.csv", "sentinel_dates.csv",
+                 "list_amount.parquet",
                  "duration_time.parquet", "struct_customer.parquet", "map_status.parquet",
                  "wide_header.csv", "long_header_name.csv", "overlapping_dir"]
 

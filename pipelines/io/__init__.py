@@ -6,7 +6,15 @@ data through :class:`Inputs`.
 
 from .cache import Cache, default_dir
 from .check import check_inputs
-from .inputs import InputReport, Inputs, collect, report_of, sample_path
+from .inputs import (
+    InputReport,
+    Inputs,
+    collect,
+    refusal,
+    report_of,
+    sample_path,
+    tally_loaded,
+)
 from .loader import LoadOptions, Source, load_source, rejected_rows
 from .orders import Period, customer_orders, has_cost, orders_frame, paid_lines
 from .sources import resolve_paths
@@ -25,9 +33,11 @@ __all__ = [
     "has_cost",
     "load_source",
     "orders_frame",
+    "refusal",
     "paid_lines",
     "report_of",
     "resolve_paths",
     "rejected_rows",
     "sample_path",
+    "tally_loaded",
 ]

@@ -182,6 +182,7 @@ def _key(source: Source, options: LoadOptions) -> str:
     for name in CODE:
         add(name, (here / name).read_bytes())
     add(options.encoding or "", options.timezone or "", options.dedupe)
+    add(source.dates.parsing or "")  # the date order the cells were read in
     add(json.dumps(sorted(options.explicit_map(source.name).items()), ensure_ascii=False))
     for f in source.files:
         add(f.path.resolve(), f.path.stat().st_size, _file_hash(f.path))

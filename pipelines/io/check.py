@@ -96,6 +96,8 @@ def check_inputs(inputs: Inputs) -> CheckResult:
                 "rejected_share": rejected / read if read else 0.0,
                 # Accepted rows dated before 1970 or more than a year ahead (a warning).
                 "suspicious_times": rep.suspicious_times.rows,
+                # The date order: given (--date-format), detected (and the cell proving it).
+                "dates": s.dates.label(),
                 "first": span["first"][0],
                 "last": span["last"][0],
                 "columns": ", ".join(s.columns),
@@ -123,6 +125,7 @@ def check_inputs(inputs: Inputs) -> CheckResult:
         "rows_rejected": pl.Int64,
         "rejected_share": pl.Float64,
         "suspicious_times": pl.Int64,
+        "dates": pl.String,
         "first": pl.Datetime("us"),
         "last": pl.Datetime("us"),
         "columns": pl.String,

@@ -21,6 +21,7 @@ from .cache import ORDERS_FILES, Cache
 from .loader import (
     IN_LATER_FILE,
     REASON,
+    DateOrder,
     LoadOptions,
     Source,
     Suspicious,
@@ -68,6 +69,8 @@ class SourceReport:
     # Orders of several files: lines of an order that a later file holds too (a warning;
     # rejected as order_in_later_file under --dedupe).
     in_later_file: int = 0
+    # How the source's dates were read (day, month and year order; given or detected).
+    dates: DateOrder = field(default_factory=DateOrder)
 
     def to_json(self) -> dict[str, Any]:
         """The contract's ``input.<source>`` object."""
@@ -78,6 +81,7 @@ class SourceReport:
             "rejected_by_reason": self.reasons,
             "suspicious_times": self.suspicious_times.to_json(),
             "lines_in_later_file": self.in_later_file,
+            "date_format": self.dates.to_json(),
         }
 
 
@@ -108,6 +112,13 @@ class InputReport:
                     f"{repeated} {name} line{'s' if repeated > 1 else ''} of orders that a later "
                     "file holds too were counted with them: if the files overlap (the same "
                     "order exported twice), add --dedupe to count each order from its last file"
+                )
+            if s.dates.ambiguous and s.rows_rejected:
+                cells = ", ".join(s.dates.ambiguous)
+                lines.append(
+                    f"{name} dates such as {cells} could be day first or month first, and "
+                    "nothing in the export says which: they were rejected; give the order "
+                    "with --date-format dmy or --date-format mdy"
                 )
             odd = s.suspicious_times
             if odd.rows:
@@ -272,8 +283,133 @@ def report_of(sources: Sequence[Source], tallies: Sequence[pl.DataFrame]) -> Inp
             reasons=dict(zip(rejected[REASON].to_list(), rejected["rows"].to_list(), strict=True)),
             suspicious_times=suspicious,
             in_later_file=later,
+            dates=s.dates,
         )
     return InputReport(report)
+
+
+# Reasons that say nothing about the export's health: the lines of an order that a later
+# file holds too, left out under --dedupe (three overlapping weekly files: two thirds).
+NOT_A_FAULT = frozenset({"order_in_later_file"})
+MOSTLY = 0.5  # more than this share of a source's rows rejected for one reason is refused
+EXAMPLES = 3
+
+
+def tally_loaded(sources: Sequence[Source]) -> InputReport:
+    """Rows read and rejected per source, by themselves (when a command failed before them)."""
+    return report_of(sources, run_plans([s.tally() for s in sources], sources))
+
+
+def refusal(sources: Sequence[Source], report: InputReport) -> InputFileError | None:
+    """The error for an export whose rows are all, or mostly for one reason, rejected.
+
+    Figures of the few rows left (or a table of zeros) would look like an answer: the
+    export is refused instead (exit 2), naming the reason, three of its cells and what to
+    do (``--date-format dmy`` for day-first dates). ``--strict`` still refuses any reject.
+    """
+    for source in sources:
+        rep = report.sources.get(source.name)
+        if rep is None or not rep.rows_read:
+            continue
+        faults = {r: n for r, n in rep.reasons.items() if r not in NOT_A_FAULT}
+        if not faults:
+            continue
+        reason, rows = max(faults.items(), key=lambda rn: rn[1])
+        everything = rep.rows_rejected == rep.rows_read
+        if not everything and rows <= MOSTLY * rep.rows_read:
+            continue
+        column = reason_column(source.name, reason)
+        cells = _examples(source, reason, column)
+        if everything and len(faults) > 1:
+            reasons = ", ".join(f"{r} {n:,}" for r, n in faults.items())
+            head = f"all {rep.rows_read:,} {source.name} rows were rejected ({reasons})"
+        elif everything:
+            head = f"all {rep.rows_read:,} {source.name} rows were rejected as {reason}"
+        else:
+            head = (
+                f"{rows:,} of {rep.rows_read:,} {source.name} rows ({rows / rep.rows_read:.0%}) "
+                f"were rejected as {reason}"
+            )
+        where = f"{column} cells" if column else "rows"
+        left = "nothing is left to count" if everything else (
+            "figures of the rows left would mislead")
+        msg = f"{head}; {where} such as {cells}: {left}"
+        return InputFileError(msg, hint=_hint(source, reason, column))
+    return None
+
+
+def reason_column(source: str, reason: str) -> str | None:
+    """The column whose cell a rejection reason is about (None: the row as a whole)."""
+    if reason == "mixed_customers":
+        return "order_id"
+    if reason == "duplicate_customer":
+        return "customer_id"
+    for prefix in ("missing_", "bad_", "negative_"):
+        if reason.startswith(prefix):
+            return reason.removeprefix(prefix)
+    return None
+
+
+def _examples(source: Source, reason: str, column: str | None) -> str:
+    """Up to three distinct cells (or row numbers) of the rows rejected for ``reason``."""
+    from .loader import FILE, ROW
+
+    rows = source.located.filter(pl.col(REASON) == reason)
+    try:
+        if column is not None and column in source.columns:
+            cells = (rows.select(pl.col(column).fill_null(""))
+                     .unique(maintain_order=True).head(EXAMPLES).collect()[column].to_list())
+            return ", ".join(repr(c) if c else "(empty)" for c in cells)
+        found = rows.select(FILE, ROW).head(EXAMPLES).collect()
+    except pl.exceptions.PolarsError:
+        return "(unreadable)"
+    return ", ".join(f"{Path(f).name} row {r}" for f, r in found.iter_rows())
+
+
+TIME_HINT = (
+    "cust reads 2026-10-31, 2026/10/31 9:05, 20261031 and ISO 8601 times; for 31/10/2026 "
+    "give --date-format dmy, for 10/31/2026 --date-format mdy (or date_format in [columns] "
+    "of cust.toml); a two-digit year (31/10/26) is never read: export four-digit years"
+)
+
+
+def _hint(source: Source, reason: str, column: str | None) -> str:
+    rejects = "; --rejects rejects.csv writes every rejected row with its reason"
+    dates = source.dates
+    if column is not None and reason.startswith("bad_") and column in (
+        "order_time", "event_time", "changed_at", "registered_at"
+    ):
+        if dates.ambiguous:
+            return (
+                f"the dates could be day first or month first ({dates.ambiguous[0]}) and no "
+                "cell says which: give --date-format dmy (31/10/2026) or --date-format mdy "
+                f"(10/31/2026){rejects}"
+            )
+        if dates.how != "default":
+            return f"the dates were read as {dates.order} ({dates.how}); {TIME_HINT}{rejects}"
+        return TIME_HINT + rejects
+    if reason.startswith("missing_") and column is not None:
+        return (
+            f"the {column} cells are empty: is the right header mapped? cust check shows which "
+            f"header became {column}; name it with --map {column}=<header>{rejects}"
+        )
+    if reason == "invalid_encoding":
+        enc = next((f.encoding for f in source.files if f.encoding), "utf-8")
+        return f"the bytes are not {enc}: name the export's encoding, e.g. --encoding gbk{rejects}"
+    if reason == "bad_status":
+        return "a status is paid, refunded or cancelled (已支付, 已退款, 已取消; blank is paid)" + (
+            rejects)
+    if reason == "mixed_customers":
+        return (
+            "one order number names several customers: are order_id and customer_id mapped "
+            f"to the right columns (cust check)?{rejects}"
+        )
+    if column is not None and reason.startswith(("bad_", "negative_")):
+        return (
+            f"{column} takes numbers such as 1234.50 or ¥1,234.50 (not 1,5 or text): is the "
+            f"right header mapped (--map {column}=<header>)?{rejects}"
+        )
+    return "fix the rows in the export" + rejects
 
 
 def run_plans(

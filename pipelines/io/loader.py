@@ -20,7 +20,7 @@ import polars as pl
 from ..errors import InputFileError, MissingColumnError
 from . import parse
 from .schema import SCHEMAS, Column, Kind, match_headers, normalise_header
-from .sources import OpenedFile, open_file, resolve_paths
+from .sources import OpenedFile, head_rows, open_file, resolve_paths
 
 REASON = "reason"
 FILE = "source_file"
@@ -68,6 +68,8 @@ class LoadOptions:
     timezone: str | None = None
     # --dedupe: an order in several files of the export counts from the last one only.
     dedupe: bool = False
+    # --date-format / [columns] date_format: auto (detected from the cells), ymd, dmy, mdy.
+    date_format: str = "auto"
 
     def explicit_map(self, source: str) -> dict[str, str]:
         """Canonical -> header for ``source``: config first, then ``--map`` on top."""
@@ -109,6 +111,7 @@ class Source:
     # Every row with the reasons of its own cells, before the checks across rows.
     marked: pl.LazyFrame | None = None
     options: LoadOptions | None = None  # as loaded (for where())
+    dates: DateOrder = field(default_factory=lambda: DateOrder())  # how dates are read
 
     def where(self, column: str, values: Sequence[str]) -> Source:
         """The rows whose ``column`` (a plain text column) is one of ``values``, checked.
@@ -123,7 +126,9 @@ class Source:
         if self.name in CROSS_ROW_CHECKED or not plain or self.options is None:
             msg = f"where() cannot select {self.name} rows by {column}"
             raise ValueError(msg)
-        return _build(self.name, self.files, self.options, (column, tuple(values)))
+        return _build(
+            self.name, self.files, self.options, self.dates, (column, tuple(values))
+        )
 
     def part(self, key: str, i: int, n: int) -> Source:
         """The rows whose ``key`` hashes to part ``i`` of ``n``, checked across rows.
@@ -287,13 +292,143 @@ def load_source(name: str, spec: str | Path, options: LoadOptions | None = None)
     options = options or LoadOptions()
     paths = resolve_paths(spec, name)
     opened = [open_file(p, name, encoding=options.encoding) for p in paths]
-    return _build(name, opened, options)
+    return _build(name, opened, options, date_order(name, opened, options))
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """How a source's dates are read: the order of day, month and year, and who chose it.
+
+    Attributes
+    ----------
+    order
+        ``ymd`` (year first: the ISO forms), ``dmy`` (day first) or ``mdy`` (month first).
+    how
+        ``given`` (``--date-format`` or ``[columns] date_format``), ``detected`` (a cell
+        proves it: a first field above 12 is a day, a second above 12 a day too), or
+        ``default`` (nothing to detect: the year-first forms only).
+    evidence
+        The cell that proved a detected order (``31/10/2026``).
+    ambiguous
+        Up to three cells with the year last that could be either order (``default``
+        only: they are bad rows until the order is given).
+    """
+
+    order: str = "ymd"
+    how: str = "default"
+    evidence: str | None = None
+    ambiguous: tuple[str, ...] = ()
+
+    @property
+    def parsing(self) -> str | None:
+        """The order handed to :func:`.parse.timestamp` (None: the default forms only)."""
+        return None if self.how == "default" else self.order
+
+    def to_json(self) -> dict[str, object]:
+        """``{"order": "dmy", "how": "detected", "evidence": "31/10/2026"}``."""
+        return {"order": self.order, "how": self.how, "evidence": self.evidence,
+                "ambiguous": list(self.ambiguous)}
+
+    def label(self) -> str:
+        """``dmy (detected: 31/10/2026)`` for a table cell."""
+        if self.how == "detected" and self.evidence:
+            return f"{self.order} (detected: {self.evidence})"
+        if self.ambiguous:
+            return f"{self.order} (default; {self.ambiguous[0]} is ambiguous)"
+        return f"{self.order} ({self.how})"
+
+
+SNIFF_ROWS = 10_000  # rows of each file looked at for dates of another order than ISO
+
+
+def date_order(name: str, opened: Sequence[OpenedFile], options: LoadOptions) -> DateOrder:
+    """The date order of a source: the one given, or the one its cells prove.
+
+    Like DuckDB's sniffer: the first :data:`SNIFF_ROWS` rows of every file say whether any
+    date has its year last (``31/10/2026``) or dots (``2026.10.31``). A proof is a first
+    field of 13 to 31 (a day: ``dmy``) or a second one (``mdy``); when the first rows have
+    dates of the year last but no proof, the whole time columns are searched for one. An
+    ISO export costs the look at its first rows only. Both proofs in one export are refused
+    (exit 2): the order must be given, and the rows of the other order are bad rows.
+    """
+    if options.date_format != "auto":
+        return DateOrder(options.date_format, "given")
+    explicit = options.explicit_map(name)
+    times = {c.name for c in SCHEMAS[name] if c.kind is Kind.TIME}
+    heads, whole = [], []
+    for f in opened:
+        mapping, missing = match_headers(name, f.headers, explicit)
+        if missing:
+            return DateOrder()  # refused with its message by _build
+        schema = f.frame.collect_schema()
+        cols = [h for h, c in mapping.items() if c in times and schema.get(h) == pl.String]
+        if not cols:
+            continue
+        head = head_rows(f, SNIFF_ROWS, cols)
+        heads += [_cells(head, h) for h in cols if h in head.columns]
+        whole += [f.frame.select(pl.col(h).str.strip_chars().alias(CELL)) for h in cols]
+    if not heads:
+        return DateOrder()
+    sample = pl.concat(heads)
+    found = _proofs(sample.lazy()).collect()
+    if not found["day_month"][0]:
+        dotted = found["dotted"][0]
+        return DateOrder("ymd", "detected", dotted) if dotted is not None else DateOrder()
+    if found["dmy"][0] is None and found["mdy"][0] is None:
+        try:  # no proof in the first rows: a day above 12 may come later (sorted by time)
+            found = _proofs(pl.concat(whole)).collect()
+        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
+            pass  # unreadable: the file's own error comes when its rows are read
+    dmy, mdy = found["dmy"][0], found["mdy"][0]
+    if dmy is not None and mdy is not None:
+        msg = (
+            f"the {name} export has dates day first ({dmy!r}) and month first ({mdy!r}): "
+            "cust cannot tell which order the others are in"
+        )
+        hint = (
+            "give the order with --date-format dmy (31/10/2026) or --date-format mdy "
+            "(10/31/2026), or date_format in [columns] of cust.toml; the rows of the other "
+            "order are then rejected"
+        )
+        raise InputFileError(msg, hint=hint)
+    if dmy is not None:
+        return DateOrder("dmy", "detected", dmy)
+    if mdy is not None:
+        return DateOrder("mdy", "detected", mdy)
+    dotted = found["dotted"][0] if "dotted" in found.columns else None
+    return DateOrder("ymd", "detected" if dotted else "default", dotted,
+                     tuple(found["some"][0].to_list()))
+
+
+CELL = "cell"
+
+
+def _cells(frame: pl.DataFrame, header: str) -> pl.DataFrame:
+    return frame.select(pl.col(header).cast(pl.String).str.strip_chars().alias(CELL))
+
+
+def _proofs(cells: pl.LazyFrame) -> pl.LazyFrame:
+    """One row: whether a cell has its year last, the first cells proving each order."""
+    cell = pl.col(CELL)
+    year_last = cell.str.contains(parse.DAY_MONTH)
+    first = cell.str.extract(parse.DAY_MONTH, 1).cast(pl.Int64)
+    second = pl.coalesce(
+        *(cell.str.extract(parse.DAY_MONTH, i) for i in (2, 3, 4))
+    ).cast(pl.Int64)
+    return cells.select(
+        year_last.any().alias("day_month"),
+        cell.filter(year_last & first.is_between(13, 31)).first().alias("dmy"),
+        cell.filter(year_last & second.is_between(13, 31)).first().alias("mdy"),
+        cell.filter(year_last).head(3).implode().alias("some"),
+        cell.filter(cell.str.contains(parse.YEAR_DOTS)).first().alias("dotted"),
+    )
 
 
 def _build(
     name: str,
     opened: Sequence[OpenedFile],
     options: LoadOptions,
+    dates: DateOrder,
     only: tuple[str, tuple[str, ...]] | None = None,
 ) -> Source:
     """The :class:`Source` over ``opened``; ``only``: see :meth:`Source.where`."""
@@ -322,7 +457,7 @@ def _build(
             # any of them is parsed.
             kept = pl.col(only[0]).cast(pl.String).str.strip_chars().is_in(list(only[1]))
             frame, located = frame.filter(kept), located.filter(kept)
-        rules = _rules(name, schema, options.timezone, text=f.text)
+        rules = _rules(name, schema, options.timezone, text=f.text, order=dates.parsing)
         parsed = rules.parse(frame)
         marked_rows = rules.mark(located)
         if overlap:
@@ -341,7 +476,8 @@ def _build(
         dedupe=options.dedupe,
     )
     return Source(
-        name, tuple(opened), columns, checked, located_all, marked=marked, options=options
+        name, tuple(opened), columns, checked, located_all, marked=marked, options=options,
+        dates=dates,
     )
 
 
@@ -503,7 +639,12 @@ class _Rules:
 
 
 def _rules(
-    name: str, schema: Mapping[str, pl.DataType], timezone: str | None, *, text: bool
+    name: str,
+    schema: Mapping[str, pl.DataType],
+    timezone: str | None,
+    *,
+    text: bool,
+    order: str | None = None,
 ) -> _Rules:
     """Parsed value expressions for every column, and the rejection checks.
 
@@ -559,7 +700,7 @@ def _rules(
             value = cat.value.fill_null("paid")
             check("bad_status", cat.bad)
         elif spec.kind is Kind.TIME:
-            when = parse.timestamp(expr, dtype, timezone, column)
+            when = parse.timestamp(expr, dtype, timezone, column, order)
             parsed.append(when)
             value = when.value
             check(f"bad_{column}", when.bad, required=required)

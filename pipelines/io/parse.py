@@ -46,6 +46,30 @@ MAX_OFFSET_HOURS = 14  # UTC+14:00 (Kiribati) is the largest offset in use; -12:
 # are their "no date" placeholders, not dates, and a week or month of the year 9999 has no
 # successor (the reports' period arithmetic overflowed): such a time is a bad one.
 YEARS = (2, 9998)
+# The orders a date may be written in (``--date-format``, ``[columns] date_format``).
+DATE_ORDERS = ("ymd", "dmy", "mdy")
+# A date whose year comes last: 31/10/2026, 31.10.2026, 31-10-2026 (one separator throughout,
+# four-digit year). Which of the first two fields is the day is the date order's business.
+DAY_MONTH = r"^(\d{1,2})(?:/(\d{1,2})/|\.(\d{1,2})\.|-(\d{1,2})-)(\d{4})"
+# A year-first date with dots (2026.10.31), read as 2026-10-31 once a date order is known.
+YEAR_DOTS = r"^(\d{4})\.(\d{1,2})\.(\d{1,2})"
+# DAY_MONTH rewritten year first: the month is whichever of groups 2-4 took part.
+_REORDER = {"dmy": "${5}-${2}${3}${4}-${1}", "mdy": "${5}-${1}-${2}${3}${4}"}
+
+
+def in_order(cell: pl.Expr, order: str | None) -> pl.Expr:
+    """``cell`` with a date of ``order`` rewritten year first (``31/10/2026`` -> ``2026-10-31``).
+
+    ``None`` leaves the cell as it is (the forms of :data:`_FORMS` only: no regex runs on
+    the common ISO export). ``ymd`` also reads dots (``2026.10.31``); ``dmy`` and ``mdy``
+    read a date of the year last with ``/``, ``.`` or ``-``. A two-digit year is no such date.
+    """
+    if order is None:
+        return cell
+    out = cell.str.replace(YEAR_DOTS, "${1}-${2}-${3}")
+    if order in _REORDER:
+        out = out.str.replace(DAY_MONTH, _REORDER[order])
+    return out
 
 
 def _in_years(value: pl.Expr) -> pl.Expr:
@@ -125,8 +149,13 @@ def integer(expr: pl.Expr, dtype: pl.DataType, name: str) -> Parsed:
     return Parsed(pl.when(whole).then(n).cast(pl.Int64), bad, stages)
 
 
-def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str) -> Parsed:
+def timestamp(
+    expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str, order: str | None = None
+) -> Parsed:
     """Parse the time forms of the contract to a naive Datetime in the shop's zone.
+
+    ``order`` (see :func:`in_order`) also reads dates of that order: day first
+    (``31/10/2026``), month first (``10/31/2026``) or year first with dots.
 
     Zone-less times are taken as the shop's local time. A time carrying an offset
     (``+08:00``, ``Z``) is converted to the shop's zone when one is configured;
@@ -147,9 +176,13 @@ def timestamp(expr: pl.Expr, dtype: pl.DataType, timezone: str | None, name: str
         base.str.strptime(pl.Date, f, strict=False).cast(pl.Datetime("us")) for f in DATE_FORMATS
     ]
     strip, cell = stripped(expr, name)
+    if order is not None:
+        t["ordered"] = f"{TEMP}{name}_ordered"
     stages = [
         strip,
-        {t["norm"]: cell.str.replace_all("/", "-").str.replace("T", " ")},
+        *([{t["ordered"]: in_order(cell, order)}] if order is not None else []),
+        {t["norm"]: (pl.col(t["ordered"]) if order is not None else cell)
+         .str.replace_all("/", "-").str.replace("T", " ")},
         {
             t["zone"]: norm.str.extract(_ZONE, 1),
             t["base"]: norm.str.replace(_ZONE, "").str.strip_chars(),

@@ -224,6 +224,31 @@ class OpenedFile:
     headers: list[str]
     frame: pl.LazyFrame  # columns exactly as in the file
     text: bool  # True when every column is text (CSV), False for typed parquet
+    scratch: bool = False  # read from a scratch copy (gzip, GBK): see _scan_scratch_copy
+
+
+def head_rows(f: OpenedFile, n: int, columns: list[str] | None = None) -> pl.DataFrame:
+    """About the first ``n`` rows of ``f`` (all text for CSV), for sniffing their cells.
+
+    ``columns`` limits what is read from a Parquet or plain CSV file.
+
+    A file read from a scratch copy is not copied for this: its first
+    :data:`SNIFF_BYTES` are decoded here, so a command answered from the cache still makes
+    no copy. Rows that cannot be read give an empty frame (the file's error comes later).
+    """
+    try:
+        if not f.scratch:
+            frame = f.frame if columns is None else f.frame.select(columns)
+            return frame.head(n).collect()
+        gz = f.path.name.lower().endswith(".gz")
+        text = _read_head(f.path, gz).decode(f.encoding or "utf-8", errors="replace")
+        text = text[: text.rfind("\n") + 1].lstrip("\ufeff")
+        return pl.read_csv(
+            io.StringIO(text), separator=f.delimiter or ",", infer_schema=False,
+            quote_char='"', raise_if_empty=False, truncate_ragged_lines=True, n_rows=n,
+        )
+    except (pl.exceptions.PolarsError, InputFileError, OSError, UnicodeError):
+        return pl.DataFrame()
 
 
 def resolve_paths(spec: str | Path, source: str) -> list[Path]:
@@ -443,8 +468,8 @@ def _open_text(path: Path, source: str, encoding: str | None) -> OpenedFile:
                                "raise_if_empty": False}
     if gz or codec not in ("utf-8", "utf-8-sig", "ascii"):
         frame = _scan_scratch_copy(path, gz, encoding, headers, options)
-    else:
-        frame = pl.scan_csv(path, **options)
+        return OpenedFile(path, "csv", codec, delimiter, headers, frame, text=True, scratch=True)
+    frame = pl.scan_csv(path, **options)
     return OpenedFile(path, "csv", codec, delimiter, headers, frame, text=True)
 
 

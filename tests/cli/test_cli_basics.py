@@ -60,6 +60,8 @@ def test_check_reports_rows_read_and_rejected(runner, orders_csv, orders_table):
             "rejected_by_reason": {"bad_amount": 1, "missing_customer_id": 1},
             "suspicious_times": {"rows": 0, "first": None, "last": None},
             "lines_in_later_file": 0,
+            "date_format": {"order": "ymd", "how": "default", "evidence": None,
+                            "ambiguous": []},  # issue 26: how the dates were read
         }
     }
     assert doc["sources"] == [
@@ -70,6 +72,7 @@ def test_check_reports_rows_read_and_rejected(runner, orders_csv, orders_table):
             "rows_rejected": 2,
             "rejected_share": pytest.approx(2 / 7),
             "suspicious_times": 0,
+            "dates": "ymd (default)",  # issue 26
             "first": "2024-02-01T09:00:00",
             "last": "2024-02-10T18:45:00",
             "columns": "order_id, customer_id, order_time, amount, cost, quantity, status",
@@ -312,7 +315,9 @@ def test_rejects_neutralise_formula_cells(runner, tmp_path):
         "@x,C1,2024-02-01,-2,-3\n"
     )
     result = invoke(runner, "check", "--orders", path, "--rejects", "bad.csv", "-q")
-    assert result.exit_code == 0
+    # Issue 26: every row rejected is exit 2 (it was 0); the rejects are written first.
+    assert result.exit_code == 2
+    assert "all 2 orders rows were rejected" in result.output
     rejects = pl.read_csv("bad.csv", infer_schema=False)
     assert rejects.select("order_id", "customer_id", "amount", "quantity", "reason").rows() == [
         ('\'=HYPERLINK("http://evil")', "'+1", "5", "1", "bad_order_time"),
@@ -388,7 +393,7 @@ def test_csv_format_writes_the_main_table(runner, orders_csv):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "source,files,rows_read,rows_rejected,rejected_share,suspicious_times,first,last")
+        "source,files,rows_read,rows_rejected,rejected_share,suspicious_times,dates,first,last")
     assert lines[1].startswith("orders,1,7,2,0.2857")
     assert len(lines) == 2
 
@@ -615,6 +620,8 @@ def test_every_export_shape_gives_the_same_check(runner, tmp_path, write_orders,
         "rejected_by_reason": orders_table.rejected_by_reason,
         "suspicious_times": {"rows": 0, "first": None, "last": None},
         "lines_in_later_file": 0,
+        "date_format": {"order": "ymd", "how": "default", "evidence": None,
+                        "ambiguous": []},  # issue 26
     }
     assert (expected["sources"][0]["first"], expected["sources"][0]["last"]) == (
         orders_table.first,

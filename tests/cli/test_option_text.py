@@ -121,6 +121,8 @@ def _runnable(example: str, tmp_path) -> list[str]:
             out.append(str(tmp_path / Path(arg).name))
         elif before == "--out-dir":
             out.append(str(tmp_path / "reports"))
+        elif arg.endswith(".toml") and (REPOSITORY / arg).is_file():
+            out.append(str(REPOSITORY / arg))  # a shipped example file (issue 26)
         elif arg.endswith(".toml"):
             scenarios = tmp_path / arg
             scenarios.write_text("[scenarios.spend_5000]\nthreshold = 5000\nreward_amount = 500\n"
@@ -130,6 +132,9 @@ def _runnable(example: str, tmp_path) -> list[str]:
         else:
             out.append(arg)
     return out
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def test_every_command_has_an_example():
