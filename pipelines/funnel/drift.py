@@ -178,7 +178,8 @@ def series_of(periods: pl.DataFrame, spec: FunnelSpec, by: tuple[str, ...] | Non
     by = spec.by if by is None else by
     if periods.height == 0:
         return []
-    first, last = periods["period"].min(), periods["period"].max()
+    first: Any = periods["period"].min()
+    last: Any = periods["period"].max()
     step = timedelta(days=1 if spec.period == "day" else 7)
     grid = pl.DataFrame({"period": pl.date_range(first, last, step, eager=True)})
     groups = (

@@ -117,7 +117,7 @@ def contributors(
     )
     if per.height == 0:
         return []
-    n0_all, x0_all = per["n0"].sum(), per["x0"].sum()
+    n0_all, x0_all = float(per["n0"].sum()), float(per["x0"].sum())
     overall = x0_all / n0_all if n0_all else None
     sign = -1.0 if run["direction"] == "down" else 1.0
     out = []
@@ -227,7 +227,8 @@ def explain(
         run["price_rises_total"] = rises.height
         run["price_rises"] = rises.head(TOP_RISES).to_dicts()
         if rises.height:
-            run["median_price_rise"] = float(rises["change"].median())
+            median: Any = rises["change"].median()
+            run["median_price_rise"] = float(median)
             run["price_rise_summary"] = _summary(rises)
     return out
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -247,7 +247,9 @@ def suspicious_of(tally: pl.DataFrame, today: date | None = None) -> Suspicious:
     odd = tally.filter(day.is_not_null() & ((day < EARLIEST) | (day > latest)))
     if not odd.height:
         return Suspicious()
-    return Suspicious(int(odd["rows"].sum()), odd[ODD_FIRST].min(), odd[ODD_LAST].max())
+    first: Any = odd[ODD_FIRST].min()
+    last: Any = odd[ODD_LAST].max()
+    return Suspicious(int(odd["rows"].sum()), first, last)
 
 
 def merge_tallies(tallies: Sequence[pl.DataFrame]) -> pl.DataFrame:
@@ -433,7 +435,8 @@ def _build(
 ) -> Source:
     """The :class:`Source` over ``opened``; ``only``: see :meth:`Source.where`."""
     explicit = options.explicit_map(name)
-    parts, located_parts, present = [], [], set()
+    parts, located_parts = [], []
+    present: set[str] = set()
     # Orders of several files: an order also in a later file is checked for (see
     # _cross_row_checks), so overlapping exports do not count it twice.
     overlap = name == "orders" and len(opened) > 1
@@ -468,11 +471,12 @@ def _build(
     canonical = [c.name for c in SCHEMAS[name] if c.name in present]
     extras = sorted(present - set(canonical))
     columns = tuple(canonical + extras)
-    index = (FILE_INDEX,) if overlap else ()
-    marked = _concat(parts, (*columns, *index), source=name)
+    file_index = (FILE_INDEX,) if overlap else ()
+    marked = _concat(parts, (*columns, *file_index), source=name)
     checked = _cross_row_checks(name, marked, parsed=True, dedupe=options.dedupe)
     located_all = _cross_row_checks(
-        name, _concat(located_parts, (FILE, ROW, *columns, *index), as_text=True), parsed=False,
+        name, _concat(located_parts, (FILE, ROW, *columns, *file_index), as_text=True),
+        parsed=False,
         dedupe=options.dedupe,
     )
     return Source(
@@ -606,9 +610,8 @@ class _Rules:
     def _reason(self, value: Callable[[str], pl.Expr]) -> pl.Expr:
         conds = [(r, build(value)) for r, build in self.checks]
         conds.sort(key=lambda rc: REASONS.index(rc[0]) if rc[0] in REASONS else len(REASONS))
-        return pl.coalesce(
-            [pl.when(c.fill_null(False)).then(pl.lit(r)) for r, c in conds] or [pl.lit(None)]
-        ).cast(pl.String)
+        branches: list[pl.Expr] = [pl.when(c.fill_null(False)).then(pl.lit(r)) for r, c in conds]
+        return pl.coalesce(branches or [pl.lit(None)]).cast(pl.String)
 
     def _staged(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         for stage in self.stages:
@@ -693,7 +696,7 @@ def _rules(
                 parsed.append(cell)
                 value = cell.value
             if spec.required:
-                checks.append((f"missing_{column}", lambda v, c=column: v(c).is_null()))
+                checks.append((f"missing_{column}", _is_missing(column)))
         elif spec.kind is Kind.STATUS:
             cat = parse.category(expr, spec, column)
             parsed.append(cat)
@@ -711,14 +714,13 @@ def _rules(
             check(f"bad_{column}", amount.bad, required=required)
             if (name, column) in NOT_NEGATIVE:
                 zero_bad = NOT_NEGATIVE[(name, column)]
-                checks.append((f"bad_{column}", lambda v, c=column, z=zero_bad: (
-                    v(c) <= 0 if z else v(c) < 0)))
+                checks.append((f"bad_{column}", _below(column, zero_bad)))
         elif spec.kind is Kind.INT:
             number = parse.integer(expr, dtype, column)
             parsed.append(number)
             value = number.value
             check(f"bad_{column}", number.bad)
-            checks.append((f"negative_{column}", lambda v, c=column: v(c) < 0))
+            checks.append((f"negative_{column}", _below(column, False)))
         else:  # pragma: no cover - every Kind is handled above
             msg = f"unhandled column kind {spec.kind}"
             raise AssertionError(msg)
@@ -826,3 +828,16 @@ def rejected_rows(sources: Sequence[Source]) -> pl.DataFrame | None:
     if not frames:
         return None
     return pl.concat(pl.collect_all(frames), how="diagonal")
+
+
+Check = Callable[[Callable[[str], pl.Expr]], pl.Expr]  # a rule over a column getter
+
+
+def _is_missing(column: str) -> Check:
+    """The rule: ``column`` is empty."""
+    return lambda v: v(column).is_null()
+
+
+def _below(column: str, zero_too: bool) -> Check:
+    """The rule: ``column`` is negative (or zero too)."""
+    return lambda v: v(column) <= 0 if zero_too else v(column) < 0

@@ -178,7 +178,7 @@ def timestamp(
     strip, cell = stripped(expr, name)
     if order is not None:
         t["ordered"] = f"{TEMP}{name}_ordered"
-    stages = [
+    stages: list[dict[str, pl.Expr]] = [
         strip,
         *([{t["ordered"]: in_order(cell, order)}] if order is not None else []),
         {t["norm"]: (pl.col(t["ordered"]) if order is not None else cell)
@@ -210,7 +210,8 @@ def timestamp(
 
 
 def lookup(
-    expr: pl.Expr, table: Iterable[tuple[Any, Iterable[str]]], dtype: pl.DataType
+    expr: pl.Expr, table: Iterable[tuple[Any, Iterable[str]]],
+    dtype: pl.DataType | type[pl.DataType],
 ) -> pl.Expr:
     """``expr`` mapped through ``table`` (value, the keys that give it); null for other keys.
 
