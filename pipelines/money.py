@@ -11,6 +11,7 @@ float instead (17.615 is 17.61499999... as a float, 32.505 is 32.50500000...03) 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import overload
 
@@ -64,6 +65,6 @@ def round_money(value: float | None) -> float | None:
     return (cents if micro >= 0 else -cents) / 100
 
 
-def sum_money(values) -> float:
+def sum_money(values: Iterable[float]) -> float:
     """The exact sum of Python money values (micro-units), as the nearest float."""
     return sum(round(v * MICRO) for v in values) / MICRO

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
-from .money import exact_sum, money, round_money  # noqa: F401 - the one money rule
-
 if TYPE_CHECKING:
     from .io.inputs import InputReport
 

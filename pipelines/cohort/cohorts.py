@@ -454,7 +454,7 @@ def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
         raise InvalidOptionError(msg, hint=f"use {option} {choices[0]}")
 
 
-def _group_expr(split: str | None, inputs: Inputs, sources: list) -> pl.Expr:
+def _group_expr(split: str | None, inputs: Inputs, sources: list[Any]) -> pl.Expr:
     if split is None:
         return pl.lit("all")
     if split == "promo":
@@ -512,7 +512,7 @@ class _Grid:
                  exact_sum(pl.col("gross_profit")).alias("gross_profit"))
             .to_dicts()
         }
-        lasts: dict[tuple, dict[int, int]] = {}
+        lasts: dict[tuple[Any, ...], dict[int, int]] = {}
         for r in last.group_by([*keys, "last_k"]).agg(pl.col("customers").sum()).to_dicts():
             lasts.setdefault(tuple(r[k] for k in keys), {})[r["last_k"]] = r["customers"]
         out = []

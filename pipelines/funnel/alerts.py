@@ -51,7 +51,7 @@ class AlertRun:
 
 def runs(alerts: list[dict[str, Any]]) -> list[AlertRun]:
     """``alerts`` grouped by (step, segment, since), in order of each run's first alert."""
-    grouped: dict[tuple, list[dict[str, Any]]] = {}
+    grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for a in alerts:
         key = (a["step"], tuple(sorted(a["segment"].items())), a["since"])
         grouped.setdefault(key, []).append(a)

@@ -397,7 +397,7 @@ def funnel(
     tallied = counted[0]
     if banners:
         behaviour["banners"] = _banners(counted[1])
-    data_end = tallied["end"].max()
+    data_end: Any = tallied["end"].max()
     report = report_of([source, *side], [tallied, *counted[len(counted) - len(side):]])
     unseen = _unseen(source, window, [s for k, s in enumerate(spec.steps, start=1)
                                       if not tot[f"entered_{k}"]])

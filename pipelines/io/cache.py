@@ -38,6 +38,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -237,7 +238,7 @@ def _private_root(root: Path) -> bool:
     return _trusted(root)
 
 
-def _schema_text(schema: pl.Schema | dict) -> dict[str, str]:
+def _schema_text(schema: pl.Schema | dict[str, Any]) -> dict[str, str]:
     return {name: str(dtype) for name, dtype in schema.items()}
 
 

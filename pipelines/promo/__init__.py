@@ -6,6 +6,7 @@ and bunching just above a threshold (:mod:`.bunching`).
 
 from .rules import (
     DEFAULT_COMPARISON,
+    Scenario,
     named_scenario,
     parse_campaign,
     parse_segment,
@@ -15,7 +16,7 @@ from .rules import (
     scenarios_from_toml,
     sweep_scenarios,
 )
-from .simulation import PromoResult, Response, Scenario, parse_share, simulate
+from .simulation import PromoResult, Response, parse_share, simulate
 
 __all__ = [
     "DEFAULT_COMPARISON",

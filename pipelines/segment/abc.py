@@ -42,8 +42,8 @@ from ..errors import InvalidOptionError
 from ..io.inputs import InputReport, Inputs, collect
 from ..io.loader import Source
 from ..io.orders import Period, has_cost, orders_frame
-from ..money import exact_sum
-from ..result import Result, Table, money
+from ..money import exact_sum, money
+from ..result import Result, Table
 
 CLASSES = ("A", "B", "C")
 FACTORS = ("gross_profit", "revenue", "orders", "recency", "margin")

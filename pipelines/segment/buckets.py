@@ -20,8 +20,8 @@ from .. import calendar
 from ..errors import InvalidOptionError
 from ..io.inputs import Inputs, collect
 from ..io.orders import Period, has_cost, orders_frame
-from ..money import exact_sum, round_money
-from ..result import Result, Table, money
+from ..money import exact_sum, money, round_money
+from ..result import Result, Table
 
 DEFAULT_EDGES = (0.0, 50.0, 100.0, 500.0, 1000.0, 5000.0)
 TRENDS = ("month", "week")

@@ -44,8 +44,8 @@ from ..errors import EmptySelectionError, InputFileError, InvalidOptionError, Mi
 from ..io.inputs import Inputs, collect
 from ..io.loader import Source
 from ..io.orders import Period, has_cost, orders_frame
-from ..money import exact_sum
-from ..result import Result, Table, money
+from ..money import exact_sum, money
+from ..result import Result, Table
 from .tiers import DEFAULT_LADDER, Ladder, ladder_frame, tier_expr
 
 DIMENSIONS = ("customer_type", "role", "industry", "tier", "channel")

@@ -54,8 +54,8 @@ import polars as pl
 from ..errors import ConfigError, EmptySelectionError, InvalidOptionError, MissingColumnError
 from ..io.inputs import Inputs, collect
 from ..io.orders import Period, customer_orders, has_cost
-from ..money import MICRO, exact_sum
-from ..result import Result, Table, money
+from ..money import MICRO, exact_sum, money
+from ..result import Result, Table
 from ..settings import Config
 
 MONETARY = ("value", "gross_profit")
