@@ -177,7 +177,7 @@ def render_weekly(report: Any, *, static: bool = False) -> str:
 
     from cust.pipelines.funnel import segment_text
 
-    from . import interactive
+    from . import fonts, interactive
     from .labels import LABELS, value_label
     from .weekly import figures, latest_alerts
 
@@ -274,12 +274,16 @@ def render_weekly(report: Any, *, static: bool = False) -> str:
         scripts = {"vega": Markup(interactive.vega_bundle()),
                    "boot": Markup(head.replace("<", "\\u003c") + interactive.BOOT)}
     page = environment().get_template("weekly.html")
-    return page.render(
+    html = page.render(
         t=t, lang=report.lang, edition=report.edition, headline=headline, tables=tables,
         charts=charts, readings=readings, alerts=alerts, static=static,
         quality=quality, left_out=report.left_out, builtin_promo=report.builtin_promo,
         csp=interactive.STATIC_CSP if static else interactive.CSP, scripts=scripts,
     )
+    # Chinese text gets an embedded subset font (only the page's own characters: the
+    # libraries' code is left out of the count).
+    own = html if static else html.replace(str(scripts["vega"]), "")
+    return fonts.with_font_of(html, own)
 
 
 def _trend(x: Any) -> str:
