@@ -68,7 +68,8 @@ def _subset(path: Path, chars: str) -> tuple[bytes, str] | None:
 
     # fontTools logs each table it drops (FFTM, ...): not news for the report's reader.
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    font = TTFont(str(path), fontNumber=0, lazy=False)
+    # The font's own timestamp kept, so that the same page gives the same bytes.
+    font = TTFont(str(path), fontNumber=0, lazy=False, recalcTimestamp=False)
     options = subset.Options()
     options.flavor = flavor
     options.layout_features = []

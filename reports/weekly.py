@@ -4,9 +4,11 @@ The orders (and customers) export is validated once and kept in memory
 (:meth:`Inputs.materialize`); the events are read once, by the funnel. Each section of
 :data:`SECTIONS` calls the same pipeline function as its command, with the options that
 command would be given (listed in the section), so the report and the commands' JSON
-agree. An optional section (funnel, profile, promotions) whose input is absent is left
-out; one whose input has nothing to analyse is left out with its reason, shown in the page
-and under ``left_out`` in the JSON, rather than failing the whole report.
+agree. An optional section (funnel, profile) whose input is absent is left out; one whose
+input has nothing to analyse is left out with its reason, shown in the page and under
+``left_out`` in the JSON, rather than failing the whole report. The promotions are always
+there: cust.toml's ``[promo.scenarios]``, else the built-in set of ``cust promo compare``
+(the page says which). :func:`figures` draws the charts, each with a one-line reading.
 """
 
 from __future__ import annotations
@@ -186,7 +188,7 @@ class Section:
 
     ``compute`` returns the section's results (the same pipeline functions and options as
     the commands named in ``commands``), or None when its input is absent (no events, no
-    customers export, no promotion scenarios). An optional section whose input has nothing
+    customers export). An optional section whose input has nothing
     to analyse (no event of the first step, a missing column) is left out with its
     message instead of failing the whole report.
     """

@@ -247,3 +247,36 @@ def test_the_english_edition_has_no_chinese(report):
     for s in doc["promo"]["scenarios"]:
         visible = visible.replace(s["scenario"]["name"], "")
     assert not re.search(r"[\u4e00-\u9fff]", visible)
+
+
+def test_data_cannot_close_the_specification_script(tmp_path):
+    """A category ``</script><script>alert(1)</script>`` with a drift alert (so it is in the
+    drift chart's title and data): inside the JSON it is ``\\u003c/script\\u003e``."""
+    evil = "</script><script>alert(1)</script><!--"
+    (tmp_path / "o.csv").write_text(
+        "order_id,customer_id,order_time,amount,cost\n"
+        "o1,c1,2024-05-20,100,50\no2,c2,2024-05-21,20,10\n", encoding="utf-8")
+    lines = ["user_id,session_id,event,event_time,category"]
+    for week in range(20):
+        for i in range(100):
+            start = date(2024, 1, 1) + timedelta(weeks=week, days=i % 7)
+            lines.append(f'u{i},s{week}-{i},product_view,{start} 10:00,"{evil}"')
+            if i % 10 < (5 if week < 12 else 1):
+                lines.append(f'u{i},s{week}-{i},add_to_cart,{start} 10:01,"{evil}"')
+    (tmp_path / "e.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "cust.toml").write_text('[funnel]\nsteps = ["product_view", "add_to_cart"]\n',
+                                        encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "weekly", "--orders", str(tmp_path / "o.csv"),
+                                 "--events", str(tmp_path / "e.csv"), "--config",
+                                 str(tmp_path / "cust.toml"), "--out", str(out), "-q",
+                                 "--as-of", "2024-05-20", "--fail-on-alert"])
+    assert result.exit_code == 3, result.output
+    html = out.read_text(encoding="utf-8")
+    page = parse(html)
+    specs = _specs(page)  # every specification still parses as JSON
+    assert "spec-drift" in specs
+    assert evil in json.dumps(specs["spec-drift"], ensure_ascii=False)  # the data, intact
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in html
+    assert html.count("<script") == len(specs) + 2  # no script of the data's making
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in html  # the alert text, escaped
