@@ -175,10 +175,8 @@ def render_weekly(report: Any, *, static: bool = False) -> str:
 
     from markupsafe import Markup
 
-    from cust.pipelines.funnel import segment_text
-
     from . import fonts, interactive
-    from .labels import LABELS, value_label
+    from .labels import LABELS, segment_label, value_label
     from .weekly import figures, latest_alerts
 
     t = LABELS[report.lang]
@@ -229,7 +227,8 @@ def render_weekly(report: Any, *, static: bool = False) -> str:
         rises = e.get("price_rises") or []
         alerts.append({
             "id": f"alert-{n}",
-            "from_step": a["from_step"], "step": a["step"], "segment": segment_text(a["segment"]),
+            "from_step": a["from_step"], "step": a["step"],
+            "segment": segment_label(a["segment"], lang),
             "rate": f"{a['window_rate']:.1%}", "expected": f"{a['expected']:.1%}",
             "since": a["since"],
             "rises": ", ".join(
@@ -243,7 +242,8 @@ def render_weekly(report: Any, *, static: bool = False) -> str:
                 (t["breakdown"], value_label(a.get("breakdown") or "—", lang)),
             ],
             "contributors": [
-                {"segment": segment_text(c["segment"]) if isinstance(c.get("segment"), dict)
+                {"segment": segment_label(c["segment"], lang)
+                 if isinstance(c.get("segment"), dict)
                  else str(c.get("value", c)), "rate": c.get("rate"), "units": c.get("units")}
                 for c in e.get("contributors") or []
             ],

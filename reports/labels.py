@@ -33,7 +33,8 @@ LABELS: dict[str, dict[str, str]] = {
         "band_range": "Expected band", "units": "Units", "p_value": "p-value",
         "contributors": "Contributors", "promo_builtin": "cust.toml has no [promo.scenarios]: "
         "the built-in scenarios of cust promo compare are shown.",
-        "drill": "Open the breakdown", "no_promo": "No promotion scenario could be simulated.",
+        "drill": "Open the breakdown", "vs": "vs",
+        "no_promo": "No promotion scenario could be simulated.",
         "sort_hint": "Click a header to sort.",
         "reading_trend": "Revenue {current} this period, {change} on the previous one and "
         "{vs_avg} on the 4-period average; {orders} orders.",
@@ -78,7 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "band_range": "预期区间", "units": "单位数", "p_value": "p值",
         "contributors": "主要来源", "promo_builtin": "cust.toml 未设置 [promo.scenarios]:"
         "显示 cust promo compare 的内置方案。",
-        "drill": "查看明细", "no_promo": "没有可模拟的满减方案。",
+        "drill": "查看明细", "vs": "对比", "no_promo": "没有可模拟的满减方案。",
         "sort_hint": "点击表头排序。",
         "reading_trend": "本期销售额 {current},环比 {change},对比前4期均值 {vs_avg};"
         "订单 {orders} 笔。",
@@ -155,3 +156,15 @@ def column_label(name: str, lang: str) -> str:
     if lang == "zh":
         return COLUMNS_ZH.get(name, name)
     return name.replace("_", " ")
+
+
+def segment_label(segment: dict[str, object], lang: str) -> str:
+    """An alert's segment, ``category=mcu, platform=app`` (zh: ``品类=mcu, 平台=app``).
+
+    The values are data and stay as they are; in English it is the funnel's own text.
+    """
+    if lang != "zh":
+        from cust.pipelines.funnel import segment_text
+
+        return segment_text(segment)
+    return ", ".join(f"{VALUES_ZH.get(k, k)}={v}" for k, v in segment.items()) or "全部"

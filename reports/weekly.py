@@ -55,7 +55,7 @@ from cust.pipelines.settings import Config
 from cust.pipelines.weekly import Edition, default_edition, headline_and_trend, order_days, row
 
 from . import charts
-from .labels import LABELS
+from .labels import LABELS, segment_label
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -412,7 +412,7 @@ def figures(r: WeeklyReport, *, interactive: bool = True) -> dict[str, dict[str,
             a = first[0]
             add("drift", charts.drift(_drift_series(r.funnel, a),
                                       f"{a['from_step']} → {a['step']} "
-                                      f"({segment_text(a['segment'])})", t,
+                                      f"({segment_label(a['segment'], r.lang)})", t,
                                       interactive=interactive),
                 t["reading_drift"].format(since=a["since"], rate=pct(a["window_rate"]),
                                           expected=pct(a["expected"])))

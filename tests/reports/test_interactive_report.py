@@ -207,7 +207,8 @@ ENGLISH = ("product view", "champions", "repeat_share", "repeat share", "payback
            "payback ratio", "no_offer", "offer", "enterprise", "individual", "purchaser",
            "engineer", "potential", "hibernating", "Share of orders", "Revenue", "Orders",
            "Conversion", "Expected", "Retention", "Period", "Band", "loyal", "at_risk",
-           "customer_type", "orders", "customers", "events", "prices")
+           "customer_type", "orders", "customers", "events", "prices", "category", "platform",
+           "vs")
 
 
 def test_the_chinese_edition_is_in_chinese(tmp_path):
