@@ -68,6 +68,13 @@ SELF_TEST = r"""
     out.axis_texts = sizes.length;
     out.th_max = Math.max.apply(null, Array.prototype.map.call(
       document.querySelectorAll("th"), function (h) { return h.getBoundingClientRect().height; }));
+    out.label_lines = Math.max.apply(null, Array.prototype.map.call(
+      document.querySelectorAll("td:first-child"), function (d) {
+        var range = document.createRange(), tops = {};
+        range.selectNodeContents(d);
+        Array.prototype.forEach.call(range.getClientRects(),
+                                     function (r) { tops[Math.round(r.top)] = 1; });
+        return Object.keys(tops).length; }));
     out.inner = window.innerWidth;
     out.scroll = document.documentElement.scrollWidth;
     out.resources = performance.getEntriesByType("resource").map(function (e) { return e.name; });
@@ -164,6 +171,7 @@ def test_readable_at_400_px(page):
     # Headers on one line (no one-character-per-line columns), and the page no wider than
     # the screen: wide tables scroll inside their own box.
     assert narrow["th_max"] < 40
+    assert narrow["label_lines"] == 1  # a row's label on one line too (it scrolls instead)
     assert narrow["scroll"] <= narrow["inner"]
 
 
