@@ -26,13 +26,16 @@ def weekly(
         Edition.week),
     lang: Annotated[Lang, typer.Option("--lang", help="Labels in 'en' or 'zh' (中文).")] = (
         Lang.en),
+    static: Annotated[bool, typer.Option(
+        "--static", help="The edition for mail: charts as inline SVG, no script "
+        "(default: interactive, with tooltips and sortable tables).")] = False,
     fail_on_alert: Annotated[bool, typer.Option(
         "--fail-on-alert",
         help="Exit 3 when there are drift alerts or a headline figure left its band.")] = False,
 ) -> None:
     r"""Write the weekly HTML report: headline, bands, funnel and drift, cohorts, segments.
 
-    The edition is the ISO week (or month) containing --as-of, by default the last complete one in the orders. One HTML file (inline SVG charts, no scripts, opens offline) goes to --out FILE or into --out-dir named by its week. The terminal gets a short summary (none with --quiet); --format json prints every figure. Promotion what-ifs appear when cust.toml has \[promo.scenarios].
+    The edition is the ISO week (or month) containing --as-of, by default the last complete one in the orders. One HTML file that opens offline goes to --out FILE or into --out-dir named by its week: interactive by default (tooltips, sortable tables, the chart scripts inlined, no request leaves the page), or with --static charts as inline SVG and no script, for mail. The terminal gets a short summary (none with --quiet); --format json prints every figure. Promotion what-ifs use cust.toml's \[promo.scenarios], else the built-in set of promo compare.
 
     Example: cust report weekly --out-dir /srv/reports --lang zh --fail-on-alert
     """  # noqa: E501 - one line per paragraph, so that the help wraps to the terminal
@@ -77,7 +80,7 @@ def weekly(
         status="computing the report…",
         target=target_of,
     )
-    html = render_weekly(report)
+    html = render_weekly(report, static=static)
     target = target_of(report)[1]
     write_atomic(target, lambda fh: fh.write(html))
     # An explicit --format prints even with -q; the page itself went to the file.

@@ -1,24 +1,37 @@
-r"""Charts for the HTML report: Altair specifications rendered to SVG offline.
+r"""Charts for the HTML report: Altair specifications, drawn two ways, offline.
 
-vl-convert renders Vega-Lite to SVG with its own embedded engine: no browser, no network,
-and the same input gives the same bytes. The SVG escapes text from the data (a label
-``<script>`` becomes ``&lt;script&gt;``), and it is inlined in the page, so the report needs
-no JavaScript at all.
+Every chart function returns text for the page: by default an SVG drawn by vl-convert's
+embedded engine (no browser, no network, the same input gives the same bytes: the static
+edition for mail), or with ``interactive=True`` the Vega-Lite specification as JSON, which
+the interactive edition draws in the browser with the inlined Vega scripts (tooltips on
+every mark, the chart as wide as the page).
 
-Every string of a chart (labels, titles, the data itself) passes through
-:func:`cust.pipelines.text.printable` in :func:`svg`, the one function every chart is
-rendered by: a control character in a category or a scenario name is shown as ``\x1b``
-instead of aborting the renderer (and with it the whole report).
+Each chart has a title, a legend and tooltips. Every string of a chart (labels, titles,
+the data itself) passes through :func:`cust.pipelines.text.printable` in :func:`_drawn`:
+a control character in a category or a scenario name is shown as ``\x1b`` instead of
+aborting the renderer (and with it the whole report). Label text never goes into a Vega
+expression (where ``\x1b`` would be an escape again): constant legend entries are data
+columns.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import polars as pl
 
-WIDTH = 560
-THIS, BEFORE = "#1f6feb", "#9aa4b2"
+WIDTH = 880  # the static edition's charts: the page's width (CSS scales them down)
+THIS, BEFORE, RED, ORANGE = "#1f6feb", "#9aa4b2", "#d1242f", "#bc4c00"
+FONT = ("-apple-system, 'Segoe UI', 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', "
+        "'CustCJK', sans-serif")
+CONFIG = {
+    "font": FONT,
+    "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 220},
+    "legend": {"labelFontSize": 12, "titleFontSize": 12, "orient": "top", "labelLimit": 300},
+    "title": {"fontSize": 14, "anchor": "start", "offset": 8},
+    "view": {"stroke": None},
+}
 
 
 def svg(chart: Any, labels: dict[str, str] | None = None) -> str:
@@ -40,13 +53,39 @@ def svg(chart: Any, labels: dict[str, str] | None = None) -> str:
     return printable(drawn)
 
 
+def _drawn(chart: Any, labels: dict[str, str], interactive: bool) -> str:
+    """The chart as inline SVG, or as its Vega-Lite JSON for the browser.
+
+    The JSON goes inside ``<script type="application/json">``: ``<``, ``>`` and ``&`` are
+    written as ``\u003c``-style escapes, so no text from the data can close the element.
+    """
+    from cust.pipelines.text import printable_data
+
+    chart = chart.configure(**CONFIG)
+    if not interactive:
+        return svg(chart, labels)
+    spec = printable_data(chart.to_dict())
+    text = json.dumps(spec, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for c in "<>&\u2028\u2029":
+        text = text.replace(c, f"\\u{ord(c):04x}")
+    return text
+
+
+def _width(interactive: bool, less: int = 0) -> Any:
+    return "container" if interactive else WIDTH - less
+
+
 def _alt() -> Any:
     import altair as alt
 
     return alt
 
 
-def bands(frame: pl.DataFrame, labels: dict[str, str]) -> str:
+def _title(text: str) -> Any:
+    return _alt().TitleParams(text=text, anchor="start")
+
+
+def bands(frame: pl.DataFrame, labels: dict[str, str], *, interactive: bool = False) -> str:
     """Order share per band, this period next to the previous one.
 
     ``frame``: ``label``, ``edition`` (this/previous label), ``order_share``, ``order``.
@@ -56,112 +95,165 @@ def bands(frame: pl.DataFrame, labels: dict[str, str]) -> str:
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("label:N", sort=alt.SortField("order"), title=labels["band"]),
+            x=alt.X("label:N", sort=alt.SortField("order"), title=labels["band"],
+                    axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("edition:N"),
             y=alt.Y("order_share:Q", axis=alt.Axis(format="%"), title=labels["order_share"]),
-            color=alt.Color("edition:N", scale=alt.Scale(range=[THIS, BEFORE]), title=None,
-                            sort="descending"),
+            color=alt.Color("edition:N", scale=alt.Scale(range=[THIS, BEFORE]),
+                            title=labels["edition"], sort="descending"),
+            tooltip=[alt.Tooltip("edition:N", title=labels["edition"]),
+                     alt.Tooltip("label:N", title=labels["band"]),
+                     alt.Tooltip("order_share:Q", title=labels["order_share"], format=".1%")],
         )
-        .properties(width=WIDTH, height=220)
+        .properties(width=_width(interactive), height=240, title=_title(labels["bands"]))
     )
-    return svg(chart, labels)
+    return _drawn(chart, labels, interactive)
 
 
-def funnel(steps: pl.DataFrame, labels: dict[str, str]) -> str:
+def funnel(steps: pl.DataFrame, labels: dict[str, str], *, interactive: bool = False) -> str:
     """Units entering each step, as horizontal bars with the conversion from the first."""
     alt = _alt()
-    data = steps.select("step", "entered", "conversion_from_first").with_row_index("order")
+    data = (steps.select("step", "entered", "conversion_from_first").with_row_index("order")
+            .with_columns(pl.lit(labels["entered"]).alias("series")))
     base = alt.Chart(data).encode(
         y=alt.Y("step:N", sort=alt.SortField("order"), title=None),
         x=alt.X("entered:Q", title=labels["entered"]),
+        tooltip=[alt.Tooltip("step:N", title=labels["step"]),
+                 alt.Tooltip("entered:Q", title=labels["entered"], format=","),
+                 alt.Tooltip("conversion_from_first:Q", title=labels["from_first"],
+                             format=".1%")],
     )
-    bars = base.mark_bar(color=THIS)
+    bars = base.mark_bar().encode(
+        color=alt.Color("series:N", scale=alt.Scale(range=[THIS]), title=None))
     text = base.mark_text(align="left", dx=4).encode(
         text=alt.Text("conversion_from_first:Q", format=".1%")
     )
-    return svg((bars + text).properties(width=WIDTH - 80, height=40 * data.height), labels)
+    chart = (bars + text).properties(width=_width(interactive, 80),
+                                     height=44 * data.height, title=_title(labels["funnel"]))
+    return _drawn(chart, labels, interactive)
 
 
-def drift(series: pl.DataFrame, title: str, labels: dict[str, str]) -> str:
+def drift(series: pl.DataFrame, title: str, labels: dict[str, str], *,
+          interactive: bool = False) -> str:
     """A step's conversion per period with its expected band and the alert periods.
 
     ``series``: ``period``, ``rate``, ``expected``, ``lower``, ``upper``, ``alert`` (bool).
+    The legend names the three layers: the rate, the grey band (what the drift test
+    expected, drawn at the periods it judged) and the alerts.
     """
     alt = _alt()
-    base = alt.Chart(series).encode(x=alt.X("period:T", title=None))
+    names = [labels["rate"], labels["band_legend"], labels["alert"]]
+    data = series.with_columns(
+        *(pl.lit(n).alias(f"s{i}") for i, n in enumerate(names))
+    )
+    scale = alt.Scale(domain=names, range=[THIS, BEFORE, RED])
+    tips = [alt.Tooltip("period:T", title=labels["edition"]),
+            alt.Tooltip("rate:Q", title=labels["rate"], format=".1%"),
+            alt.Tooltip("expected:Q", title=labels["expected"], format=".1%"),
+            alt.Tooltip("lower:Q", title=labels["lower"], format=".1%"),
+            alt.Tooltip("upper:Q", title=labels["upper"], format=".1%")]
+    base = alt.Chart(data).encode(x=alt.X("period:T", title=None), tooltip=tips)
     # The band is known where the drift test judged a period out of it: a shaded area over
     # a run of alerted periods, and a thick bar (with the expected rate) at each of them.
-    band = base.mark_area(opacity=0.25, color=BEFORE).encode(
-        y=alt.Y("lower:Q", axis=alt.Axis(format="%"), title=labels["rate"]), y2="upper:Q"
+    band = base.mark_area(opacity=0.25).encode(
+        y=alt.Y("lower:Q", axis=alt.Axis(format="%"), title=labels["rate"]), y2="upper:Q",
+        color=alt.Color("s1:N", scale=scale, title=None),
     )
     bars = base.mark_rule(strokeWidth=8, opacity=0.45, color=BEFORE).encode(
         y="lower:Q", y2="upper:Q"
     )
     expected = base.mark_tick(color="#57606a", thickness=2, size=14).encode(y="expected:Q")
-    rate = base.mark_line(color=THIS, point=True).encode(y="rate:Q")
-    alerts = base.transform_filter("datum.alert").mark_point(
-        color="#d1242f", size=90, filled=True
-    ).encode(y="rate:Q")
-    chart = (band + bars + expected + rate + alerts).properties(width=WIDTH, height=220,
-                                                                title=title)
-    return svg(chart, labels)
+    rate = base.mark_line(point=True).encode(
+        y="rate:Q", color=alt.Color("s0:N", scale=scale, title=None))
+    alerts = base.transform_filter("datum.alert").mark_point(size=90, filled=True).encode(
+        y="rate:Q", color=alt.Color("s2:N", scale=scale, title=None))
+    chart = (band + bars + expected + rate + alerts).properties(
+        width=_width(interactive), height=240, title=_title(title))
+    return _drawn(chart, labels, interactive)
 
 
-def cohort_heatmap(cells: pl.DataFrame, labels: dict[str, str]) -> str:
+def cohort_heatmap(cells: pl.DataFrame, labels: dict[str, str], *,
+                   interactive: bool = False) -> str:
     """Retention per cohort (rows) and period index (columns), shaded.
 
     ``cells``: ``cohort``, ``k``, ``retention``, ``text``.
     """
     alt = _alt()
     base = alt.Chart(cells).encode(
-        x=alt.X("k:O", title=labels["period_index"]),
+        x=alt.X("k:O", title=labels["period_index"], axis=alt.Axis(labelAngle=0)),
         y=alt.Y("cohort:O", title=None),
+        tooltip=[alt.Tooltip("cohort:O", title=labels["cohort"]),
+                 alt.Tooltip("k:O", title=labels["period_index"]),
+                 alt.Tooltip("retention:Q", title=labels["retention"], format=".1%")],
     )
     rects = base.mark_rect().encode(
-        color=alt.Color("retention:Q", scale=alt.Scale(scheme="blues", domain=[0, 0.6]),
-                        legend=None)
+        # Six shades with a legend of swatches (a gradient legend would need an SVG
+        # ``url(#id)`` whose id changes from run to run).
+        color=alt.Color("retention:Q", scale=alt.Scale(type="quantize", scheme="blues",
+                                                       domain=[0, 0.6], nice=False),
+                        title=labels["retention"], legend=alt.Legend(format=".0%"))
     )
-    text = base.mark_text(fontSize=9).encode(
+    text = base.mark_text(fontSize=10).encode(
         text="text:N",
         color=alt.condition("datum.retention > 0.4", alt.value("white"), alt.value("black")),
     )
-    height = max(120, 18 * cells["cohort"].n_unique())
-    return svg((rects + text).properties(width=WIDTH, height=height), labels)
+    height = max(140, 22 * cells["cohort"].n_unique())
+    chart = (rects + text).properties(width=_width(interactive), height=height,
+                                      title=_title(labels["cohorts"]))
+    return _drawn(chart, labels, interactive)
 
 
-def promo(scenarios: pl.DataFrame, labels: dict[str, str]) -> str:
-    """Net gross profit effect per scenario, best first."""
+def promo(scenarios: pl.DataFrame, labels: dict[str, str], *, interactive: bool = False) -> str:
+    """Net gross profit effect per scenario, best first; gains and losses in the legend."""
     alt = _alt()
+    data = scenarios.with_columns(
+        pl.when(pl.col("net") >= 0).then(pl.lit(labels["gain"]))
+        .otherwise(pl.lit(labels["loss"])).alias("outcome"))
     chart = (
-        alt.Chart(scenarios)
+        alt.Chart(data)
         .mark_bar()
         .encode(
             y=alt.Y("name:N", sort=alt.SortField("rank"), title=None),
             x=alt.X("net:Q", title=labels["net_effect"]),
-            color=alt.condition("datum.net >= 0", alt.value(THIS), alt.value("#d1242f")),
+            color=alt.Color("outcome:N", title=None, scale=alt.Scale(
+                domain=[labels["gain"], labels["loss"]], range=[THIS, RED])),
+            tooltip=[alt.Tooltip("name:N", title=labels["scenario"]),
+                     alt.Tooltip("net:Q", title=labels["net_effect"], format=",.2f"),
+                     alt.Tooltip("rank:Q", title=labels["rank"])],
         )
-        .properties(width=WIDTH - 120, height=24 * scenarios.height)
+        .properties(width=_width(interactive, 160), height=30 * scenarios.height,
+                    title=_title(labels["promo"]))
     )
-    return svg(chart, labels)
+    return _drawn(chart, labels, interactive)
 
 
-def trend(periods: pl.DataFrame, labels: dict[str, str]) -> str:
+def trend(periods: pl.DataFrame, labels: dict[str, str], *, interactive: bool = False) -> str:
     """Revenue per edition (bars, this one highlighted) with the order count (line).
 
     ``periods``: ``label``, ``revenue``, ``orders``, ``current`` (bool), oldest first.
     """
     alt = _alt()
-    data = periods.with_row_index("order")
+    names = [labels["revenue"], labels["orders"]]
+    data = periods.with_row_index("order").with_columns(
+        pl.lit(names[0]).alias("s0"), pl.lit(names[1]).alias("s1"))
+    scale = alt.Scale(domain=names, range=[THIS, ORANGE])
     base = alt.Chart(data).encode(
         x=alt.X("label:N", sort=alt.SortField("order"), title=None,
                 axis=alt.Axis(labelAngle=-45)),
+        tooltip=[alt.Tooltip("label:N", title=labels["edition"]),
+                 alt.Tooltip("revenue:Q", title=labels["revenue"], format=",.2f"),
+                 alt.Tooltip("orders:Q", title=labels["orders"], format=",")],
     )
     bars = base.mark_bar().encode(
         y=alt.Y("revenue:Q", title=labels["revenue"]),
-        color=alt.condition("datum.current", alt.value(THIS), alt.value(BEFORE)),
+        color=alt.Color("s0:N", scale=scale, title=None),
+        opacity=alt.condition("datum.current", alt.value(1.0), alt.value(0.45)),
     )
-    line = base.mark_line(color="#bc4c00", point=True).encode(
-        y=alt.Y("orders:Q", title=labels["orders"], axis=alt.Axis(titleColor="#bc4c00")),
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("orders:Q", title=labels["orders"], axis=alt.Axis(titleColor=ORANGE)),
+        color=alt.Color("s1:N", scale=scale, title=None),
     )
     chart = alt.layer(bars, line).resolve_scale(y="independent")
-    return svg(chart.properties(width=WIDTH, height=200), labels)
+    chart = chart.properties(width=_width(interactive), height=220,
+                             title=_title(labels["trend"]))
+    return _drawn(chart, labels, interactive)

@@ -24,6 +24,32 @@ LABELS: dict[str, dict[str, str]] = {
         "rows_rejected": "Rows rejected", "reasons": "Reasons", "no_events":
         "No click-stream export: the funnel is left out.",
         "generated": "Computed from the exports listed under data quality; as of",
+        "from_first": "Conversion from the first step",
+        "band_legend": "Expected band (tested weeks)",
+        "lower": "Band from", "upper": "Band to", "cohort": "Cohort", "retention": "Retention",
+        "gain": "Gains gross profit", "loss": "Loses gross profit", "scenario": "Scenario",
+        "rank": "Rank", "trend": "Revenue and orders, last 13 periods",
+        "contents": "Contents", "kpis": "Key figures", "breakdown": "Breakdown",
+        "band_range": "Expected band", "units": "Units", "p_value": "p-value",
+        "contributors": "Contributors", "promo_builtin": "cust.toml has no [promo.scenarios]: "
+        "the built-in scenarios of cust promo compare are shown.",
+        "drill": "Open the breakdown", "vs": "vs",
+        "no_promo": "No promotion scenario could be simulated.",
+        "sort_hint": "Click a header to sort.",
+        "reading_trend": "Revenue {current} this period, {change} on the previous one and "
+        "{vs_avg} on the 4-period average; {orders} orders.",
+        "reading_bands": "Most orders fall in the {band} band: {share} of them "
+        "({before} the period before).",
+        "reading_funnel": "{conversion} of the units entering {first} reach {last}; the "
+        "largest loss is at {step} ({lost} of the units before it).",
+        "reading_drift": "The line is the conversion per week; the grey band is the range the "
+        "drift test expected from the weeks before, drawn at the weeks it tested; red points "
+        "are alerts. Since {since}: {rate} against {expected} expected.",
+        "reading_cohorts": "Each row is the customers whose first order fell in that month; "
+        "{share} of the {cohort} cohort bought again in the next month ({avg} on average "
+        "over the cohorts shown).",
+        "reading_promo": "Best: {best}, net gross profit effect {net}; {losing} of {n} "
+        "scenarios lose gross profit.",
     },
     "zh": {
         "locale": "zh-CN", "title": "周报", "title_month": "月报", "edition": "周期",
@@ -45,6 +71,26 @@ LABELS: dict[str, dict[str, str]] = {
         "rows_rejected": "拒绝行数", "reasons": "原因",
         "no_events": "未提供行为数据:不含漏斗。",
         "generated": "根据数据质量中列出的导出文件计算;截至",
+        "from_first": "较首步转化率", "band_legend": "预期区间(检验周)",
+        "lower": "区间下限", "upper": "区间上限", "cohort": "批次", "retention": "留存率",
+        "gain": "增加毛利", "loss": "减少毛利", "scenario": "方案",
+        "rank": "排名", "trend": "近13期销售额与订单数",
+        "contents": "目录", "kpis": "关键指标", "breakdown": "明细",
+        "band_range": "预期区间", "units": "单位数", "p_value": "p值",
+        "contributors": "主要来源", "promo_builtin": "cust.toml 未设置 [promo.scenarios]:"
+        "显示 cust promo compare 的内置方案。",
+        "drill": "查看明细", "vs": "对比", "no_promo": "没有可模拟的满减方案。",
+        "sort_hint": "点击表头排序。",
+        "reading_trend": "本期销售额 {current},环比 {change},对比前4期均值 {vs_avg};"
+        "订单 {orders} 笔。",
+        "reading_bands": "订单最多的区间是 {band}:占 {share}(上期 {before})。",
+        "reading_funnel": "进入「{first}」的单位中有 {conversion} 到达「{last}」;流失最多的是"
+        "「{step}」(流失上一步的 {lost})。",
+        "reading_drift": "折线为每周转化率;灰色区间是漂移检验根据此前各周得出的预期范围,"
+        "只画在检验过的周;红点为异常。自 {since} 起:{rate},预期 {expected}。",
+        "reading_cohorts": "每一行是首单落在该月的客户;{cohort} 批次中有 {share} 在下个月再次"
+        "购买(所示批次平均 {avg})。",
+        "reading_promo": "最佳方案:{best},净毛利影响 {net};{n} 个方案中有 {losing} 个减少毛利。",
     },
 }
 
@@ -65,7 +111,44 @@ COLUMNS_ZH: dict[str, str] = {
     "net_gross_profit_effect": "净毛利影响", "roi": "投入产出比",
     "break_even_uptake": "盈亏平衡参与率", "dimension": "维度", "aov": "客单价",
     "orders_per_customer_month": "每客户每月订单", "skus_per_order": "每单型号数",
+    "one_order_customers": "仅一单客户", "repeat_customers": "复购客户",
+    "repeat_share": "复购占比", "offer_cost_one_order": "仅一单客户的优惠成本",
+    "first_order_gross_profit": "首单毛利", "cumulative_gross_profit": "累计毛利",
+    "net_gross_profit": "净毛利", "repeat_gross_profit_to_date": "至今复购毛利",
+    "net_gross_profit_to_date": "至今净毛利", "payback_ratio": "回本比例",
+    "offers_paid_per_repeat_customer": "每个复购客户的优惠数", "loss_making": "亏损客户",
+    "revenue_before": "活动前销售额", "revenue_after": "活动后销售额",
+    "gross_profit_before": "活动前毛利", "gross_profit_after": "活动后毛利",
+    "cost_share_of_revenue": "成本占销售额", "cost_share_of_gross_profit": "成本占毛利",
+    "customers_near_threshold": "接近门槛的客户", "best": "最佳", "days": "天数",
+    "monetary": "金额", "frequency": "频次", "recency": "最近", "customer_type": "客户类型",
+    "role": "角色", "tier": "等级", "source": "数据",
 }
+
+# Values from a fixed vocabulary (segment, customer type, role, tier, offer group, source)
+# shown in Chinese; values from the data itself (step and category names) stay as they are.
+VALUES_ZH: dict[str, str] = {
+    "champions": "重要价值客户", "loyal": "忠诚客户", "potential_loyalists": "潜力客户",
+    "new": "新客户", "promising": "有潜力的新客", "need_attention": "需要关注",
+    "about_to_sleep": "即将沉睡", "at_risk": "流失风险", "cant_lose_them": "不能失去的客户",
+    "hibernating": "沉睡客户", "lost": "已流失", "others": "其他",
+    "enterprise": "企业", "individual": "个人", "student": "学生", "other": "其他",
+    "purchaser": "采购", "engineer": "工程师",
+    "regular": "普通", "silver": "白银", "gold": "黄金", "platinum": "铂金", "diamond": "钻石",
+    "offer": "使用首单优惠", "no_offer": "未使用首单优惠", "all": "全部",
+    "customer_type": "客户类型", "role": "角色", "tier": "等级", "category": "品类",
+    "platform": "平台", "channel": "渠道",
+    "orders": "订单", "customers": "客户", "events": "行为数据", "prices": "价格变动",
+    "up": "上升", "down": "下降",
+}
+
+
+def value_label(value: str, lang: str) -> str:
+    """A value of a fixed vocabulary (an RFM segment, a customer type) in ``lang``."""
+    if lang == "zh":
+        return VALUES_ZH.get(value, value)
+    return value.replace("_", " ")
+
 
 
 def column_label(name: str, lang: str) -> str:
@@ -73,3 +156,15 @@ def column_label(name: str, lang: str) -> str:
     if lang == "zh":
         return COLUMNS_ZH.get(name, name)
     return name.replace("_", " ")
+
+
+def segment_label(segment: dict[str, object], lang: str) -> str:
+    """An alert's segment, ``category=mcu, platform=app`` (zh: ``品类=mcu, 平台=app``).
+
+    The values are data and stay as they are; in English it is the funnel's own text.
+    """
+    if lang != "zh":
+        from cust.pipelines.funnel import segment_text
+
+        return segment_text(segment)
+    return ", ".join(f"{VALUES_ZH.get(k, k)}={v}" for k, v in segment.items()) or "全部"

@@ -4,9 +4,11 @@ The orders (and customers) export is validated once and kept in memory
 (:meth:`Inputs.materialize`); the events are read once, by the funnel. Each section of
 :data:`SECTIONS` calls the same pipeline function as its command, with the options that
 command would be given (listed in the section), so the report and the commands' JSON
-agree. An optional section (funnel, profile, promotions) whose input is absent is left
-out; one whose input has nothing to analyse is left out with its reason, shown in the page
-and under ``left_out`` in the JSON, rather than failing the whole report.
+agree. An optional section (funnel, profile) whose input is absent is left out; one whose
+input has nothing to analyse is left out with its reason, shown in the page and under
+``left_out`` in the JSON, rather than failing the whole report. The promotions are always
+there: cust.toml's ``[promo.scenarios]``, else the built-in set of ``cust promo compare``
+(the page says which). :func:`figures` draws the charts, each with a one-line reading.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ from cust.pipelines.funnel import (
     steps_from,
 )
 from cust.pipelines.io import InputReport, Inputs, Period, collect
-from cust.pipelines.promo import PromoResult, scenarios_from_mapping, simulate
+from cust.pipelines.promo import (
+    DEFAULT_COMPARISON,
+    PromoResult,
+    scenarios_from_mapping,
+    simulate,
+)
 from cust.pipelines.result import Result, Table
 from cust.pipelines.segment import (
     AbcResult,
@@ -48,7 +55,7 @@ from cust.pipelines.settings import Config
 from cust.pipelines.weekly import Edition, default_edition, headline_and_trend, order_days, row
 
 from . import charts
-from .labels import LABELS
+from .labels import LABELS, segment_label
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,7 +77,7 @@ class WeeklyReport(Result):
     profile: ProfileResult | None
     promo: PromoResult | None
     left_out: dict[str, str] = field(default_factory=dict)
-    charts: dict[str, str] = field(default_factory=dict)
+    builtin_promo: bool = False
 
     def payload(self) -> dict[str, Any]:
         """Every section's figures, with the commands' own keys."""
@@ -148,6 +155,13 @@ def _fmt(value: Any, r: dict[str, Any]) -> str | None:
     return str(value) if isinstance(value, int) else f"{value:.1f}"
 
 
+def _money(value: Any) -> str:
+    """Money in a reading: to the cent, thousands separated, by the one money rule."""
+    from cust.pipelines.money import round_money
+
+    return "—" if value is None else f"{round_money(value):,.2f}"
+
+
 def latest_alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The latest alert of each run, by the run's start, step and segment."""
     return sorted((run.latest for run in runs(alerts)),
@@ -174,7 +188,7 @@ class Section:
 
     ``compute`` returns the section's results (the same pipeline functions and options as
     the commands named in ``commands``), or None when its input is absent (no events, no
-    customers export, no promotion scenarios). An optional section whose input has nothing
+    customers export). An optional section whose input has nothing
     to analyse (no event of the first step, a missing column) is left out with its
     message instead of failing the whole report.
     """
@@ -193,9 +207,10 @@ def _bands(ctx: Context) -> tuple[BucketsResult, BucketsResult]:
 
 
 def _promo(ctx: Context) -> PromoResult | None:
+    """The scenarios of cust.toml, else the built-in set of ``cust promo compare``."""
     scenarios = ctx.config.section("promo").get("scenarios")
     if not scenarios:
-        return None
+        return simulate(ctx.inputs, list(DEFAULT_COMPARISON), period=ctx.history)
     where = f"{ctx.config.name} [promo.scenarios]"
     return simulate(ctx.inputs, scenarios_from_mapping(scenarios, where), period=ctx.history)
 
@@ -216,7 +231,8 @@ SECTIONS: tuple[Section, ...] = (
                                    rules=rules_from_config(c.config))),
     Section("profile", "segment profile --by customer_type,role,tier --since END-364d",
             lambda c: _profile(c.inputs, c.config, c.history), optional=True),
-    Section("promo", "promo simulate (each [promo.scenarios]) --since END-364d",
+    Section("promo", "promo compare (cust.toml's [promo.scenarios], else the built-in set) "
+            "--since END-364d",
             _promo, optional=True),
 )
 
@@ -266,8 +282,9 @@ def build(
         lang=lang, headline=rows, trend=trend, bands=bands, bands_before=bands_before, funnel=flow,
         alerts=alerts, cohorts=parts["cohorts"], abc=parts["abc"], rfm=parts["rfm"],
         profile=parts["profile"], promo=parts["promo"], left_out=left_out,
+        builtin_promo=not config.section("promo").get("scenarios"),
     )
-    return _with_charts(result)
+    return result
 
 
 def _funnel(
@@ -339,38 +356,88 @@ def _merge(reports: list[InputReport], inputs: Inputs) -> InputReport:
     return InputReport(dict(sorted(sources.items())))
 
 
-def _with_charts(r: WeeklyReport) -> WeeklyReport:
+def figures(r: WeeklyReport, *, interactive: bool = True) -> dict[str, dict[str, str]]:
+    """Every chart of the report with its one-line reading, for :func:`.html.render_weekly`.
+
+    ``{"trend": {"chart": <svg or Vega-Lite JSON>, "reading": "..."}, ...}``: the chart as
+    inline SVG (static edition) or as a specification the page draws (interactive). The
+    reading says in one sentence what the chart shows, from the same figures.
+    """
     t = LABELS[r.lang]
-    out: dict[str, str] = {}
+    out: dict[str, dict[str, str]] = {}
+
+    def pct(x: Any, sign: bool = False) -> str:
+        return "—" if x is None else (f"{x:+.1%}" if sign else f"{x:.1%}")
+
+    def add(key: str, chart: str, reading: str) -> None:
+        out[key] = {"chart": chart, "reading": reading}
+
     frames = []
     for label, result in ((r.edition.label, r.bands), (r.edition.shift(-1).label, r.bands_before)):
         frames.append(result.buckets.select("label", "order_share").with_row_index("order")
                       .with_columns(pl.lit(label).alias("edition")))
-    out["bands"] = charts.bands(pl.concat(frames), t)
-    out["trend"] = charts.trend(pl.DataFrame(
+    figures_by = {h["metric"]: h for h in r.headline}
+    revenue = figures_by["revenue"]
+    add("trend", charts.trend(pl.DataFrame(
         [{"label": p["label"], "revenue": p["revenue"], "orders": p["orders"],
-          "current": p["label"] == r.edition.label} for p in r.trend]), t)
+          "current": p["label"] == r.edition.label} for p in r.trend]), t,
+        interactive=interactive),
+        t["reading_trend"].format(current=_money(revenue["current"]),
+                                  change=pct(revenue["change"], True),
+                                  vs_avg=pct(revenue["change_vs_average"], True),
+                                  orders=f"{figures_by['orders']['current']:,}"))
+    now, before = r.bands.buckets, r.bands_before.buckets
+    top = max(range(now.height), key=lambda i: now["order_share"][i] or 0) if now.height else None
+    add("bands", charts.bands(pl.concat(frames), t, interactive=interactive),
+        t["reading_bands"].format(
+            band=now["label"][top] if top is not None else "—",
+            share=pct(now["order_share"][top] if top is not None else None),
+            before=pct(before["order_share"][top]
+                       if top is not None and before.height > top else None)))
     if r.funnel is not None:
-        out["funnel"] = charts.funnel(r.funnel.steps, t)
+        steps = r.funnel.steps
+        names, entered = steps["step"].to_list(), steps["entered"].to_list()
+        losses = [(1 - b / a if a else 0.0, i) for i, (a, b) in
+                  enumerate(zip(entered, entered[1:], strict=False), start=1)]
+        worst = max(losses) if losses else (0.0, 0)
+        add("funnel", charts.funnel(steps, t, interactive=interactive),
+            t["reading_funnel"].format(
+                conversion=pct(entered[-1] / entered[0] if entered and entered[0] else None),
+                first=names[0], last=names[-1], step=names[worst[1]], lost=pct(worst[0])))
         # An alert found on an explain column's value (``breakdown``: platform, channel) has
         # no series in the report's per-period counts: the chart shows the first run that has.
         first = [a for a in latest_alerts(r.alerts)
                  if set(a["segment"]) <= set(r.funnel.periods.columns)][:1]
         if first:
-            out["drift"] = charts.drift(_drift_series(r.funnel, first[0]),
-                                        f"{first[0]['from_step']} → {first[0]['step']} "
-                                        f"({segment_text(first[0]['segment'])})", t)
+            a = first[0]
+            add("drift", charts.drift(_drift_series(r.funnel, a),
+                                      f"{a['from_step']} → {a['step']} "
+                                      f"({segment_label(a['segment'], r.lang)})", t,
+                                      interactive=interactive),
+                t["reading_drift"].format(since=a["since"], rate=pct(a["window_rate"]),
+                                          expected=pct(a["expected"])))
+    shown = r.cohorts.cohorts[-12:]
     cells = [
         {"cohort": c["cohort"], "k": k, "retention": v, "text": f"{v:.0%}"}
-        for c in r.cohorts.cohorts[-12:] for k, v in enumerate(c["retention"])
+        for c in shown for k, v in enumerate(c["retention"])
     ]
     if cells:
-        out["cohorts"] = charts.cohort_heatmap(pl.DataFrame(cells), t)
-    if r.promo is not None:
-        out["promo"] = charts.promo(pl.DataFrame([
-            {"name": s["scenario"]["name"], "net": s["net_gross_profit_effect"],
-             "rank": s["rank"]} for s in r.promo.scenarios]), t)
-    return WeeklyReport(**{**r.__dict__, "charts": out})
+        month1 = [(c["cohort"], c["retention"][1]) for c in shown
+                  if len(c["retention"]) > 1 and c["retention"][1] is not None]
+        latest = month1[-1] if month1 else ("—", None)
+        add("cohorts", charts.cohort_heatmap(pl.DataFrame(cells), t, interactive=interactive),
+            t["reading_cohorts"].format(
+                cohort=latest[0], share=pct(latest[1]),
+                avg=pct(sum(v for _, v in month1) / len(month1) if month1 else None)))
+    if r.promo is not None and r.promo.scenarios:
+        rows = [{"name": s["scenario"]["name"], "net": s["net_gross_profit_effect"],
+                 "rank": s["rank"]} for s in r.promo.scenarios]
+        best = min(rows, key=lambda x: x["rank"])
+        add("promo", charts.promo(pl.DataFrame(rows), t, interactive=interactive),
+            t["reading_promo"].format(best=best["name"], net=_money(best["net"]),
+                                      losing=sum(1 for x in rows if x["net"] < 0),
+                                      n=len(rows)))
+    return out
 
 
 def _drift_series(flow: FunnelResult, alert: dict[str, Any]) -> pl.DataFrame:

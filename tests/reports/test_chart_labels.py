@@ -109,7 +109,7 @@ def test_report_weekly_with_control_characters_in_every_label(tmp_path):
     scenarios = [f"spend{c}{i}" for i, c in enumerate(found)]
     out = tmp_path / "r.html"
     args = ["report", "weekly", *_report_inputs(tmp_path, category, scenarios),
-            "--out", str(out), "-q", "--as-of", "2024-05-20", "--fail-on-alert"]
+            "--out", str(out), "-q", "--as-of", "2024-05-20", "--fail-on-alert", "--static"]
     done = subprocess.run([sys.executable, "-m", "cust", *args], capture_output=True,
                           text=True, encoding="utf-8", check=False)
     assert done.returncode == 3, done.stderr[-2000:]  # written, with the category's alert
