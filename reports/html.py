@@ -217,6 +217,10 @@ def render_weekly(report: Any, *, static: bool = False) -> str:
         tables["promo"] = _table(report.promo.tables()[0], lang)
     if report.profile is not None:
         tables["profile"] = _table(report.profile.tables()[0], lang)
+    if report.clv is not None:
+        for key, table in zip(("clv", "clv_b_to_a", "clv_at_risk"), report.clv_tables(),
+                              strict=True):
+            tables[key] = _table(table, lang)
     explanations = {
         (e["step"], tuple(sorted(e["segment"].items())), e["since"]): e
         for e in (report.funnel.explanations if report.funnel is not None else [])

@@ -17,6 +17,12 @@ LABELS: dict[str, dict[str, str]] = {
         "price_rises": "Price rises in the window", "cohorts": "New-customer cohorts",
         "period_index": "Months since the first order", "payback": "First-order offer payback",
         "segments": "Customer segments", "abc": "ABC classes", "rfm": "RFM segments",
+        "clv": "Customer lifetime value (cust clv)",
+        "clv_note": "Expected value over the next 52 weeks by ABC class (BG/NBD and Gamma-Gamma "
+        "fitted to the orders up to this period's end); p alive: the chance a customer has "
+        "not left for good.",
+        "clv_b_to_a": "B customers on their way to A",
+        "clv_at_risk": "Valuable customers slipping away",
         "profile": "Customer type, role and tier (last 52 weeks)",
         "promo": "Promotion what-ifs", "net_effect": "Net gross profit effect",
         "quality": "Data quality", "left_out": "Left out", "source": "Source",
@@ -64,6 +70,9 @@ LABELS: dict[str, dict[str, str]] = {
         "step": "步骤", "segment": "细分", "expected": "预期",
         "price_rises": "期间涨价", "cohorts": "新客留存", "period_index": "首单后月数",
         "payback": "首单优惠回本", "segments": "客户分层", "abc": "ABC分类",
+        "clv": "客户终身价值", "clv_note": "按ABC分类的未来52周预期价值(BG/NBD与Gamma-Gamma模型,"
+        "以截至本期末的订单拟合);存活概率:客户尚未永久流失的概率。",
+        "clv_b_to_a": "有望升为A类的B类客户", "clv_at_risk": "正在流失的重要客户",
         "rfm": "RFM分群",
         "profile": "客户类型、角色与等级(近52周)",
         "promo": "满减活动模拟", "net_effect": "净毛利影响",
@@ -123,6 +132,11 @@ COLUMNS_ZH: dict[str, str] = {
     "customers_near_threshold": "接近门槛的客户", "best": "最佳", "days": "天数",
     "monetary": "金额", "frequency": "频次", "recency": "最近", "customer_type": "客户类型",
     "role": "角色", "tier": "等级", "source": "数据",
+    "abc_class": "ABC分类", "mean_p_alive": "平均存活概率",
+    "mean_expected_purchases": "平均预期购买次数", "clv": "终身价值", "mean_clv": "平均终身价值",
+    "customer_id": "客户编号", "expected_contribution": "预期贡献", "p_alive": "存活概率",
+    "expected_purchases": "预期购买次数", "a_threshold": "A类门槛",
+    "days_since_last": "距上次购买天数", "revenue_at_risk": "风险销售额",
 }
 
 # Values from a fixed vocabulary (segment, customer type, role, tier, offer group, source)

@@ -14,12 +14,13 @@ there: cust.toml's ``[promo.scenarios]``, else the built-in set of ``cust promo 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
 import polars as pl
 
+from cust.pipelines.clv import ClvResult, FitError, clv
 from cust.pipelines.cohort import CohortResult, cohort_retention
 from cust.pipelines.errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from cust.pipelines.funnel import (
@@ -76,6 +77,7 @@ class WeeklyReport(Result):
     rfm: RfmResult
     profile: ProfileResult | None
     promo: PromoResult | None
+    clv: ClvResult | None = None
     left_out: dict[str, str] = field(default_factory=dict)
     builtin_promo: bool = False
 
@@ -101,6 +103,11 @@ class WeeklyReport(Result):
             doc["funnel"] = {"steps": self.funnel.steps}
         if self.promo is not None:
             doc["promo"] = {"scenarios": self.promo.scenarios}
+        if self.clv is not None:
+            doc["clv"] = {"by_class": self.clv.by_class,
+                          "b_to_a_candidates": self.clv.b_to_a.head(CLV_HEAD),
+                          "at_risk": self.clv.at_risk.head(CLV_HEAD),
+                          "settings": self.clv.settings}
         if self.left_out:
             doc["left_out"] = self.left_out
         return doc
@@ -126,6 +133,14 @@ class WeeklyReport(Result):
                  t["expected"]: a["expected"]} for a in latest_alerts(self.alerts)
             ]), shares=(t["rate"], t["expected"])))
         return tables
+
+    def clv_tables(self) -> list[Table]:
+        """CLV by ABC class, and the heads of the B-to-A and at-risk lists."""
+        if self.clv is None:
+            return []
+        by_class, _, b_to_a, at_risk = self.clv.tables()[:4]
+        return [by_class, replace(b_to_a, frame=b_to_a.frame.head(CLV_HEAD)),
+                replace(at_risk, frame=at_risk.frame.head(CLV_HEAD))]
 
     @property
     def headline_alerts(self) -> list[dict[str, Any]]:
@@ -234,7 +249,11 @@ SECTIONS: tuple[Section, ...] = (
     Section("promo", "promo compare (cust.toml's [promo.scenarios], else the built-in set) "
             "--since END-364d",
             _promo, optional=True),
+    Section("clv", "clv --as-of END (the heads of its lists)",
+            lambda c: clv(c.inputs, period=Period(until=c.edition.end, as_of=c.edition.end)),
+            optional=True),
 )
+CLV_HEAD = 10  # rows of the B-to-A and at-risk lists in the report
 
 
 def build(
@@ -266,7 +285,7 @@ def build(
     for section in SECTIONS:
         try:
             parts[section.key] = section.compute(ctx)
-        except (EmptySelectionError, MissingColumnError) as exc:
+        except (EmptySelectionError, MissingColumnError, FitError) as exc:
             if not section.optional:
                 raise
             parts[section.key] = None
@@ -276,12 +295,13 @@ def build(
     flow, alerts = parts["funnel"] or (None, [])
     if flow is not None:
         rows.append(_conversion(flow, edition))
-    results = [bands, flow, *(parts[k] for k in ("cohorts", "abc", "rfm", "profile", "promo"))]
+    results = [bands, flow, *(parts[k] for k in ("cohorts", "abc", "rfm", "profile", "promo",
+                                                 "clv"))]
     result = WeeklyReport(
         input=_merge([r.input for r in results if r is not None], inputs), edition=edition,
         lang=lang, headline=rows, trend=trend, bands=bands, bands_before=bands_before, funnel=flow,
         alerts=alerts, cohorts=parts["cohorts"], abc=parts["abc"], rfm=parts["rfm"],
-        profile=parts["profile"], promo=parts["promo"], left_out=left_out,
+        profile=parts["profile"], promo=parts["promo"], clv=parts["clv"], left_out=left_out,
         builtin_promo=not config.section("promo").get("scenarios"),
     )
     return result

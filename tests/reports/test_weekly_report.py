@@ -194,6 +194,12 @@ def test_report_agrees_with_the_commands(sample_report, tmp_path):
     for key in ("qualifying_orders", "subsidy_cost", "revenue_before", "revenue_after",
                 "gross_profit_before", "gross_profit_after"):
         assert promo[key] == mine[key], key
+    # CLV (issue 22): the same fit as cust clv at the edition's end, the lists' heads.
+    clv = _json("clv", "--as-of", end)
+    assert clv["by_class"] == doc["clv"]["by_class"]
+    assert len(doc["clv"]["b_to_a_candidates"]) == 10
+    assert clv["b_to_a_candidates"][:10] == doc["clv"]["b_to_a_candidates"]
+    assert clv["at_risk"][:10] == doc["clv"]["at_risk"]
     # The report explains its alerts by platform and channel, as --explain does.
     funnel = _json("funnel", "--until", end, "--period", "week", "--by", "category", "--drift",
                    "--explain")
@@ -243,6 +249,18 @@ def _hostile(tmp_path):
                                         encoding="utf-8")
     return ["--orders", str(tmp_path / "o.csv"), "--events", str(tmp_path / "e.csv"),
             "--prices", str(tmp_path / "p.csv"), "--config", str(tmp_path / "cust.toml")]
+
+
+def test_a_clv_that_cannot_be_fitted_is_left_out_with_its_reason(tmp_path):
+    # Two orders: too few customers for BG/NBD; the rest of the report still comes out.
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "weekly", *_hostile(tmp_path), "--out", str(out),
+                                 "--static", "-f", "json"])
+    assert result.exit_code in (0, 3), result.output
+    doc = json.loads(result.stdout)
+    assert "clv" not in doc
+    assert doc["left_out"]["clv"].startswith("2 customers, 0 of them with a repeat purchase")
+    assert "too few to fit BG/NBD" in out.read_text(encoding="utf-8")
 
 
 def test_hostile_strings_are_escaped(tmp_path):
