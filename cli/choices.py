@@ -112,3 +112,10 @@ class Monetary(StrEnum):
 
     value = "value"
     gross_profit = "gross_profit"
+
+
+class Engine(StrEnum):
+    """What reads and validates the orders export and groups its lines into orders."""
+
+    polars = "polars"
+    spark = "spark"

@@ -106,6 +106,7 @@ def main_callback(
     mask_ids: opt.MaskIds = False,
     mask_salt: opt.MaskSalt = None,
     no_cache: opt.NoCache = False,
+    engine: opt.EngineOpt = None,
     version: Annotated[bool, typer.Option(
         "--version", callback=_show_version, is_eager=True,
         help="Print the version and exit.")] = False,

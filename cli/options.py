@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
+from .choices import Engine
+
 INPUT = "Input"
 OUTPUT = "Output"
 PERIOD = "Period"
@@ -96,6 +98,7 @@ class GlobalOptions:
     mask_salt: str | None = None
     no_cache: bool = False
     dedupe: bool = False
+    engine: Engine | None = None
 
     def merged(self, later: dict[str, Any]) -> "GlobalOptions":
         """These options overridden by the ones given after the command."""
@@ -297,6 +300,18 @@ Dedupe = Annotated[
     ),
 ]
 
+EngineOpt = Annotated[
+    Engine | None,
+    typer.Option(
+        "--engine",
+        help="What reads the orders export, validates it and groups lines into orders: "
+        "polars (this machine) or spark (PySpark; pip install \"cust[spark]\"; master from "
+        "[engine] spark_master in cust.toml) \\[default: [engine] name, else polars].",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+
 PARAMS: dict[str, Any] = {
     "orders": Orders,
     "customers": Customers,
@@ -317,6 +332,7 @@ PARAMS: dict[str, Any] = {
     "mask_salt": MaskSalt,
     "no_cache": NoCache,
     "dedupe": Dedupe,
+    "engine": EngineOpt,
 }
 FLAGS = ("strict", "quiet", "mask_ids", "no_cache", "dedupe")
 DATES = ("since", "until", "as_of")
