@@ -109,6 +109,9 @@ class Source:
     # Every row with the reasons of its own cells, before the checks across rows.
     marked: pl.LazyFrame | None = None
     options: LoadOptions | None = None  # as loaded (for where())
+    # What computed ``per_order``: "spark" keeps the lines on the cluster (only the orders,
+    # the counts and the rejected rows came back), so nothing can read them here.
+    engine: str = "polars"
 
     def where(self, column: str, values: Sequence[str]) -> Source:
         """The rows whose ``column`` (a plain text column) is one of ``values``, checked.
@@ -307,7 +310,7 @@ def _build(
         frame = f.frame.select([pl.col(h).alias(c) for h, c in mapping.items()])
         schema = {c: f.frame.collect_schema()[h] for h, c in mapping.items()}
         present.update(schema)
-        located = f.frame.with_row_index(ROW, offset=1)
+        located = f.frame if f.numbered else f.frame.with_row_index(ROW, offset=1)
         # Cells stay typed until the reason is computed (it parses by the file's dtypes);
         # _concat(as_text=True) turns them into text afterwards.
         raw = [pl.col(h).alias(c) for h, c in mapping.items()]

@@ -224,6 +224,9 @@ class OpenedFile:
     headers: list[str]
     frame: pl.LazyFrame  # columns exactly as in the file
     text: bool  # True when every column is text (CSV), False for typed parquet
+    # The frame carries each row's 1-based number in its file as a ``source_row`` column
+    # (rows read elsewhere and shuffled: --engine spark); otherwise rows are numbered here.
+    numbered: bool = False
 
 
 def resolve_paths(spec: str | Path, source: str) -> list[Path]:
