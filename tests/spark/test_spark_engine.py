@@ -84,8 +84,27 @@ def test_sample_figures_are_the_same(spark, args, tmp_path):
     assert doc["input"]["orders"]["rows_read"] > 0
 
 
-def test_weekly_report_is_the_same(spark, tmp_path):
+def test_weekly_report_is_the_same(spark, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the report's HTML is written here
     _same(["report", "weekly"], tmp_path)
+
+
+def test_parquet_export_in_two_files_is_the_same(spark, tmp_path):
+    # Parquet rows are numbered by Spark's row index within their file; an order's lines
+    # in both files (the sample's orders split by line) meet in one partition.
+    import polars as pl
+
+    from cust.pipelines.io import sample_path
+
+    lines = pl.read_csv(sample_path("orders"), infer_schema=False)
+    folder = tmp_path / "parquet"
+    folder.mkdir()
+    half = lines.height // 2
+    lines.head(half).write_parquet(folder / "part-1.parquet", row_group_size=1000)
+    lines.tail(lines.height - half).write_parquet(folder / "part-2.parquet")
+    for args in (["segment", "buckets"], ["cohort"], ["segment", "abc"]):
+        doc = _same(["--orders", str(folder), *args], tmp_path)
+    assert doc["input"]["orders"]["rows_read"] == lines.height
 
 
 HOSTILE = ["refunds.csv", "mixed_customers.csv", "duplicate_lines.csv", "dates.csv",
