@@ -154,10 +154,11 @@ class Inputs:
                 msg = f"this command needs the {name} export, and none was given"
                 raise InputFileError(msg, hint=f"add --{name} PATH (a file, directory or glob)")
             if name == "orders" and self.engine.name == "spark":
-                from .spark import spark_orders
+                from .spark import is_uri, spark_orders
 
                 source = spark_orders(spec, self.options, self.engine)
-                check_unique_files([*self._loaded.values(), source])
+                if not is_uri(spec):
+                    check_unique_files([*self._loaded.values(), source])
                 self._materialized.add(name)
                 self._loaded[name] = source
                 return source

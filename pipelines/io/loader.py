@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from ..errors import InputFileError, MissingColumnError
+from ..errors import InputFileError, InvalidOptionError, MissingColumnError
 from . import parse
 from .schema import SCHEMAS, Column, Kind, match_headers, normalise_header
 from .sources import OpenedFile, open_file, resolve_paths
@@ -147,6 +147,10 @@ class Source:
     @property
     def valid(self) -> pl.LazyFrame:
         """The rows that enter figures (no rejection reason)."""
+        if self.engine != "polars":  # not an empty frame: that would give wrong figures
+            msg = (f"this needs the {self.name} lines themselves, which stay on the "
+                   f"{self.engine} cluster (--engine {self.engine})")
+            raise InvalidOptionError(msg, hint="run it with --engine polars")
         return self.checked.filter(pl.col(REASON).is_null()).drop(REASON)
 
     def has(self, column: str) -> bool:

@@ -67,9 +67,6 @@ class Period:
 
 def paid_lines(source: Source) -> pl.LazyFrame:
     """Valid lines with status ``paid`` (all lines when the export has no status)."""
-    if source.engine != "polars":
-        msg = f"this figure needs the order lines, which stay on {source.engine} (--engine)"
-        raise InvalidOptionError(msg, hint="run it with --engine polars")
     lines = source.valid
     if source.has("status"):
         lines = lines.filter(pl.col("status") == "paid")

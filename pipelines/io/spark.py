@@ -72,13 +72,16 @@ def spark_orders(spec: str | Path, options: LoadOptions, engine: EngineSettings)
     The returned :class:`Source` carries the per-order frame, the row counts by reason
     and the rejected rows (for ``--rejects``); its lines stay on the cluster.
     """
-    # The driver opens each file's header only (nothing else is read here): the same
-    # checks and messages as the Polars engine for a missing file or column.
-    local = load_source("orders", spec, options)
+    spark = session(engine)
+    if is_uri(spec):  # s3a://, hdfs://, file://...: only Spark can list and open them
+        local = _build("orders", _remote_files(spark, str(spec), options), options)
+    else:
+        # The driver opens each file's header only (nothing else is read here): the same
+        # checks and messages as the Polars engine for a missing file or column.
+        local = load_source("orders", spec, options)
     if any(f.format != local.files[0].format for f in local.files):
         msg = f"--engine spark reads an orders export of one format; {spec} mixes CSV and Parquet"
         raise InputFileError(msg, hint="convert the files to one format, or use --engine polars")
-    spark = session(engine)
     files, frames = [], []
     for i, f in enumerate(local.files):
         fspec, frame = _read(spark, f, i, options)
@@ -122,6 +125,56 @@ def spark_orders(spec: str | Path, options: LoadOptions, engine: EngineSettings)
         counts=counts,
         engine="spark",
     )
+
+
+def is_uri(spec: str | Path) -> bool:
+    """Whether ``spec`` names files by a Hadoop file system URI (``s3a://bucket/orders/``)."""
+    scheme, sep, _ = str(spec).partition("://")
+    return bool(sep) and scheme.isidentifier()
+
+
+SUFFIXES = (".csv", ".tsv", ".txt", ".parquet")
+
+
+def _remote_files(spark: Any, spec: str, options: LoadOptions) -> list[OpenedFile]:
+    """The export files a URI, a folder URI or a glob names, with their headers.
+
+    Listed by Spark's Hadoop file system (the credentials are Spark's configuration);
+    a text file's delimiter is the comma (a tab for ``.tsv``) and its encoding
+    ``--encoding`` or UTF-8: nothing is sniffed from a file the driver cannot open.
+    """
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    pattern = jvm.org.apache.hadoop.fs.Path(spec)
+    fs = pattern.getFileSystem(conf)
+    found: list[str] = []
+    for status in fs.globStatus(pattern) or []:
+        inner = fs.listStatus(status.getPath()) if status.isDirectory() else [status]
+        for entry in inner:
+            path = entry.getPath()
+            name = path.getName().lower().removesuffix(".gz")
+            if entry.isFile() and not path.getName().startswith(("_", ".")) and (
+                name.endswith(SUFFIXES)
+            ):
+                found.append(path.toString())
+    if not found:
+        msg = f"no orders files found at {spec}"
+        raise InputFileError(msg, hint=f"supported files: {', '.join(SUFFIXES)}, or .gz")
+    opened = []
+    for uri in sorted(found):
+        if uri.lower().endswith(".parquet"):
+            headers = spark.read.parquet(uri).columns
+            fmt, delimiter, codec = "parquet", None, None
+        else:
+            delimiter = "\t" if uri.lower().removesuffix(".gz").endswith(".tsv") else ","
+            codec = options.encoding or "utf-8"
+            headers = (spark.read.option("header", True).option("sep", delimiter)
+                       .option("encoding", _java_charset(codec)).csv(uri).columns)
+            fmt = "csv"
+        empty = pl.LazyFrame(schema=dict.fromkeys(headers, pl.String))
+        opened.append(OpenedFile(uri, fmt, codec, delimiter, list(headers), empty,  # type: ignore[arg-type]
+                                 fmt == "csv"))
+    return opened
 
 
 def _partition_options(options: LoadOptions) -> LoadOptions:
@@ -232,7 +285,8 @@ def _validate(
     opened = []
     for i, f in enumerate(files):
         cells = rows.filter(pl.col(FILE_INDEX_COL) == i).select(*f.columns, ROW)
-        opened.append(OpenedFile(Path(f.path), "csv" if f.text else "parquet", None, None,
+        # The path as text: a URI would lose a slash of its scheme as a Path.
+        opened.append(OpenedFile(f.path, "csv" if f.text else "parquet", None, None,  # type: ignore[arg-type]
                                  list(f.columns), cells.lazy(), f.text, numbered=True))
     source = _build("orders", opened, options)
     per_order, tally, rejected = pl.collect_all(

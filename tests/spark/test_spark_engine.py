@@ -169,9 +169,35 @@ def test_orders_by_hand_across_files(spark, tmp_path):
         ("2", "mixed_customers"), ("2", "mixed_customers"), ("3", "bad_amount")]
 
 
-def test_a_command_needing_the_lines_is_refused_on_spark(spark, tmp_path):
-    result = runner.invoke(app, ["--engine", "spark", "--no-cache", "promo", "simulate",
-                                 "--threshold", "500", "--reward-amount", "50",
-                                 "--response", "bunching"])
+LINES_NEEDED = [
+    ["promo", "simulate", "--threshold", "500", "--reward-amount", "50", "--response",
+     "bunching"],
+    ["check"],
+]
+
+
+@pytest.mark.parametrize("args", LINES_NEEDED, ids=["promo bunching", "check"])
+def test_a_command_needing_the_lines_is_refused_on_spark(spark, args):
+    # Their lines stay on the cluster: exit 2 with a hint, never figures from no lines.
+    result = runner.invoke(app, ["--engine", "spark", "--no-cache", *args])
     assert result.exit_code == 2, result.output
     assert "--engine polars" in result.output
+
+
+def test_uri_paths_are_passed_to_spark(spark, tmp_path):
+    # file:// stands for s3a:// and hdfs://: listed and read by Spark's file system, not
+    # by the driver. Figures equal the local path's; files are named by their URI.
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for name in ("refunds.csv", "mixed_customers.csv"):
+        shutil.copy(BAD / name, folder / name)
+    (folder / "_SUCCESS").write_text("", encoding="utf-8")  # a marker Spark jobs leave
+    local = _run(["--orders", str(folder), "segment", "buckets"], "polars", tmp_path)
+    remote = _run(["--orders", folder.as_uri() + "/", "segment", "buckets"], "spark",
+                  tmp_path)
+    assert local[0] == remote[0] == 0, remote[1]
+    files = remote[1]["input"]["orders"].pop("files")
+    local[1]["input"]["orders"].pop("files")
+    assert remote == local
+    # As Hadoop writes a local file's URI (file:/tmp/..., one slash).
+    assert files == [f"file:{folder / n}" for n in ("mixed_customers.csv", "refunds.csv")]
