@@ -97,7 +97,16 @@ def spark_orders(spec: str | Path, options: LoadOptions, engine: EngineSettings)
     validate = partial(_validate, files=tuple(files), options=_partition_options(options),
                        names=tuple(want.names()))
     answer = rows.repartition(parts, KEY).mapInArrow(validate, out)
-    table = pl.from_arrow(answer.toArrow())
+    try:
+        table = pl.from_arrow(answer.toArrow())
+    except Exception as exc:
+        if "MALFORMED_RECORD_IN_PARSING" not in str(exc):
+            raise  # a bug: exit 1 with its traceback
+        names = ", ".join(f.path for f in files)
+        msg = (f"could not read {names}: a row has more or fewer fields than the header "
+               "(Spark: malformed record)")
+        hint = "check the rows near the problem (unbalanced quotes, more fields than headers)"
+        raise InputFileError(msg, hint=hint) from None
     assert isinstance(table, pl.DataFrame)
     per_order = (
         table.filter(pl.col(KIND) == ORDER)
@@ -197,6 +206,8 @@ def _read(spark: Any, f: OpenedFile, index: int, options: LoadOptions) -> tuple[
     else:
         # multiLine: quoted line breaks stay inside their cell (and a file is not split
         # between tasks, so its rows are numbered in one pass below).
+        if _java_charset(f.encoding).lower() not in SPARK_CHARSETS:  # GBK exports
+            spark.conf.set("spark.sql.legacy.javaCharsets", "true")
         raw = (
             spark.read.option("header", True)
             .option("sep", f.delimiter or ",")
@@ -204,7 +215,8 @@ def _read(spark: Any, f: OpenedFile, index: int, options: LoadOptions) -> tuple[
             .option("multiLine", True)
             .option("quote", '"')
             .option("escape", '"')
-            .option("mode", "PERMISSIVE")
+            # A row of more fields than headers stops the run, as the Polars reader does.
+            .option("mode", "FAILFAST")
             .option("inferSchema", False)
             .csv(path)
         )
@@ -229,6 +241,10 @@ def _java_charset(codec: str | None) -> str:
     if codec in (None, "utf-8", "utf-8-sig", "ascii"):
         return "UTF-8"
     return {"gb18030": "GB18030", "gbk": "GBK", "gb2312": "GB2312"}.get(codec, codec)
+
+
+# Spark 4 reads CSV in these character sets only, unless its legacy option allows Java's.
+SPARK_CHARSETS = ("iso-8859-1", "us-ascii", "utf-16", "utf-16be", "utf-16le", "utf-32", "utf-8")
 
 
 def _keyed_schema(schema: Any) -> Any:

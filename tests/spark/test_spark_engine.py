@@ -108,7 +108,8 @@ def test_parquet_export_in_two_files_is_the_same(spark, tmp_path):
 
 
 HOSTILE = ["refunds.csv", "mixed_customers.csv", "duplicate_lines.csv", "dates.csv",
-           "numbers.csv", "negative_quantity.csv", "unicode_ids.csv"]
+           "numbers.csv", "negative_quantity.csv", "unicode_ids.csv", "gbk.csv",
+           "quoted_newlines.csv", "real.csv.gz", "mixed_dir"]
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -167,6 +168,17 @@ def test_orders_by_hand_across_files(spark, tmp_path):
     assert lines[0].startswith("source,source_file,source_row,order_id")
     assert [(r.split(",")[2], r.split(",")[-1]) for r in lines[1:]] == [
         ("2", "mixed_customers"), ("2", "mixed_customers"), ("3", "bad_amount")]
+
+
+def test_ragged_rows_fail_on_both_engines(spark):
+    # ragged.csv has a row of too many fields: the Polars reader refuses the file, and
+    # Spark (FAILFAST) too; exit 2 with the same hint, never a traceback.
+    for engine in ("polars", "spark"):
+        result = runner.invoke(app, ["--engine", engine, "--no-cache", "--orders",
+                                     str(BAD / "ragged.csv"), "segment", "buckets"])
+        assert result.exit_code == 2, result.output
+        assert "could not read" in result.output
+        assert "more fields than headers" in result.output
 
 
 LINES_NEEDED = [
