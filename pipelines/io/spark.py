@@ -375,6 +375,12 @@ def _frame(blob: bytes) -> pl.DataFrame:
     return pl.read_ipc(io.BytesIO(blob))
 
 
+# A new session's settings unless spark-submit or spark-defaults.conf give their own: the
+# shuffle partitions are the partitions cust validates; each must fit an executor's memory
+# (set spark.sql.shuffle.partitions to about the export's lines / 5 million).
+SPARK_DEFAULTS = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"}
+
+
 def session(engine: EngineSettings) -> Any:
     """The Spark session: the active one (spark-submit, a test's), else a new one.
 
@@ -411,14 +417,17 @@ def session(engine: EngineSettings) -> Any:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     try:
-        spark = (
-            SparkSession.builder.master(master)
-            .appName("cust")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .getOrCreate()
-        )
+        from pyspark import SparkConf
+
+        given = SparkConf()  # spark-submit's --conf and spark-defaults.conf win
+        builder = SparkSession.builder.appName("cust").config("spark.ui.showConsoleProgress",
+                                                              "false")
+        if not given.contains("spark.master") or engine.spark_master:
+            builder = builder.master(master)
+        for key, value in SPARK_DEFAULTS.items():
+            if not given.contains(key):
+                builder = builder.config(key, value)
+        spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel("ERROR")
     except Exception as exc:  # the JVM did not start or the master refused it
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
