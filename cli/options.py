@@ -305,8 +305,9 @@ EngineOpt = Annotated[
     typer.Option(
         "--engine",
         help="What reads the orders export, validates it and groups lines into orders: "
-        "polars (this machine) or spark (PySpark; pip install \"cust[spark]\"; master from "
-        "[engine] spark_master in cust.toml) \\[default: [engine] name, else polars].",
+        "polars (this machine) or spark (PySpark: pip install \"cust\\[spark]\"; its master "
+        "is spark_master of \\[engine] in cust.toml) \\[default: name of \\[engine], "
+        "else polars].",
         rich_help_panel=INPUT,
         show_default=False,
     ),
