@@ -1,7 +1,8 @@
 """Benchmark runner: ``python -m benchmarks [--data DIR] [--runs 3] [--only NAME]``.
 
 ``python -m benchmarks drift`` runs the drift alerts' power benchmark instead (:mod:`.drift`),
-``python -m benchmarks clv`` the CLV fits against lifetimes (:mod:`.clv`).
+``python -m benchmarks clv`` the CLV fits against lifetimes (:mod:`.clv`),
+``python -m benchmarks spark`` the Polars engine against ``--engine spark`` (:mod:`.spark`).
 
 Generates the data set with ``cust sample`` when ``DIR`` holds none (1M customers: about
 10M order lines and 50M events by default). Each workload receives the orders file; other
@@ -109,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         from .clv import main as clv_main
 
         return clv_main(argv[1:])
+    if argv[:1] == ["spark"]:  # the Polars engine against --engine spark (local mode)
+        from .spark import main as spark_main
+
+        return spark_main(argv[1:])
     if argv[:1] == ["drift"]:  # the drift alerts' power benchmark: simulated, no data set
         from .drift import main as drift_main
 

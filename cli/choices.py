@@ -121,3 +121,10 @@ class DateFormat(StrEnum):
     ymd = "ymd"
     dmy = "dmy"
     mdy = "mdy"
+
+
+class Engine(StrEnum):
+    """What reads and validates the orders export and groups its lines into orders."""
+
+    polars = "polars"
+    spark = "spark"

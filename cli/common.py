@@ -20,7 +20,7 @@ from .output import (
 def open_inputs(g: GlobalOptions):
     """Build the lazily opened inputs from the global options and ``cust.toml``."""
     from cust.pipelines.io import Inputs, LoadOptions
-    from cust.pipelines.settings import load_config, parse_column_map
+    from cust.pipelines.settings import engine_settings, load_config, parse_column_map
 
     config = load_config(g.config)
     columns: dict[str, dict[str, str]] = {k: dict(v) for k, v in config.columns.items()}
@@ -30,7 +30,8 @@ def open_inputs(g: GlobalOptions):
                           dedupe=g.dedupe,
                           date_format=g.date_format or config.date_format or "auto")
     paths = {"orders": g.orders, "customers": g.customers, "events": g.events, "prices": g.prices}
-    return Inputs(paths, options, cache_of(g, config)), config
+    engine = engine_settings(config, str(g.engine) if g.engine else None)
+    return Inputs(paths, options, cache_of(g, config), engine), config
 
 
 def cache_of(g: GlobalOptions, config: Any):

@@ -107,6 +107,7 @@ def main_callback(
     mask_salt: opt.MaskSalt = None,
     no_cache: opt.NoCache = False,
     date_format: opt.DateFormatOpt = None,
+    engine: opt.EngineOpt = None,
     version: Annotated[bool, typer.Option(
         "--version", callback=_show_version, is_eager=True,
         help="Print the version and exit.")] = False,

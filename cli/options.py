@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .choices import DateFormat
+from .choices import DateFormat, Engine
 
 INPUT = "Input"
 OUTPUT = "Output"
@@ -99,6 +99,7 @@ class GlobalOptions:
     no_cache: bool = False
     dedupe: bool = False
     date_format: str | None = None  # --date-format: auto, ymd, dmy, mdy (None: cust.toml's)
+    engine: Engine | None = None
 
     def merged(self, later: dict[str, Any]) -> "GlobalOptions":
         """These options overridden by the ones given after the command."""
@@ -313,6 +314,19 @@ DateFormatOpt = Annotated[
     ),
 ]
 
+EngineOpt = Annotated[
+    Engine | None,
+    typer.Option(
+        "--engine",
+        help="What reads the orders export, validates it and groups lines into orders: "
+        "polars (this machine) or spark (PySpark: pip install \"cust\\[spark]\"; its master "
+        "is spark_master of \\[engine] in cust.toml) \\[default: name of \\[engine], "
+        "else polars].",
+        rich_help_panel=INPUT,
+        show_default=False,
+    ),
+]
+
 PARAMS: dict[str, Any] = {
     "orders": Orders,
     "customers": Customers,
@@ -334,6 +348,7 @@ PARAMS: dict[str, Any] = {
     "no_cache": NoCache,
     "dedupe": Dedupe,
     "date_format": DateFormatOpt,
+    "engine": EngineOpt,
 }
 FLAGS = ("strict", "quiet", "mask_ids", "no_cache", "dedupe")
 DATES = ("since", "until", "as_of")

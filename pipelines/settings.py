@@ -38,6 +38,7 @@ COLUMN_SETTINGS = ("date_format",)
 # silently ignored (``timzone = ...`` would otherwise leave times unconverted).
 KNOWN_KEYS = (
     "timezone", "columns", "funnel", "cohort", "promo", "tiers", "rfm", "cache", "privacy",
+    "engine",
 )
 # The keys of each table a command reads ([tiers] names its own levels, [columns] its
 # sources: both are checked where they are read).
@@ -48,7 +49,11 @@ TABLE_KEYS = {
     "cache": ("enabled", "dir"),
     "privacy": ("salt",),
     "rfm": ("segments",),
+    "engine": ("name", "spark_master"),
 }
+ENGINES = ("polars", "spark")
+# Spark's own local mode on two cores: a run on one machine needs no cluster.
+DEFAULT_SPARK_MASTER = "local[2]"
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,35 @@ def _polars_knows(name: str) -> bool:
     except pl.exceptions.PolarsError:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What reads and validates the orders export (``--engine``, ``[engine]`` in cust.toml).
+
+    ``spark_master`` is Spark's master URL (``local[2]``, ``spark://host:7077``,
+    ``local-cluster[2,1,1024]``); ``None`` takes what ``spark-submit`` provides, else
+    :data:`DEFAULT_SPARK_MASTER`.
+    """
+
+    name: str = "polars"
+    spark_master: str | None = None
+
+
+def engine_settings(config: Config, chosen: str | None = None) -> EngineSettings:
+    """The ``[engine]`` table of ``config``, checked; ``chosen`` (``--engine``) wins."""
+    section = config.section("engine")
+    name = section.get("name", "polars") if chosen is None else chosen
+    if name not in ENGINES:
+        close = difflib.get_close_matches(str(name), ENGINES, n=1)
+        guess = f" (did you mean {close[0]}?)" if close else ""
+        msg = f"{config.name}: [engine] name must be polars or spark, found {name!r}{guess}"
+        raise ConfigError(msg, hint='name = "spark"  (or leave it out for polars)')
+    master = section.get("spark_master")
+    if master is not None and (not isinstance(master, str) or not master.strip()):
+        msg = f"{config.name}: [engine] spark_master must be a Spark master URL, found {master!r}"
+        raise ConfigError(msg, hint='spark_master = "local[2]"  (or "spark://host:7077")')
+    return EngineSettings(name=str(name), spark_master=master.strip() if master else None)
 
 
 def parse_column_map(items: list[str]) -> dict[str, dict[str, str]]:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import polars as pl
 
 from ..errors import InputFileError
+from ..settings import EngineSettings
 from .cache import ORDERS_FILES, Cache
 from .loader import (
     IN_LATER_FILE,
@@ -144,6 +145,7 @@ class Inputs:
         paths: dict[str, str | Path | None],
         options: LoadOptions,
         cache: Cache | None = None,
+        engine: EngineSettings | None = None,
     ) -> None:
         self.using_sample = all(v is None for v in paths.values())
         if self.using_sample:
@@ -151,6 +153,7 @@ class Inputs:
         self.paths = paths
         self.options = options
         self.cache = cache
+        self.engine = engine or EngineSettings()
         self._loaded: dict[str, Source] = {}
         self._materialized: set[str] = set()
 
@@ -161,6 +164,15 @@ class Inputs:
             if spec is None:
                 msg = f"this command needs the {name} export, and none was given"
                 raise InputFileError(msg, hint=f"add --{name} PATH (a file, directory or glob)")
+            if name == "orders" and self.engine.name == "spark":
+                from .spark import is_uri, spark_orders
+
+                source = spark_orders(spec, self.options, self.engine)
+                if not is_uri(spec):
+                    check_unique_files([*self._loaded.values(), source])
+                self._materialized.add(name)
+                self._loaded[name] = source
+                return source
             source = load_source(name, spec, self.options)
             check_unique_files([*self._loaded.values(), source])
             self._loaded[name] = self._orders(source) if name == "orders" else source

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from ..errors import InputFileError, MissingColumnError
+from ..errors import InputFileError, InvalidOptionError, MissingColumnError
 from . import parse
 from .schema import SCHEMAS, Column, Kind, match_headers, normalise_header
 from .sources import OpenedFile, head_rows, open_file, resolve_paths
@@ -112,6 +112,9 @@ class Source:
     marked: pl.LazyFrame | None = None
     options: LoadOptions | None = None  # as loaded (for where())
     dates: DateOrder = field(default_factory=lambda: DateOrder())  # how dates are read
+    # What computed ``per_order``: "spark" keeps the lines on the cluster (only the orders,
+    # the counts and the rejected rows came back), so nothing can read them here.
+    engine: str = "polars"
 
     def where(self, column: str, values: Sequence[str]) -> Source:
         """The rows whose ``column`` (a plain text column) is one of ``values``, checked.
@@ -149,6 +152,10 @@ class Source:
     @property
     def valid(self) -> pl.LazyFrame:
         """The rows that enter figures (no rejection reason)."""
+        if self.engine != "polars":  # not an empty frame: that would give wrong figures
+            msg = (f"this needs the {self.name} lines themselves, which stay on the "
+                   f"{self.engine} cluster (--engine {self.engine})")
+            raise InvalidOptionError(msg, hint="run it with --engine polars")
         return self.checked.filter(pl.col(REASON).is_null()).drop(REASON)
 
     def has(self, column: str) -> bool:
@@ -449,7 +456,7 @@ def _build(
         frame = f.frame.select([pl.col(h).alias(c) for h, c in mapping.items()])
         schema = {c: f.frame.collect_schema()[h] for h, c in mapping.items()}
         present.update(schema)
-        located = f.frame.with_row_index(ROW, offset=1)
+        located = f.frame if f.numbered else f.frame.with_row_index(ROW, offset=1)
         # Cells stay typed until the reason is computed (it parses by the file's dtypes);
         # _concat(as_text=True) turns them into text afterwards.
         raw = [pl.col(h).alias(c) for h, c in mapping.items()]

@@ -225,6 +225,9 @@ class OpenedFile:
     frame: pl.LazyFrame  # columns exactly as in the file
     text: bool  # True when every column is text (CSV), False for typed parquet
     scratch: bool = False  # read from a scratch copy (gzip, GBK): see _scan_scratch_copy
+    # The frame carries each row's 1-based number in its file as a ``source_row`` column
+    # (rows read elsewhere and shuffled: --engine spark); otherwise rows are numbered here.
+    numbered: bool = False
 
 
 def head_rows(f: OpenedFile, n: int, columns: list[str] | None = None) -> pl.DataFrame:

@@ -1,0 +1,60 @@
+"""``--engine spark`` on ``local-cluster[2,1,1024]``: two executor processes (issue 25).
+
+The partitions are validated in Python workers of two separate executor JVMs, not in
+the driver's process, and the figures are the Polars engine's.
+"""
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'cust[spark]')")
+pytest.importorskip("pandas", reason="pandas (pyspark[sql]) is not installed")
+if shutil.which("java") is None:
+    pytest.skip("no Java runtime for Spark", allow_module_level=True)
+
+from cust.cli.main import app
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    from pyspark.sql import SparkSession
+
+    here = Path.cwd()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # where cust is installed
+    os.chdir(tmp_path_factory.mktemp("cluster"))  # see test_spark_engine.py
+    session = (
+        SparkSession.builder.master("local-cluster[2,1,1024]")
+        .appName("cust-tests-cluster")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    os.chdir(here)
+    yield session
+    session.stop()
+
+
+def test_two_executor_processes_give_the_polars_figures(cluster):
+    sc = cluster.sparkContext
+    assert sc._jsc.sc().getExecutorIds().size() == 2
+    workers = set(sc.parallelize(range(8), 4).map(lambda _: os.getpid()).collect())
+    assert os.getpid() not in workers
+    runner = CliRunner()
+    docs = {}
+    for engine in ("polars", "spark"):
+        result = runner.invoke(app, ["--engine", engine, "--no-cache", "segment", "buckets",
+                                     "--format", "json"])
+        assert result.exit_code == 0, result.output
+        docs[engine] = json.loads(result.stdout)
+    assert docs["spark"] == docs["polars"]
