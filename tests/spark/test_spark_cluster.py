@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,11 @@ def cluster(tmp_path_factory):
 
 def test_two_executor_processes_give_the_polars_figures(cluster):
     sc = cluster.sparkContext
+    # Executors register with the driver as they start: wait for both (a loaded machine
+    # takes seconds), then there must be exactly two.
+    deadline = time.monotonic() + 120
+    while sc._jsc.sc().getExecutorIds().size() < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert sc._jsc.sc().getExecutorIds().size() == 2
     workers = set(sc.parallelize(range(8), 4).map(lambda _: os.getpid()).collect())
     assert os.getpid() not in workers
