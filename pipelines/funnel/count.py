@@ -48,6 +48,7 @@ UNIT = ["__unit"]
 # about this size: 50M events peak at 2.7 GB in one pass on the generated click-stream.
 PASS_ROWS = 150_000_000
 EXIT = "(exit)"  # the next step of a unit's last event (paths)
+CART, PURCHASE = "add_to_cart", "purchase"  # cart abandonment's two events
 SECONDS = "__seconds_"  # per step k >= 2, the units' seconds from step k-1 (lists)
 
 
@@ -125,6 +126,29 @@ def reached(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
         hit = cand.filter(cond).group_by(*UNIT).agg(pl.col("event_time").min().alias(f"t{k}"))
         units = units.join(hit, on=UNIT, how="left")
     return units.with_columns(_truncate(spec.period, pl.col("t1")).alias("period"))
+
+
+def abandonment(units: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """Cart abandonment over ``units`` (the steps' events with their ``__unit`` key).
+
+    A unit that added to cart is every unit with an ``add_to_cart`` event, whether or not
+    it entered the funnel's first step; it abandoned when it has no ``purchase`` at or
+    after its first ``add_to_cart`` (for ``--unit user``: within ``--window`` of it), in
+    whatever order the funnel's other steps came. One row: ``units_with_cart``,
+    ``abandoned``.
+    """
+    carts = (units.filter(pl.col("event") == CART).group_by(*UNIT)
+             .agg(pl.col("event_time").min().alias("__cart")))
+    after = pl.col("event_time") >= pl.col("__cart")
+    if spec.unit == "user":
+        after = after & (pl.col("event_time") <= pl.col("__cart") + spec.window)
+    bought = (units.filter(pl.col("event") == PURCHASE).select(*UNIT, "event_time")
+              .join(carts, on=UNIT).filter(after).select(*UNIT).unique())
+    return carts.join(bought.with_columns(pl.lit(True).alias("__bought")), on=UNIT,
+                      how="left").select(
+        pl.len().cast(pl.Int64).alias("units_with_cart"),
+        pl.col("__bought").is_null().sum().cast(pl.Int64).alias("abandoned"),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -227,8 +251,16 @@ class FunnelResult(Result):
             if ab.get("rate") is not None:
                 notes.append(
                     f"Cart abandonment: {ab['rate']:.1%} of {ab['units_with_cart']:,} units "
-                    "that added to cart did not purchase."
+                    "that added to cart did not purchase after it (in whatever order "
+                    "the other steps came)."
                 )
+        drop = self.behaviour.get("cart_step_drop_off")
+        if drop and drop.get("rate") is not None:
+            notes.append(
+                f"Drop-off after the cart step: {drop['rate']:.1%} of "
+                f"{drop['reached_cart_step']:,} units that reached it in the funnel's order "
+                "did not reach its purchase step in that order."
+            )
         if self.drift_method:
             m = self.drift_method
             notes.append(
@@ -302,13 +334,15 @@ def funnel(
     n = len(spec.steps)
     entered = [f"entered_{k}" for k in range(1, n + 1)]
     counts = [pl.col(f"t{k}").is_not_null().sum().alias(entered[k - 1]) for k in range(1, n + 1)]
-    cart = "add_to_cart" in spec.steps and "purchase" in spec.steps
-    ci = spec.steps.index("add_to_cart") + 1 if cart else 0
-    pi = spec.steps.index("purchase") + 1 if cart else 0
-    cart = cart and pi > ci
-    if cart:
+    cart = CART in spec.steps and PURCHASE in spec.steps
+    ci = spec.steps.index(CART) + 1 if cart else 0
+    pi = spec.steps.index(PURCHASE) + 1 if cart else 0
+    # The funnel's own drop-off after its cart step (in the steps' order): a figure of its
+    # own, not cart abandonment (which is any purchase after the cart, in whatever order).
+    step_drop = cart and pi > ci
+    if step_drop:
         counts.append((pl.col(f"t{ci}").is_not_null() & pl.col(f"t{pi}").is_null()).sum()
-                      .alias("__abandoned"))
+                      .alias("__dropped_after_cart"))
 
     def unit_plans(part: pl.Expr | None) -> list[pl.LazyFrame]:
         """The units' counts and their seconds to convert.
@@ -325,21 +359,23 @@ def funnel(
             units = unit_frame(ev.filter(pl.col("event").is_in(list(wanted))).select(keep),
                                spec, has_session)
         per_unit = reached(units, wide)
+        carts = [abandonment(units, spec)] if cart else []
         seconds = [
-            (pl.col(f"t{k}") - pl.col(f"t{k - 1}")).dt.total_seconds() for k in range(2, n + 1)
+            (pl.col(f"t{k}") - pl.col(f"t{k - 1}")).dt.total_seconds(fractional=True)
+            for k in range(2, n + 1)
         ]
         if part is None:
             # The seconds travel as lists in the counting group-by: a second plan over the
             # units (for the medians) ran the joins of reached() again (14.0 -> 10.4 s).
             lists = [s.alias(f"{SECONDS}{k}") for k, s in enumerate(seconds, start=2)]
-            return [per_unit.group_by("period", *wide.by).agg(*counts, *lists)]
+            return [per_unit.group_by("period", *wide.by).agg(*counts, *lists), *carts]
         # Beyond memory: exact medians later, from the value counts of every pass.
         times = pl.concat([
             per_unit.select(pl.lit(k, dtype=pl.Int8).alias("k"), s.alias("s"))
             .drop_nulls("s").group_by("k", "s").agg(pl.len().alias("units"))
             for k, s in enumerate(seconds, start=2)
         ])
-        return [per_unit.group_by("period", *wide.by).agg(counts), times]
+        return [per_unit.group_by("period", *wide.by).agg(counts), times, *carts]
 
     # Whole-file figures: the rows read and rejected with the data's end, and the banners.
     # With --explain the prices are an input too, counted whether or not an alert reads
@@ -352,7 +388,7 @@ def funnel(
     if passes == 1:
         # Apart: together, Polars caches the rows the plans share (the whole export's
         # when the banners read it too: 3.6 GB), and the units' plan gains nothing.
-        (fine,) = run_plans(unit_plans(None), [source])
+        fine, *cart_parts = run_plans(unit_plans(None), [source])
         counted = run_plans(whole, [source, *side], share=False)
         lists = [f"{SECONDS}{k}" for k in range(2, n + 1)]
         times = fine.select(
@@ -372,6 +408,7 @@ def funnel(
             pl.col(c).sum().cast(fines.schema[c]) for c in names
         )
         times = _medians(pl.concat(p[1] for p in parts), n)
+        cart_parts = [pl.concat(p[2] for p in parts)] if cart else []
     fine = fine.with_columns(pl.col(b).cast(pl.String).fill_null("(none)") for b in wide.by)
     sums = [pl.col(c).sum().cast(fine.schema[c]) for c in entered]
     tot = {**fine.select(sums).row(0, named=True), **times.row(0, named=True)}
@@ -384,11 +421,20 @@ def funnel(
     by_period = fine.group_by("period", *spec.by).agg(sums).sort("period", *spec.by)
     behaviour: dict[str, Any] = {}
     if cart:
-        with_cart, abandoned = tot[f"entered_{ci}"], int(fine["__abandoned"].sum())
+        with_cart = int(cart_parts[0]["units_with_cart"].sum())
+        abandoned = int(cart_parts[0]["abandoned"].sum())
         behaviour["cart_abandonment"] = {
             "units_with_cart": with_cart,
             "abandoned": abandoned,
             "rate": abandoned / with_cart if with_cart else None,
+        }
+    if step_drop:
+        at_cart, dropped = tot[f"entered_{ci}"], int(fine["__dropped_after_cart"].sum())
+        behaviour["cart_step_drop_off"] = {
+            "step": CART,
+            "reached_cart_step": at_cart,
+            "did_not_reach_purchase_step": dropped,
+            "rate": dropped / at_cart if at_cart else None,
         }
     breakdowns = {
         c: fine.group_by("period", *spec.by, c).agg(sums).sort("period", *spec.by, c)
