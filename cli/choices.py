@@ -17,6 +17,14 @@ class Unit(StrEnum):
     user = "user"
 
 
+class FunnelOrder(StrEnum):
+    """How a funnel's steps follow each other."""
+
+    ordered = "ordered"
+    strict = "strict"
+    any = "any"
+
+
 class FunnelPeriod(StrEnum):
     """Periods of a funnel."""
 

@@ -15,13 +15,12 @@ scanned once and the work is proportional to the events that matter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import polars as pl
 
-from ..errors import EmptySelectionError, MissingColumnError
+from ..errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from ..io.inputs import Inputs, collect, report_of, run_plans
 from ..io.loader import REASON, Source, parquet_passes
 from ..io.orders import Period
@@ -90,42 +89,161 @@ def reached(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     """One row per unit that entered step 1: its step times ``t1..tn`` (null if not reached).
 
     Also ``period`` and the ``--by`` values of its step-1 event (Categorical; null if none).
+    ``events`` are the steps' events and the ``--exclude`` events (with ``--order strict``
+    every event of the units); ``spec.order`` chooses :func:`_ordered`, :func:`_strict` or
+    :func:`_any`.
     """
     # The steps' events, reduced to the unit key, step number and time, are computed once
     # and reused by every step (each step would otherwise re-read and re-check the export).
     index = [(k, [step]) for k, step in enumerate(spec.steps, start=1)]
+    if spec.exclude:
+        index.append((0, list(spec.exclude)))  # step 0: an exclusion
+    if spec.order != "strict":
+        events = events.filter(pl.col("event").is_in([*spec.steps, *spec.exclude]))
     events = (
-        events.filter(pl.col("event").is_in(list(spec.steps)))
-        .select(
+        events.select(
             *UNIT,
             lookup(pl.col("event"), index, pl.Int8).alias("__step"),
             "event_time",
+            *(["__row"] if spec.order == "strict" else []),
             # Categorical: the breakdowns travel with the units and are grouped as integers.
             *[pl.col(b).cast(pl.String).cast(pl.Categorical) for b in spec.by],
         )
         .cache()
     )
-    s1 = events.filter(pl.col("__step") == 1)
-    units = s1.group_by(*UNIT).agg(
+    count = {"ordered": _ordered, "strict": _strict, "any": _any}[spec.order]
+    units = count(events, spec)
+    return units.with_columns(_truncate(spec.period, pl.col("t1")).alias("period"))
+
+
+def _first_steps(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """Each unit's earliest step-1 time ``t1`` and the ``--by`` values of that event."""
+    return events.filter(pl.col("__step") == 1).group_by(*UNIT).agg(
         pl.col("event_time").min().alias("t1"),
-        *[
-            pl.col(b).sort_by("event_time").first().alias(b)
-            for b in spec.by
-        ],
+        *[pl.col(b).sort_by("event_time").first().alias(b) for b in spec.by],
     )
+
+
+def _ordered(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """The contract's funnel, with ``--exclude`` and optional steps.
+
+    A required step k is reached at the earliest ``s_k`` at or after the time the unit
+    reached the last required step before it (its :meth:`FunnelSpec.reference`), and not
+    after the first exclusion event strictly after that time (the unit has left). An
+    optional step is reached at its earliest event between the step before it and the next
+    required step's time (or, the unit not reaching that, the first exclusion).
+    """
+    units = _first_steps(events, spec)
     limit = pl.col("t1") + spec.window if spec.unit == "user" else None
-    for k in range(2, len(spec.steps) + 1):
-        prev = f"t{k - 1}"
+    excl = events.filter(pl.col("__step") == 0).select(*UNIT, "event_time")
+    n = len(spec.steps)
+
+    def capped(units: pl.LazyFrame, t: str) -> pl.LazyFrame:
+        """``__cap_t``: the unit's first exclusion event strictly after its time ``t``."""
+        if not spec.exclude:
+            return units
+        first = (excl.join(units.filter(pl.col(t).is_not_null()).select(*UNIT, t), on=UNIT)
+                 .filter(pl.col("event_time") > pl.col(t)).group_by(*UNIT)
+                 .agg(pl.col("event_time").min().alias(f"__cap_{t}")))
+        return units.join(first, on=UNIT, how="left")
+
+    def earliest(units: pl.LazyFrame, k: int, prev: str, cap: pl.Expr | None) -> pl.LazyFrame:
+        """``t{k}``: the earliest ``s_k`` at or after ``prev``, not after ``cap``."""
+        cols = [*UNIT, prev, "t1", *([] if cap is None else cap.meta.root_names())]
         cand = events.filter(pl.col("__step") == k).select(*UNIT, "event_time").join(
-            units.filter(pl.col(prev).is_not_null()).select(*dict.fromkeys([*UNIT, prev, "t1"])),
-            on=UNIT,
+            units.filter(pl.col(prev).is_not_null()).select(*dict.fromkeys(cols)), on=UNIT,
         )
         cond = pl.col("event_time") >= pl.col(prev)
         if limit is not None:
             cond = cond & (pl.col("event_time") <= limit)
+        if cap is not None:
+            cond = cond & (cap.is_null() | (pl.col("event_time") <= cap))
         hit = cand.filter(cond).group_by(*UNIT).agg(pl.col("event_time").min().alias(f"t{k}"))
-        units = units.join(hit, on=UNIT, how="left")
-    return units.with_columns(_truncate(spec.period, pl.col("t1")).alias("period"))
+        return units.join(hit, on=UNIT, how="left")
+
+    units = capped(units, "t1")
+    for k in range(2, n + 1):
+        if spec.optional[k - 1]:
+            continue
+        prev = f"t{spec.reference(k)}"
+        cap = pl.col(f"__cap_{prev}") if spec.exclude else None
+        units = earliest(units, k, prev, cap)
+        if k < n:
+            units = capped(units, f"t{k}")
+    for k in range(2, n + 1):
+        if not spec.optional[k - 1]:
+            continue
+        prev = f"t{spec.reference(k)}"
+        nxt = next((j for j in range(k + 1, n + 1) if not spec.optional[j - 1]), None)
+        ends = [pl.col(f"t{nxt}")] if nxt else []
+        if spec.exclude:
+            ends.append(pl.col(f"__cap_{prev}"))
+        cap = pl.coalesce(ends) if ends else None
+        units = earliest(units, k, prev, cap)
+    return units.select(*UNIT, *spec.by, *[f"t{k}" for k in range(1, n + 1)])
+
+
+def _strict(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """Steps as consecutive events of the unit: nothing else between them.
+
+    ``events`` are all of the units' events (``__step`` null for the others), ordered by
+    time and then by their place in the export (``__row``). An event of step k ends a run
+    when the k-1 events before it in its unit are steps 1..k-1; the unit reaches step k at
+    the earliest end of such a run (for ``--unit user`` within ``--window`` of its first
+    step-1 time).
+    """
+    n = len(spec.steps)
+    step = pl.col("__step")
+    ordered = events.sort(*UNIT, "event_time", "__row")
+    run = step.is_not_null()
+    for j in range(1, n):
+        same = pl.col(UNIT[0]).shift(j) == pl.col(UNIT[0])
+        run = run & ((step <= j) | (same & (step.shift(j) == step - j)).fill_null(False))
+    ends = ordered.filter(run & (step >= 2)).select(*UNIT, "__step", "event_time")
+    units = _first_steps(events, spec)
+    ends = ends.join(units.select(*UNIT, "t1"), on=UNIT)
+    if spec.unit == "user":
+        ends = ends.filter(pl.col("event_time") <= pl.col("t1") + spec.window)
+    times = ends.group_by(*UNIT).agg(
+        pl.col("event_time").filter(step == k).min().alias(f"t{k}") for k in range(2, n + 1)
+    )
+    return units.join(times, on=UNIT, how="left")
+
+
+def _any(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """Steps in any order: step k is reached when steps 1..k were all done.
+
+    A session is its own window; a user's window (``--window``) starts at its earliest
+    event of any step. With ``--exclude`` the window ends at the first exclusion event
+    strictly after that start. ``t_k`` is the time the last of steps 1..k was first done
+    (so times to convert are never negative); ``t1``, the period and the breakdowns are
+    those of the unit's earliest step-1 event in its window.
+    """
+    n = len(spec.steps)
+    step = pl.col("__step")
+    if spec.unit == "user" or spec.exclude:
+        start = (events.filter(step >= 1).group_by(*UNIT)
+                 .agg(pl.col("event_time").min().alias("__start")))
+        events = events.join(start, on=UNIT)
+        if spec.unit == "user":
+            events = events.filter(pl.col("event_time") <= pl.col("__start") + spec.window)
+        if spec.exclude:
+            cap = (events.filter((step == 0) & (pl.col("event_time") > pl.col("__start")))
+                   .group_by(*UNIT).agg(pl.col("event_time").min().alias("__cap")))
+            events = events.join(cap, on=UNIT, how="left").filter(
+                pl.col("__cap").is_null() | (pl.col("event_time") <= pl.col("__cap")))
+    firsts = events.filter(step >= 1).group_by(*UNIT).agg(
+        *[pl.col("event_time").filter(step == k).min().alias(f"__f{k}")
+          for k in range(1, n + 1)],
+        *[pl.col(b).filter(step == 1).sort_by(pl.col("event_time").filter(step == 1))
+          .first().alias(b) for b in spec.by],
+    ).filter(pl.col("__f1").is_not_null())
+    return firsts.select(
+        *UNIT, *spec.by,
+        *[pl.when(pl.all_horizontal(pl.col(f"__f{j}").is_not_null() for j in range(1, k + 1)))
+          .then(pl.max_horizontal(pl.col(f"__f{j}") for j in range(1, k + 1))).alias(f"t{k}")
+          for k in range(1, n + 1)],
+    )
 
 
 def abandonment(units: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
@@ -149,6 +267,13 @@ def abandonment(units: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
         pl.len().cast(pl.Int64).alias("units_with_cart"),
         pl.col("__bought").is_null().sum().cast(pl.Int64).alias("abandoned"),
     )
+
+
+ORDER_NOTES = {
+    "strict": "Order strict: the steps are consecutive events of the unit, nothing between.",
+    "any": "Order any: a unit reaches step k when it did steps 1..k in any order within its "
+           "window (a session; for a user, --window from its first event of any step).",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,6 +312,14 @@ class FunnelResult(Result):
         }
         if self.unseen_steps:
             doc["unseen_steps"] = list(self.unseen_steps)
+        # Issue 24's options, only when given: a plain funnel's keys are unchanged.
+        if self.spec.order != "ordered":
+            doc["order"] = self.spec.order
+        if self.spec.exclude:
+            doc["exclude"] = list(self.spec.exclude)
+        if any(self.spec.optional):
+            doc["optional_steps"] = [s for s, o in zip(self.spec.steps, self.spec.optional,
+                                                       strict=True) if o]
         if self.alerts is not None:
             doc["alerts"] = self.alerts
             doc["drift_method"] = self.drift_method
@@ -239,6 +372,14 @@ class FunnelResult(Result):
     def notes(self) -> list[str]:
         """Unit, drift method and what was not judged."""
         notes = [f"Unit: {self.spec.unit}; periods by {self.spec.period} of the step-1 time."]
+        if self.spec.order != "ordered":
+            notes.append(ORDER_NOTES[self.spec.order])
+        if self.spec.exclude:
+            notes.append(f"A unit that did {' or '.join(self.spec.exclude)} between two steps "
+                         "left the funnel there.")
+        if any(self.spec.optional):
+            notes.append("Optional steps count the units that did them; the step after one "
+                         "converts from the last required step before it.")
         if self.unseen_steps:
             names = ", ".join(repr(s) for s in self.unseen_steps)
             those = "that step counts" if len(self.unseen_steps) == 1 else "those steps count"
@@ -317,11 +458,18 @@ def funnel(
     # Events after --as-of are not yet known on the analysis date (refused before --since).
     window = period.ended_by_as_of().filter("event_time")
     banners = banners and source.has("banner_id")
-    wanted = set(spec.steps)
+    if drift is not None and any(spec.optional):
+        msg = "--drift needs every step required (an optional step's conversion is not a rate"
+        msg += " of the step before it)"
+        raise InvalidOptionError(msg, hint="drop the '?' from --steps, or drop --drift")
+    # The steps' events and the exclusions; --order strict reads every event (any other
+    # event between two steps breaks the run).
+    wanted = set(spec.steps) | set(spec.exclude)
+    every = spec.order == "strict"
     has_session = source.has("session_id") and spec.unit == "session"
     # Only the steps' events are validated for the units (derived sessions need every event
     # of a user); the rows read and rejected are counted over the whole export (_tally).
-    derived = spec.unit == "session" and not has_session
+    derived = (spec.unit == "session" and not has_session) or every
     events = (source if derived else source.where("event", sorted(wanted))).valid.filter(window)
     # With --explain the units also carry the explain columns' step-1 values, so the
     # breakdowns behind an alert come out of the same pass.
@@ -351,7 +499,11 @@ def funnel(
         explain counts are sums over it.
         """
         ev = events if part is None else events.filter(part)
-        if spec.unit == "session" and not has_session:
+        if every:
+            # The export's order breaks ties of time in a strict run (numbered before a
+            # derived session's sort).
+            units = unit_frame(ev.select(keep).with_row_index("__row"), spec, has_session)
+        elif spec.unit == "session" and not has_session:
             units = unit_frame(ev.select(keep), spec, False).filter(
                 pl.col("event").is_in(list(wanted))
             )
@@ -361,7 +513,7 @@ def funnel(
         per_unit = reached(units, wide)
         carts = [abandonment(units, spec)] if cart else []
         seconds = [
-            (pl.col(f"t{k}") - pl.col(f"t{k - 1}")).dt.total_seconds(fractional=True)
+            (pl.col(f"t{k}") - pl.col(f"t{spec.reference(k)}")).dt.total_seconds(fractional=True)
             for k in range(2, n + 1)
         ]
         if part is None:
@@ -417,7 +569,7 @@ def funnel(
         raise EmptySelectionError(
             msg, hint="check --steps against the event names (cust check --events ...)"
         )
-    steps = _steps_frame(spec.steps, tot)
+    steps = _steps_frame(spec, tot)
     by_period = fine.group_by("period", *spec.by).agg(sums).sort("period", *spec.by)
     behaviour: dict[str, Any] = {}
     if cart:
@@ -551,11 +703,14 @@ def _medians(counts: pl.DataFrame, n: int) -> pl.DataFrame:
     return pl.DataFrame([row], schema={f"median_{k}": pl.Float64 for k in range(2, n + 1)})
 
 
-def _steps_frame(steps: Sequence[str], tot: dict[str, Any]) -> pl.DataFrame:
+def _steps_frame(spec: FunnelSpec, tot: dict[str, Any]) -> pl.DataFrame:
+    """Per step: entered, conversions and drop-off (from :meth:`FunnelSpec.reference`)."""
+    steps = spec.steps
     entered = [int(tot[f"entered_{k}"]) for k in range(1, len(steps) + 1)]
     rows = []
     for k, step in enumerate(steps, start=1):
-        e, prev, first = entered[k - 1], entered[k - 2] if k > 1 else None, entered[0]
+        e, first = entered[k - 1], entered[0]
+        prev = entered[spec.reference(k) - 1] if k > 1 else None
         rows.append({
             "step": step,
             "entered": e,

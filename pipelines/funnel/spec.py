@@ -22,6 +22,8 @@ DEFAULT_WINDOW = timedelta(hours=24)
 # A longer --window is a typo (1e9d overflowed timedelta): a funnel over a year is a cohort.
 MAX_WINDOW = timedelta(days=365)
 UNITS = ("session", "user")
+ORDERS = ("ordered", "strict", "any")
+OPTIONAL = "?"  # a step written cart? is optional (--steps view,cart?,pay)
 PERIODS = ("day", "week")
 # Columns that define the funnel itself: as a unit's step-1 value they are the same for
 # every unit (event), unique to it (event_time), or split the units one by one (the ids).
@@ -42,7 +44,8 @@ def steps_from(text: str | None, config: Config) -> tuple[str, ...]:
     else:
         configured = config.section("funnel").get("steps")
         steps = tuple(configured) if configured else DEFAULT_STEPS
-    if len(steps) < 2 or len(set(steps)) != len(steps):
+    names = [s.removesuffix(OPTIONAL).strip() for s in steps]
+    if len(steps) < 2 or len(set(names)) != len(names) or not all(names):
         msg = f"--steps {','.join(steps)!r} needs at least two different event names"
         raise InvalidOptionError(msg, hint="e.g. --steps product_view,add_to_cart,purchase")
     return steps
@@ -82,16 +85,49 @@ def window_for(text: str | None, unit: str) -> timedelta:
 
 
 class FunnelSpec:
-    """What to count: steps, unit, window, period and breakdowns."""
+    """What to count: steps, unit, window, period and breakdowns.
+
+    ``order``: ``ordered`` (the contract's: other events between steps are allowed),
+    ``strict`` (the steps are consecutive events of the unit, nothing between them) or
+    ``any`` (the steps in any order within the unit's window). ``exclude``: events that
+    take a unit out of the funnel when they come between two of its steps. A step given
+    as ``name?`` is optional (``optional`` holds one flag per step; ``steps`` the names).
+    """
 
     steps: tuple[str, ...] = DEFAULT_STEPS
     unit: str = "session"
     window: timedelta = DEFAULT_WINDOW
     period: str = "day"
     by: tuple[str, ...] = ()
+    order: str = "ordered"
+    exclude: tuple[str, ...] = ()
+    optional: tuple[bool, ...] = ()
 
     def __post_init__(self) -> None:
-        """Validate the choices."""
+        """Validate the choices; ``name?`` steps become optional flags."""
+        marked = tuple(s.endswith(OPTIONAL) for s in self.steps)
+        if any(marked):
+            object.__setattr__(self, "steps",
+                               tuple(s.removesuffix(OPTIONAL).strip() for s in self.steps))
+            object.__setattr__(self, "optional", marked)
+        elif len(self.optional) != len(self.steps):
+            object.__setattr__(self, "optional", (False,) * len(self.steps))
+        if self.order not in ORDERS:
+            msg = f"--order {self.order!r} is not ordered, strict or any"
+            raise InvalidOptionError(msg, hint="use --order ordered, strict or any")
+        if self.optional and self.optional[0]:
+            msg = f"--steps: the first step {self.steps[0]!r} cannot be optional"
+            raise InvalidOptionError(msg, hint="every unit enters the funnel at its first step: "
+                                     f"drop the '?' after {self.steps[0]}")
+        if any(self.optional) and self.order != "ordered":
+            msg = f"optional steps need --order ordered (not {self.order})"
+            hint = "drop the '?' from --steps, or use --order ordered"
+            raise InvalidOptionError(msg, hint=hint)
+        both = sorted(set(self.exclude) & set(self.steps))
+        if both:
+            msg = f"--exclude {','.join(both)} is also a step of the funnel"
+            raise InvalidOptionError(msg, hint="exclude events that are not steps, "
+                                     "e.g. --exclude remove_from_cart")
         if self.unit not in UNITS:
             msg = f"--unit {self.unit!r} is not session or user"
             raise InvalidOptionError(msg, hint="use --unit session or --unit user")
@@ -109,6 +145,16 @@ class FunnelSpec:
                 raise InvalidOptionError(
                     msg, hint="break down by another events column, e.g. --by category"
                 )
+
+    def reference(self, k: int) -> int:
+        """The step (1-based) whose time step ``k`` is measured from and converts from.
+
+        The previous step, or with optional steps the last required step before ``k``.
+        """
+        ref = k - 1
+        while ref > 1 and self.optional[ref - 1]:
+            ref -= 1
+        return ref
 
     @property
     def lag(self) -> timedelta:

@@ -10,7 +10,8 @@ from statistics import median
 
 import pytest
 
-from cust.pipelines.funnel import FunnelSpec, funnel, parse_window
+from cust.pipelines.errors import InvalidOptionError
+from cust.pipelines.funnel import DriftSpec, FunnelSpec, funnel, parse_window
 from cust.pipelines.io.inputs import Inputs
 from cust.pipelines.io.loader import LoadOptions
 
@@ -153,3 +154,207 @@ def test_generated_users_with_window_equal_plain_python(tmp_path):
     assert result.steps["entered"].to_list() == entered
     ab = result.behaviour["cart_abandonment"]
     assert (ab["units_with_cart"], ab["abandoned"]) == ref_abandonment(rows, "user", window)
+
+
+def ref_funnel(rows, steps, unit="session", window=None, order="ordered", exclude=(),
+               optional=None):
+    """Entered per step and seconds per step for --order, --exclude and optional steps.
+
+    A plain-Python reading of the definitions in FunnelSpec's docstring (issue 24).
+    """
+    n = len(steps)
+    optional = optional or (False,) * n
+    entered = [0] * n
+    seconds: list[list[float]] = [[] for _ in steps]
+
+    def ref(k):  # 0-based: the last required step before k
+        r = k - 1
+        while r > 0 and optional[r]:
+            r -= 1
+        return r
+
+    for events in units_of(rows, unit).values():
+        times = (_ref_ordered if order == "ordered" else _ref_strict if order == "strict"
+                 else _ref_any)(events, steps, window, exclude, optional, ref)
+        if times is None:
+            continue
+        for k in range(n):
+            if times.get(k) is not None:
+                entered[k] += 1
+                if k:
+                    r = k - 1 if order != "ordered" else ref(k)
+                    seconds[k].append((times[k] - times[r]).total_seconds())
+    return entered, seconds
+
+
+def _ref_ordered(events, steps, window, exclude, optional, ref):
+    t1 = min((t for e, t in events if e == steps[0]), default=None)
+    if t1 is None:
+        return None
+    times = {0: t1}
+
+    def excl_after(t):
+        return min((x for e, x in events if e in exclude and x > t), default=None)
+
+    def first(k, lo, hi):
+        return min((t for e, t in events if e == steps[k] and t >= lo
+                    and (hi is None or t <= hi)
+                    and (window is None or t <= t1 + window)), default=None)
+
+    for k in range(1, len(steps)):
+        if optional[k]:
+            continue
+        r = ref(k)
+        if times.get(r) is None:
+            break
+        times[k] = first(k, times[r], excl_after(times[r]))
+        if times[k] is None:
+            break
+    for k in range(1, len(steps)):
+        if not optional[k] or times.get(ref(k)) is None:
+            continue
+        nxt = next((j for j in range(k + 1, len(steps)) if not optional[j]), None)
+        end = times.get(nxt) if nxt is not None else None
+        if end is None:
+            end = excl_after(times[ref(k)])
+        times[k] = first(k, times[ref(k)], end)
+    return times
+
+
+def _ref_strict(events, steps, window, exclude, optional, ref):
+    t1 = min((t for e, t in events if e == steps[0]), default=None)
+    if t1 is None:
+        return None
+    ks = [steps.index(e) if e in steps else None for e, _ in events]
+    times = {0: t1}
+    for i, (_e, t) in enumerate(events):
+        k = ks[i]
+        if not k or (window is not None and t > t1 + window):
+            continue
+        if all(i - j >= 0 and ks[i - j] == k - j for j in range(1, k + 1)):
+            if times.get(k) is None or t < times[k]:
+                times[k] = t
+    return times
+
+
+def _ref_any(events, steps, window, exclude, optional, ref):
+    starts = [t for e, t in events if e in steps]
+    if not starts:
+        return None
+    start = min(starts)
+    cap = min((t for e, t in events if e in exclude and t > start), default=None)
+    kept = [(e, t) for e, t in events
+            if (window is None or t <= start + window) and (cap is None or t <= cap)]
+    firsts = [min((t for e, t in kept if e == s), default=None) for s in steps]
+    if firsts[0] is None:
+        return None
+    times = {}
+    for k in range(len(steps)):
+        if all(f is not None for f in firsts[: k + 1]):
+            times[k] = max(firsts[: k + 1])
+    return times
+
+
+STEPS4 = ("product_view", "add_to_cart", "checkout", "purchase")
+CASES = [
+    # (order, unit, window, exclude, steps with ? for optional)
+    ("strict", "session", None, (), ("product_view", "add_to_cart", "purchase")),
+    ("strict", "user", "3h", (), ("product_view", "add_to_cart")),
+    ("any", "session", None, (), STEPS4),
+    ("any", "user", "2h", ("remove_from_cart",), ("product_view", "add_to_cart", "purchase")),
+    ("ordered", "session", None, ("remove_from_cart",), STEPS4),
+    ("ordered", "user", "2h", ("remove_from_cart", "search"), STEPS4),
+    ("ordered", "session", None, (), ("product_view", "add_to_cart?", "purchase")),
+    ("ordered", "user", "1d", ("remove_from_cart",),
+     ("product_view", "add_to_cart?", "checkout?", "purchase")),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c[:4])))
+@pytest.mark.parametrize("seed", [5, 6])
+def test_orders_exclusions_and_optional_steps_equal_plain_python(tmp_path, case, seed):
+    order, unit, window, exclude, marked = case
+    rows = stream(seed, users=400)
+    spec = FunnelSpec(steps=marked, unit=unit, order=order, exclude=exclude,
+                      window=parse_window(window) if window else parse_window("24h"))
+    result = funnel(write(tmp_path, rows), spec, banners=False)
+    names = tuple(s.rstrip("?") for s in marked)
+    optional = tuple(s.endswith("?") for s in marked)
+    entered, seconds = ref_funnel(rows, names, unit, spec.window if unit == "user" else None,
+                                  order, exclude, optional)
+    assert result.steps["entered"].to_list() == entered
+    assert entered[-1] > 0  # the case is not vacuous
+    if exclude:  # and the exclusions take units out
+        assert entered != ref_funnel(rows, names, unit, spec.window if unit == "user" else None,
+                                     order, (), optional)[0]
+    medians = result.steps["median_seconds_to_convert"].to_list()[1:]
+    assert medians == pytest.approx([median(s) if s else None for s in seconds[1:]])
+
+
+# s1: a search between view and cart. s2: cart before the view. s3: the cart removed
+# before the purchase. s4: the three steps back to back.
+ORDERS = """\
+user_id,session_id,event,event_time
+u1,s1,product_view,2024-03-01 10:00:00
+u1,s1,search,2024-03-01 10:01:00
+u1,s1,add_to_cart,2024-03-01 10:02:00
+u1,s1,purchase,2024-03-01 10:03:00
+u2,s2,add_to_cart,2024-03-01 11:00:00
+u2,s2,product_view,2024-03-01 11:01:00
+u2,s2,purchase,2024-03-01 11:02:00
+u3,s3,product_view,2024-03-01 12:00:00
+u3,s3,add_to_cart,2024-03-01 12:01:00
+u3,s3,remove_from_cart,2024-03-01 12:02:00
+u3,s3,purchase,2024-03-01 12:03:00
+u4,s4,product_view,2024-03-01 13:00:00
+u4,s4,add_to_cart,2024-03-01 13:01:00
+u4,s4,purchase,2024-03-01 13:02:00
+"""
+
+
+@pytest.mark.parametrize(("order", "exclude", "entered"), [
+    ("ordered", (), [4, 3, 3]),
+    ("ordered", ("remove_from_cart",), [4, 3, 2]),
+    ("strict", (), [4, 2, 1]),
+    ("any", (), [4, 4, 4]),
+    ("any", ("remove_from_cart",), [4, 4, 3]),
+])
+def test_orders_and_exclusions_by_hand(tmp_path, order, exclude, entered):
+    (tmp_path / "o.csv").write_text(ORDERS, encoding="utf-8")
+    inputs = Inputs({"events": tmp_path / "o.csv"}, LoadOptions())
+    result = funnel(inputs, FunnelSpec(order=order, exclude=exclude), banners=False)
+    assert result.steps["entered"].to_list() == entered
+
+
+def test_optional_step_by_hand(tmp_path):
+    (tmp_path / "o.csv").write_text(ORDERS, encoding="utf-8")
+    inputs = Inputs({"events": tmp_path / "o.csv"}, LoadOptions())
+    result = funnel(inputs, FunnelSpec(steps=("product_view", "add_to_cart?", "purchase")),
+                    banners=False)
+    # Every session purchased after its view; s2's cart came before its view.
+    assert result.steps["entered"].to_list() == [4, 3, 4]
+    # The purchase converts from the view (the last required step), not from the cart.
+    assert result.steps["conversion_from_previous"].to_list() == [1.0, 0.75, 1.0]
+    assert result.spec.optional == (False, True, False)
+    # View to purchase: 3, 1, 3 and 2 minutes.
+    assert result.steps["median_seconds_to_convert"].to_list()[2] == 150.0
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"steps": ("product_view?", "purchase")}, "cannot be optional"),
+    ({"steps": ("product_view", "add_to_cart?"), "order": "strict"}, "need --order ordered"),
+    ({"exclude": ("purchase",)}, "also a step"),
+    ({"order": "sideways"}, "is not ordered, strict or any"),
+])
+def test_spec_refuses_with_a_hint(kwargs, match):
+    with pytest.raises(InvalidOptionError, match=match) as info:
+        FunnelSpec(**kwargs)
+    assert info.value.hint
+
+
+def test_drift_refuses_optional_steps(tmp_path):
+    (tmp_path / "o.csv").write_text(ORDERS, encoding="utf-8")
+    inputs = Inputs({"events": tmp_path / "o.csv"}, LoadOptions())
+    with pytest.raises(InvalidOptionError, match="--drift needs every step required"):
+        funnel(inputs, FunnelSpec(steps=("product_view", "add_to_cart?", "purchase")),
+               drift=DriftSpec())
