@@ -25,6 +25,13 @@ class FunnelOrder(StrEnum):
     any = "any"
 
 
+class FunnelCount(StrEnum):
+    """What a funnel with --same counts."""
+
+    units = "units"
+    conversions = "conversions"
+
+
 class FunnelPeriod(StrEnum):
     """Periods of a funnel."""
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from .choices import Correction, FunnelOrder, FunnelPeriod, Unit
+from .choices import Correction, FunnelCount, FunnelOrder, FunnelPeriod, Unit
 from .common import run
 from .main import app
 from .options import GlobalOptions, command, default_command
@@ -26,6 +26,12 @@ def funnel(
     exclude: Annotated[str | None, typer.Option(
         "--exclude", help="Events (comma-separated) that take a unit out of the funnel when "
         "done between two steps, e.g. remove_from_cart.", show_default=False)] = None,
+    same: Annotated[str | None, typer.Option(
+        "--same", help="Hold an events column constant through the steps, e.g. sku: view, "
+        "cart and purchase of the same item.", show_default=False)] = None,
+    count: Annotated[FunnelCount, typer.Option(
+        "--count", help="With --same: 'units' (each once) or 'conversions' (every unit and "
+        "item).")] = FunnelCount.units,
     unit: Annotated[Unit, typer.Option(
         "--unit", help="Count 'session's or 'user's.")] = Unit.session,
     window: Annotated[str | None, typer.Option(
@@ -67,6 +73,8 @@ def funnel(
 
     Orders and exclusions: cust funnel --order strict --exclude remove_from_cart
 
+    Same item: cust funnel --same sku --count conversions
+
     Behaviour paths: cust funnel paths --from home --top 10
     """
     from cust.pipelines import funnel as fn
@@ -79,7 +87,8 @@ def funnel(
     def job(inputs, config):
         spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=str(unit),
                              window=fn.window_for(window, str(unit)), period=str(period),
-                             by=groups, order=str(order), exclude=excluded)
+                             by=groups, order=str(order), exclude=excluded, same=same,
+                             count=str(count))
         check = (DriftSpec(baseline=baseline, correction=correction.value)
                  if (drift or explain or fail_on_drift) else None)
         return fn.funnel(inputs, spec, period=span, drift=check, explain=explain)

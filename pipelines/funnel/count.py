@@ -47,6 +47,7 @@ UNIT = ["__unit"]
 # about this size: 50M events peak at 2.7 GB in one pass on the generated click-stream.
 PASS_ROWS = 150_000_000
 EXIT = "(exit)"  # the next step of a unit's last event (paths)
+OWNER = "__owner"  # with --same: the unit a unit-and-item key belongs to
 CART, PURCHASE = "add_to_cart", "purchase"  # cart abandonment's two events
 SECONDS = "__seconds_"  # per step k >= 2, the units' seconds from step k-1 (lists)
 
@@ -106,6 +107,7 @@ def reached(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
             lookup(pl.col("event"), index, pl.Int8).alias("__step"),
             "event_time",
             *(["__row"] if spec.order == "strict" else []),
+            *([OWNER] if spec.same else []),
             # Categorical: the breakdowns travel with the units and are grouped as integers.
             *[pl.col(b).cast(pl.String).cast(pl.Categorical) for b in spec.by],
         )
@@ -121,6 +123,7 @@ def _first_steps(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     return events.filter(pl.col("__step") == 1).group_by(*UNIT).agg(
         pl.col("event_time").min().alias("t1"),
         *[pl.col(b).sort_by("event_time").first().alias(b) for b in spec.by],
+        *([pl.col(OWNER).first()] if spec.same else []),
     )
 
 
@@ -180,7 +183,8 @@ def _ordered(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
             ends.append(pl.col(f"__cap_{prev}"))
         cap = pl.coalesce(ends) if ends else None
         units = earliest(units, k, prev, cap)
-    return units.select(*UNIT, *spec.by, *[f"t{k}" for k in range(1, n + 1)])
+    return units.select(*UNIT, *spec.by, *([OWNER] if spec.same else []),
+                        *[f"t{k}" for k in range(1, n + 1)])
 
 
 def _strict(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
@@ -244,6 +248,32 @@ def _any(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
           .then(pl.max_horizontal(pl.col(f"__f{j}") for j in range(1, k + 1))).alias(f"t{k}")
           for k in range(1, n + 1)],
     )
+
+
+def same_item(units: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """``--same``: the unit key becomes the unit and its item (``column``); ``__owner`` the unit.
+
+    Events without the item (null) cannot be the same item and are dropped. The key
+    combines 64-bit hashes as :func:`_unit_key` does (collisions: odds 2^-64 per pair).
+    """
+    high = pl.col(UNIT[0]).hash(seed=21).reinterpret(signed=True).cast(pl.Int128)
+    low = pl.col(column).cast(pl.String).hash(seed=22).cast(pl.Int128)
+    return (units.filter(pl.col(column).is_not_null())
+            .with_columns(pl.col(UNIT[0]).alias(OWNER))
+            .with_columns((high * pl.lit(2**64, dtype=pl.Int128) + low).alias(UNIT[0])))
+
+
+def deepest(per_item: pl.LazyFrame, n: int) -> pl.LazyFrame:
+    """``--count units`` with ``--same``: each unit once, as its item that went deepest.
+
+    Ties go to the earlier step-1 time; the unit's step times, period and breakdowns are
+    that item's.
+    """
+    depth = pl.sum_horizontal(pl.col(f"t{k}").is_not_null() for k in range(1, n + 1))
+    return (per_item.with_columns(depth.alias("__depth"))
+            .group_by(OWNER).agg(pl.all().sort_by(["__depth", "t1"],
+                                                  descending=[True, False]).first())
+            .drop("__depth"))
 
 
 def abandonment(units: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
@@ -317,6 +347,8 @@ class FunnelResult(Result):
             doc["order"] = self.spec.order
         if self.spec.exclude:
             doc["exclude"] = list(self.spec.exclude)
+        if self.spec.same:
+            doc["same"], doc["count"] = self.spec.same, self.spec.count
         if any(self.spec.optional):
             doc["optional_steps"] = [s for s, o in zip(self.spec.steps, self.spec.optional,
                                                        strict=True) if o]
@@ -377,6 +409,10 @@ class FunnelResult(Result):
         if self.spec.exclude:
             notes.append(f"A unit that did {' or '.join(self.spec.exclude)} between two steps "
                          "left the funnel there.")
+        if self.spec.same:
+            what = ("every unit-and-item pair counts" if self.spec.count == "conversions"
+                    else "a unit counts once, as its item that went deepest")
+            notes.append(f"Same {self.spec.same} through the steps: {what}.")
         if any(self.spec.optional):
             notes.append("Optional steps count the units that did them; the step after one "
                          "converts from the last required step before it.")
@@ -455,6 +491,9 @@ def funnel(
             found = ", ".join(source.columns)
             msg = f"--by {b}: the events export has no {b!r} column (columns: {found})"
             raise MissingColumnError(msg, hint="breakdowns can be any column of the events export")
+    if spec.same and not source.has(spec.same):
+        msg = f"--same {spec.same}: the events export has no {spec.same!r} column"
+        raise MissingColumnError(msg, hint="hold an events column constant, e.g. --same sku")
     # Events after --as-of are not yet known on the analysis date (refused before --since).
     window = period.ended_by_as_of().filter("event_time")
     banners = banners and source.has("banner_id")
@@ -475,7 +514,7 @@ def funnel(
     # breakdowns behind an alert come out of the same pass.
     extra = explain_columns(source.has, spec.by) if explain and drift is not None else ()
     wide = replace(spec, by=(*spec.by, *extra))
-    keep = ["user_id", "event", "event_time", *wide.by]
+    keep = ["user_id", "event", "event_time", *wide.by, *([spec.same] if spec.same else [])]
     if has_session:
         keep.append("session_id")
     keep = list(dict.fromkeys(keep))
@@ -510,7 +549,11 @@ def funnel(
         else:
             units = unit_frame(ev.filter(pl.col("event").is_in(list(wanted))).select(keep),
                                spec, has_session)
+        if spec.same:
+            units = same_item(units, spec.same)
         per_unit = reached(units, wide)
+        if spec.same and spec.count == "units":
+            per_unit = deepest(per_unit, n)
         carts = [abandonment(units, spec)] if cart else []
         seconds = [
             (pl.col(f"t{k}") - pl.col(f"t{spec.reference(k)}")).dt.total_seconds(fractional=True)
@@ -580,6 +623,8 @@ def funnel(
             "abandoned": abandoned,
             "rate": abandoned / with_cart if with_cart else None,
         }
+        if spec.same:  # a purchase of the same item: per unit and item
+            behaviour["cart_abandonment"]["per"] = f"unit and {spec.same}"
     if step_drop:
         at_cart, dropped = tot[f"entered_{ci}"], int(fine["__dropped_after_cart"].sum())
         behaviour["cart_step_drop_off"] = {

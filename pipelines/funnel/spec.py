@@ -23,6 +23,7 @@ DEFAULT_WINDOW = timedelta(hours=24)
 MAX_WINDOW = timedelta(days=365)
 UNITS = ("session", "user")
 ORDERS = ("ordered", "strict", "any")
+COUNTS = ("units", "conversions")
 OPTIONAL = "?"  # a step written cart? is optional (--steps view,cart?,pay)
 PERIODS = ("day", "week")
 # Columns that define the funnel itself: as a unit's step-1 value they are the same for
@@ -92,6 +93,9 @@ class FunnelSpec:
     ``any`` (the steps in any order within the unit's window). ``exclude``: events that
     take a unit out of the funnel when they come between two of its steps. A step given
     as ``name?`` is optional (``optional`` holds one flag per step; ``steps`` the names).
+    ``same``: an events column held constant through the steps (``sku``: view, cart and
+    purchase of the same item); ``count``: ``units`` (a unit counts once, by its item that
+    went deepest) or ``conversions`` (every unit-and-item pair counts).
     """
 
     steps: tuple[str, ...] = DEFAULT_STEPS
@@ -102,6 +106,8 @@ class FunnelSpec:
     order: str = "ordered"
     exclude: tuple[str, ...] = ()
     optional: tuple[bool, ...] = ()
+    same: str | None = None
+    count: str = "units"
 
     def __post_init__(self) -> None:
         """Validate the choices; ``name?`` steps become optional flags."""
@@ -123,6 +129,19 @@ class FunnelSpec:
             msg = f"optional steps need --order ordered (not {self.order})"
             hint = "drop the '?' from --steps, or use --order ordered"
             raise InvalidOptionError(msg, hint=hint)
+        if self.count not in COUNTS:
+            msg = f"--count {self.count!r} is not units or conversions"
+            raise InvalidOptionError(msg, hint="use --count units or --count conversions")
+        if self.count == "conversions" and self.same is None:
+            msg = "--count conversions needs --same (without it a unit converts once)"
+            raise InvalidOptionError(msg, hint="e.g. --same sku --count conversions")
+        if self.same is not None and (self.same in NOT_BREAKDOWNS
+                                      or RESERVED.fullmatch(self.same)):
+            msg = f"--same {self.same}: {self.same} cannot be held constant"
+            raise InvalidOptionError(msg, hint="hold an item column constant, e.g. --same sku")
+        if self.same is not None and (self.order != "ordered" or any(self.optional)):
+            msg = "--same works with --order ordered and required steps only"
+            raise InvalidOptionError(msg, hint="drop --order and the '?' from --steps")
         both = sorted(set(self.exclude) & set(self.steps))
         if both:
             msg = f"--exclude {','.join(both)} is also a step of the funnel"

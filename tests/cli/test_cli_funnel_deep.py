@@ -70,3 +70,23 @@ def test_bad_options_exit_2_with_a_hint(tmp_path, args, words):
     assert result.exit_code == 2, result.output
     assert words in " ".join(result.stderr.split())
     assert result.stdout == ""
+
+
+def test_same_sku_on_the_sample_counts_pairs_at_least_units():
+    def entered(*args):
+        result = runner.invoke(app, ["funnel", "-f", "json", "--same", "sku", *args])
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        assert (doc["same"], doc["count"]) == ("sku", args[-1] if args else "units")
+        return [s["entered"] for s in doc["steps"]]
+
+    units, pairs = entered(), entered("--count", "conversions")
+    assert all(u <= p for u, p in zip(units, pairs, strict=True))
+    assert pairs[0] > units[0]
+
+
+def test_same_needs_the_column(tmp_path):
+    result = runner.invoke(app, ["funnel", "--events", _events(tmp_path), "--same", "sku"])
+    assert result.exit_code == 2
+    assert "no 'sku' column" in result.stderr
+    assert "Hint:" in result.stderr

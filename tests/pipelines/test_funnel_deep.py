@@ -358,3 +358,85 @@ def test_drift_refuses_optional_steps(tmp_path):
     with pytest.raises(InvalidOptionError, match="--drift needs every step required"):
         funnel(inputs, FunnelSpec(steps=("product_view", "add_to_cart?", "purchase")),
                drift=DriftSpec())
+
+
+def item_stream(seed: int, users: int = 300):
+    """Rows (user, session, event, time, sku): searches carry no sku."""
+    rng = random.Random(seed)
+    return [(u, s, e, t, "" if e == "search" else rng.choice("ABC"))
+            for u, s, e, t in stream(seed, users)]
+
+
+def write_items(tmp_path, rows, name="i.csv"):
+    lines = ["user_id,session_id,event,event_time,sku"]
+    lines += [f"{u},{s},{e},{t.isoformat(sep=' ', timespec='milliseconds')},{k}"
+              for u, s, e, t, k in rows]
+    (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return Inputs({"events": tmp_path / name}, LoadOptions())
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_same_sku_counts_equal_plain_python(tmp_path, seed):
+    rows = item_stream(seed)
+    steps = ("product_view", "add_to_cart", "purchase")
+    inputs = write_items(tmp_path, rows)
+    # Per unit-and-item pair: each pair is its own funnel (plain Python, keyed by the pair).
+    pairs = [(f"{u}|{k}", s, e, t) for u, s, e, t, k in rows if k]
+    conv_entered, conv_seconds = ref_ordered(pairs, steps)
+    conversions = funnel(inputs, FunnelSpec(steps=steps, same="sku", count="conversions"),
+                         banners=False)
+    assert conversions.steps["entered"].to_list() == conv_entered
+    assert conversions.steps["median_seconds_to_convert"].to_list()[1:] == pytest.approx(
+        [median(s) for s in conv_seconds[1:]])
+    # Units: a session counts at step k when any of its items reached k.
+    per_unit: dict[tuple, int] = {}
+    for key, events in units_of(pairs, "session").items():
+        user, _sku = key[0].split("|")
+        depth = ref_ordered([(key[0], key[1], e, t) for e, t in events], steps)[0]
+        unit = (user, key[1])
+        per_unit[unit] = max(per_unit.get(unit, 0), sum(depth))
+    units = funnel(inputs, FunnelSpec(steps=steps, same="sku"), banners=False)
+    expected = [sum(1 for d in per_unit.values() if d > k) for k in range(3)]
+    assert units.steps["entered"].to_list() == expected
+    assert conv_entered[-1] > 0  # not vacuous
+    assert expected[0] < conv_entered[0]
+    # Cart abandonment per unit and item.
+    ab = units.behaviour["cart_abandonment"]
+    assert (ab["units_with_cart"], ab["abandoned"]) == ref_abandonment(pairs)
+    assert ab["per"] == "unit and sku"
+
+
+# u1 views A and B, carts B and buys A: no item went the whole way. u2 does A all through.
+SAME = """\
+user_id,session_id,event,event_time,sku
+u1,s1,product_view,2024-03-01 10:00:00,A
+u1,s1,product_view,2024-03-01 10:01:00,B
+u1,s1,add_to_cart,2024-03-01 10:02:00,B
+u1,s1,purchase,2024-03-01 10:03:00,A
+u2,s2,product_view,2024-03-01 11:00:00,A
+u2,s2,add_to_cart,2024-03-01 11:01:00,A
+u2,s2,purchase,2024-03-01 11:02:00,A
+u2,s2,product_view,2024-03-01 11:03:00,C
+"""
+
+
+def test_same_sku_by_hand(tmp_path):
+    (tmp_path / "s.csv").write_text(SAME, encoding="utf-8")
+    inputs = Inputs({"events": tmp_path / "s.csv"}, LoadOptions())
+    assert funnel(inputs, FunnelSpec()).steps["entered"].to_list() == [2, 2, 2]
+    units = funnel(inputs, FunnelSpec(same="sku"))
+    assert units.steps["entered"].to_list() == [2, 2, 1]
+    # Pairs: u1-A, u1-B, u2-A, u2-C viewed; u1-B and u2-A carted; u2-A bought.
+    pairs = funnel(inputs, FunnelSpec(same="sku", count="conversions"))
+    assert pairs.steps["entered"].to_list() == [4, 2, 1]
+    assert pairs.to_json()["same"] == "sku"
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"count": "conversions"}, "needs --same"),
+    ({"same": "sku", "order": "any"}, "--same works with --order ordered"),
+    ({"same": "event_time"}, "cannot be held constant"),
+])
+def test_same_refusals(kwargs, match):
+    with pytest.raises(InvalidOptionError, match=match):
+        FunnelSpec(**kwargs)
