@@ -32,6 +32,9 @@ def funnel(
     count: Annotated[FunnelCount, typer.Option(
         "--count", help="With --same: 'units' (each once) or 'conversions' (every unit and "
         "item).")] = FunnelCount.units,
+    times: Annotated[bool, typer.Option(
+        "--times", help="Time to convert per step: median, p90, a histogram and the share "
+        "converting within 1h, 1d and 7d.")] = False,
     unit: Annotated[Unit, typer.Option(
         "--unit", help="Count 'session's or 'user's.")] = Unit.session,
     window: Annotated[str | None, typer.Option(
@@ -75,6 +78,8 @@ def funnel(
 
     Same item: cust funnel --same sku --count conversions
 
+    Time to convert: cust funnel --times
+
     Behaviour paths: cust funnel paths --from home --top 10
     """
     from cust.pipelines import funnel as fn
@@ -91,7 +96,8 @@ def funnel(
                              count=str(count))
         check = (DriftSpec(baseline=baseline, correction=correction.value)
                  if (drift or explain or fail_on_drift) else None)
-        return fn.funnel(inputs, spec, period=span, drift=check, explain=explain)
+        return fn.funnel(inputs, spec, period=span, drift=check, explain=explain,
+                         timing=times)
 
     result = run(g, job)
     if fail_on_drift and result.alerts:

@@ -320,6 +320,7 @@ class FunnelResult(Result):
     drift_method: dict[str, Any] | None = None
     explanations: list[dict[str, Any]] = field(default_factory=list)
     unseen_steps: tuple[str, ...] = ()  # steps with no event of their name in the period
+    times_to_convert: pl.DataFrame | None = None  # with --times: per step k >= 2
 
     def payload(self) -> dict[str, Any]:
         """``steps``, ``periods`` and (with ``--drift``) ``alerts`` as in the contract."""
@@ -352,6 +353,14 @@ class FunnelResult(Result):
         if any(self.spec.optional):
             doc["optional_steps"] = [s for s, o in zip(self.spec.steps, self.spec.optional,
                                                        strict=True) if o]
+        if self.times_to_convert is not None:
+            doc["times_to_convert"] = [
+                {**{c: r[c] for c in r if not c.startswith("hist_")},
+                 "histogram": [{"bin": label, "lower_seconds": lo, "upper_seconds": hi,
+                                "units": r[f"hist_{i}"]}
+                               for i, (label, lo, hi) in enumerate(TIME_BINS)]}
+                for r in self.times_to_convert.iter_rows(named=True)
+            ]
         if self.alerts is not None:
             doc["alerts"] = self.alerts
             doc["drift_method"] = self.drift_method
@@ -366,6 +375,12 @@ class FunnelResult(Result):
                   shares=("conversion_from_previous", "conversion_from_first"),
                   bar="conversion_from_first"),
         ]
+        if self.times_to_convert is not None:
+            frame = self.times_to_convert.rename(
+                {f"hist_{i}": label for i, (label, _, _) in enumerate(TIME_BINS)})
+            tables.append(Table("times_to_convert", "Time to convert (seconds; units per "
+                                "time band)", frame,
+                                shares=("within_1h", "within_1d", "within_7d")))
         if self.alerts:
             cols = ["period", "step", "segment", "rate", "test", "window_rate", "expected",
                     "lower", "upper", "direction", "z", "since"]
@@ -472,6 +487,7 @@ def funnel(
     explain: bool = False,
     banners: bool = True,
     passes: int | None = None,
+    timing: bool = False,
 ) -> FunnelResult:
     """Count the funnel (module doc); ``drift`` is a :class:`.drift.DriftSpec` or None.
 
@@ -480,6 +496,8 @@ def funnel(
     breakdown values and price rises behind it (:mod:`.funnel_drift`).
 
     ``banners=False`` leaves banner click-through out (the report does not show it).
+    ``timing=True`` adds the distribution of the times to convert per step
+    (:func:`_times_to_convert`).
     ``passes`` splits the users into that many passes over the events (default: one per
     :data:`PASS_ROWS` events of a Parquet export), so a click-stream larger than memory is
     counted in parts of bounded size with the same figures.
@@ -590,6 +608,11 @@ def funnel(
             pl.col(c).explode().median().alias(f"median_{k}")
             for k, c in enumerate(lists, start=2)
         )
+        time_counts = pl.concat([
+            fine.select(pl.lit(k, dtype=pl.Int8).alias("k"), pl.col(c).explode().alias("s"))
+            .drop_nulls("s").group_by("k", "s").agg(pl.len().alias("units"))
+            for k, c in enumerate(lists, start=2)
+        ]) if timing else None
         fine = fine.drop(lists)
     else:
         # Beyond memory: users split by hash into passes that each fit; counts add up and
@@ -602,7 +625,8 @@ def funnel(
         fine = fines.group_by("period", *wide.by).agg(
             pl.col(c).sum().cast(fines.schema[c]) for c in names
         )
-        times = _medians(pl.concat(p[1] for p in parts), n)
+        time_counts = pl.concat(p[1] for p in parts)
+        times = _medians(time_counts, n)
         cart_parts = [pl.concat(p[2] for p in parts)] if cart else []
     fine = fine.with_columns(pl.col(b).cast(pl.String).fill_null("(none)") for b in wide.by)
     sums = [pl.col(c).sum().cast(fine.schema[c]) for c in entered]
@@ -613,6 +637,7 @@ def funnel(
             msg, hint="check --steps against the event names (cust check --events ...)"
         )
     steps = _steps_frame(spec, tot)
+    distribution = _times_to_convert(time_counts, spec, tot) if timing else None
     by_period = fine.group_by("period", *spec.by).agg(sums).sort("period", *spec.by)
     behaviour: dict[str, Any] = {}
     if cart:
@@ -646,7 +671,7 @@ def funnel(
                                       if not tot[f"entered_{k}"]])
     result = FunnelResult(
         input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
-        data_end=data_end, unseen_steps=unseen,
+        data_end=data_end, unseen_steps=unseen, times_to_convert=distribution,
     )
     if drift is None:
         return result
@@ -746,6 +771,56 @@ def _medians(counts: pl.DataFrame, n: int) -> pl.DataFrame:
 
         row[f"median_{k}"] = (at((total - 1) // 2) + at(total // 2)) / 2
     return pl.DataFrame([row], schema={f"median_{k}": pl.Float64 for k in range(2, n + 1)})
+
+
+# Histogram bands of the times to convert: label, lower (inclusive), upper (exclusive).
+TIME_BINS = (("<10s", 0, 10), ("10s-1m", 10, 60), ("1m-10m", 60, 600),
+             ("10m-1h", 600, 3600), ("1h-1d", 3600, 86400), ("1d-7d", 86400, 604800),
+             (">=7d", 604800, None))
+WITHIN = (("within_1h", 3600), ("within_1d", 86400), ("within_7d", 604800))
+
+
+def _times_to_convert(counts: pl.DataFrame, spec: FunnelSpec,
+                      tot: dict[str, Any]) -> pl.DataFrame:
+    """Per step k >= 2, from the value counts (``k``, ``s``, ``units``) of its seconds.
+
+    ``units`` that converted; ``median_seconds`` and ``p90_seconds`` (linear interpolation
+    between the order statistics, as numpy's default); ``within_1h/1d/7d``: the share of
+    the units at the step it converts from (:meth:`FunnelSpec.reference`) that reached it
+    within that time; ``hist_i``: the units per :data:`TIME_BINS` band.
+    """
+    rows = []
+    for k in range(2, len(spec.steps) + 1):
+        h = counts.filter(pl.col("k") == k).group_by("s").agg(pl.col("units").sum()).sort("s")
+        total = int(h["units"].sum()) if h.height else 0
+        cum = h["units"].cum_sum()
+        base = int(tot[f"entered_{spec.reference(k)}"])
+
+        def at(rank: int, h: pl.DataFrame = h, cum: pl.Series = cum) -> float:
+            return float(h["s"][int(cum.search_sorted(rank, side="right"))])
+
+        def quantile(q: float, total: int = total, at: Any = at) -> float | None:
+            if not total:
+                return None
+            pos = (total - 1) * q
+            low = int(pos)
+            return at(low) + (pos - low) * (at(min(low + 1, total - 1)) - at(low))
+
+        row: dict[str, Any] = {
+            "step": spec.steps[k - 1], "from_step": spec.steps[spec.reference(k) - 1],
+            "units": total, "median_seconds": quantile(0.5), "p90_seconds": quantile(0.9),
+        }
+        for name, limit in WITHIN:
+            inside = int(h.filter(pl.col("s") <= limit)["units"].sum()) if total else 0
+            row[name] = inside / base if base else None
+        for i, (_, lo, hi) in enumerate(TIME_BINS):
+            band = pl.col("s") >= lo if hi is None else pl.col("s").is_between(lo, hi, "left")
+            row[f"hist_{i}"] = int(h.filter(band)["units"].sum()) if total else 0
+        rows.append(row)
+    return pl.DataFrame(rows, schema_overrides={
+        "median_seconds": pl.Float64, "p90_seconds": pl.Float64,
+        **{name: pl.Float64 for name, _ in WITHIN},
+    })
 
 
 def _steps_frame(spec: FunnelSpec, tot: dict[str, Any]) -> pl.DataFrame:

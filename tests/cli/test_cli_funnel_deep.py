@@ -90,3 +90,17 @@ def test_same_needs_the_column(tmp_path):
     assert result.exit_code == 2
     assert "no 'sku' column" in result.stderr
     assert "Hint:" in result.stderr
+
+
+def test_times_in_json_and_table(tmp_path):
+    doc = _json(tmp_path, "--times")
+    first = doc["times_to_convert"][0]
+    # View to cart: 120 and 60 s -> median 90, p90 114 (linear), both within an hour.
+    assert (first["step"], first["from_step"], first["units"]) == ("add_to_cart",
+                                                                   "product_view", 2)
+    assert (first["median_seconds"], first["p90_seconds"]) == (90.0, 114.0)
+    assert first["within_1h"] == 1.0
+    assert [b["units"] for b in first["histogram"]] == [0, 0, 2, 0, 0, 0, 0]
+    table = runner.invoke(app, ["funnel", "--events", _events(tmp_path), "--times"])
+    assert table.exit_code == 0, table.output
+    assert "Time to convert" in table.stdout

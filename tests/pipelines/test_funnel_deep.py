@@ -8,6 +8,7 @@ import random
 from datetime import datetime, timedelta
 from statistics import median
 
+import numpy as np
 import pytest
 
 from cust.pipelines.errors import InvalidOptionError
@@ -440,3 +441,38 @@ def test_same_sku_by_hand(tmp_path):
 def test_same_refusals(kwargs, match):
     with pytest.raises(InvalidOptionError, match=match):
         FunnelSpec(**kwargs)
+
+
+BANDS = [(0, 10), (10, 60), (60, 600), (600, 3600), (3600, 86400), (86400, 604800),
+         (604800, None)]
+
+
+@pytest.mark.parametrize("passes", [1, 3])
+def test_times_to_convert_equal_numpy(tmp_path, passes):
+    rows = stream(9, users=300)
+    steps = ("product_view", "add_to_cart", "purchase")
+    window = parse_window("7d")
+    spec = FunnelSpec(steps=steps, unit="user", window=window)
+    result = funnel(write(tmp_path, rows), spec, banners=False, timing=True, passes=passes)
+    entered, seconds = ref_ordered(rows, steps, "user", window)
+    frame = result.times_to_convert
+    assert frame["step"].to_list() == ["add_to_cart", "purchase"]
+    for i, k in enumerate((1, 2)):
+        row = frame.row(i, named=True)
+        s = np.array(seconds[k])
+        assert row["units"] == len(s) == entered[k]
+        assert row["median_seconds"] == pytest.approx(float(np.median(s)))
+        assert row["p90_seconds"] == pytest.approx(float(np.quantile(s, 0.9)))
+        for name, limit in (("within_1h", 3600), ("within_1d", 86400),
+                            ("within_7d", 604800)):
+            assert row[name] == pytest.approx(sum(x <= limit for x in seconds[k])
+                                              / entered[k - 1])
+        hist = [sum(lo <= x and (hi is None or x < hi) for x in seconds[k])
+                for lo, hi in BANDS]
+        assert [row[f"hist_{j}"] for j in range(len(BANDS))] == hist
+    assert frame["within_1h"][0] < frame["within_7d"][0]  # the users' windows are long
+    doc = result.to_json()["times_to_convert"]
+    assert [b["units"] for b in doc[0]["histogram"]] == [frame[f"hist_{j}"][0]
+                                                        for j in range(len(BANDS))]
+    assert "times_to_convert" not in funnel(write(tmp_path, rows, "b.csv"), spec,
+                                            banners=False).to_json()
