@@ -32,6 +32,9 @@ def funnel(
     count: Annotated[FunnelCount, typer.Option(
         "--count", help="With --same: 'units' (each once) or 'conversions' (every unit and "
         "item).")] = FunnelCount.units,
+    attribution: Annotated[str, typer.Option(
+        "--attribution", help="Whose --by values a unit carries: its 'first' step's, the "
+        "'last' step it reached, or step:N's.")] = "first",
     times: Annotated[bool, typer.Option(
         "--times", help="Time to convert per step: median, p90, a histogram and the share "
         "converting within 1h, 1d and 7d.")] = False,
@@ -93,7 +96,7 @@ def funnel(
         spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=str(unit),
                              window=fn.window_for(window, str(unit)), period=str(period),
                              by=groups, order=str(order), exclude=excluded, same=same,
-                             count=str(count))
+                             count=str(count), attribution=attribution.strip())
         check = (DriftSpec(baseline=baseline, correction=correction.value)
                  if (drift or explain or fail_on_drift) else None)
         return fn.funnel(inputs, spec, period=span, drift=check, explain=explain,

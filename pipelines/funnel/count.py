@@ -150,10 +150,16 @@ def _ordered(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
                  .agg(pl.col("event_time").min().alias(f"__cap_{t}")))
         return units.join(first, on=UNIT, how="left")
 
+    attributed = spec.attribution != "first"
+
     def earliest(units: pl.LazyFrame, k: int, prev: str, cap: pl.Expr | None) -> pl.LazyFrame:
-        """``t{k}``: the earliest ``s_k`` at or after ``prev``, not after ``cap``."""
+        """``t{k}``: the earliest ``s_k`` at or after ``prev``, not after ``cap``.
+
+        With ``--attribution`` other than first, also that event's ``--by`` values.
+        """
         cols = [*UNIT, prev, "t1", *([] if cap is None else cap.meta.root_names())]
-        cand = events.filter(pl.col("__step") == k).select(*UNIT, "event_time").join(
+        values = list(spec.by) if attributed else []
+        cand = events.filter(pl.col("__step") == k).select(*UNIT, "event_time", *values).join(
             units.filter(pl.col(prev).is_not_null()).select(*dict.fromkeys(cols)), on=UNIT,
         )
         cond = pl.col("event_time") >= pl.col(prev)
@@ -161,7 +167,10 @@ def _ordered(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
             cond = cond & (pl.col("event_time") <= limit)
         if cap is not None:
             cond = cond & (cap.is_null() | (pl.col("event_time") <= cap))
-        hit = cand.filter(cond).group_by(*UNIT).agg(pl.col("event_time").min().alias(f"t{k}"))
+        hit = cand.filter(cond).group_by(*UNIT).agg(
+            pl.col("event_time").min().alias(f"t{k}"),
+            *[pl.col(b).sort_by("event_time").first().alias(f"__b{k}_{b}") for b in values],
+        )
         return units.join(hit, on=UNIT, how="left")
 
     units = capped(units, "t1")
@@ -183,8 +192,24 @@ def _ordered(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
             ends.append(pl.col(f"__cap_{prev}"))
         cap = pl.coalesce(ends) if ends else None
         units = earliest(units, k, prev, cap)
+    if attributed:
+        units = units.with_columns(_attributed(spec, b).alias(b) for b in spec.by)
     return units.select(*UNIT, *spec.by, *([OWNER] if spec.same else []),
                         *[f"t{k}" for k in range(1, n + 1)])
+
+
+def _attributed(spec: FunnelSpec, b: str) -> pl.Expr:
+    """The ``--by`` value ``b`` a unit carries under ``--attribution`` (not ``first``)."""
+    def at(k: int) -> pl.Expr:
+        return pl.col(b) if k == 1 else pl.col(f"__b{k}_{b}")
+
+    step = spec.attributed_step()
+    if step is not None:
+        return at(step)
+    chain: Any = pl
+    for k in range(len(spec.steps), 1, -1):  # the last step reached, deepest first
+        chain = chain.when(pl.col(f"t{k}").is_not_null()).then(at(k))
+    return chain.otherwise(at(1))
 
 
 def _strict(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
@@ -350,6 +375,8 @@ class FunnelResult(Result):
             doc["exclude"] = list(self.spec.exclude)
         if self.spec.same:
             doc["same"], doc["count"] = self.spec.same, self.spec.count
+        if self.spec.attribution != "first":
+            doc["attribution"] = self.spec.attribution
         if any(self.spec.optional):
             doc["optional_steps"] = [s for s, o in zip(self.spec.steps, self.spec.optional,
                                                        strict=True) if o]

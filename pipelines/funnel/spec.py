@@ -96,6 +96,9 @@ class FunnelSpec:
     ``same``: an events column held constant through the steps (``sku``: view, cart and
     purchase of the same item); ``count``: ``units`` (a unit counts once, by its item that
     went deepest) or ``conversions`` (every unit-and-item pair counts).
+    ``attribution``: whose ``--by`` values a unit carries: its step-1 event's (``first``),
+    those of the event of the last step it reached (``last``), or of step N's (``step:N``;
+    ``(none)`` for units that did not reach step N).
     """
 
     steps: tuple[str, ...] = DEFAULT_STEPS
@@ -108,6 +111,7 @@ class FunnelSpec:
     optional: tuple[bool, ...] = ()
     same: str | None = None
     count: str = "units"
+    attribution: str = "first"
 
     def __post_init__(self) -> None:
         """Validate the choices; ``name?`` steps become optional flags."""
@@ -142,6 +146,7 @@ class FunnelSpec:
         if self.same is not None and (self.order != "ordered" or any(self.optional)):
             msg = "--same works with --order ordered and required steps only"
             raise InvalidOptionError(msg, hint="drop --order and the '?' from --steps")
+        self.attributed_step()  # validates --attribution
         both = sorted(set(self.exclude) & set(self.steps))
         if both:
             msg = f"--exclude {','.join(both)} is also a step of the funnel"
@@ -164,6 +169,25 @@ class FunnelSpec:
                 raise InvalidOptionError(
                     msg, hint="break down by another events column, e.g. --by category"
                 )
+
+    def attributed_step(self) -> int | None:
+        """``step:N`` as N; 1 for ``first``; None for ``last`` (refused when malformed)."""
+        a = self.attribution
+        hint = "use --attribution first, last or step:N (N a step number, e.g. step:2)"
+        if a == "first":
+            return 1
+        number = a.removeprefix("step:")
+        if a != "last" and not (a.startswith("step:") and number.isdigit()
+                                and 1 <= int(number) <= len(self.steps)):
+            msg = f"--attribution {a!r} is not first, last or step:1..{len(self.steps)}"
+            raise InvalidOptionError(msg, hint=hint)
+        if not self.by:
+            msg = f"--attribution {a} needs --by (it chooses the breakdown values)"
+            raise InvalidOptionError(msg, hint="e.g. --by category --attribution last")
+        if self.order != "ordered" or self.same is not None:
+            msg = f"--attribution {a} works with --order ordered and without --same"
+            raise InvalidOptionError(msg, hint="drop --order/--same, or --attribution")
+        return None if a == "last" else int(number)
 
     def reference(self, k: int) -> int:
         """The step (1-based) whose time step ``k`` is measured from and converts from.

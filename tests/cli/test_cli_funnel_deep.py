@@ -104,3 +104,19 @@ def test_times_in_json_and_table(tmp_path):
     table = runner.invoke(app, ["funnel", "--events", _events(tmp_path), "--times"])
     assert table.exit_code == 0, table.output
     assert "Time to convert" in table.stdout
+
+
+def test_attribution_on_the_sample_keeps_the_totals():
+    def doc(*args):
+        result = runner.invoke(app, ["funnel", "-f", "json", "--by", "category", *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    first, last = doc(), doc("--attribution", "last")
+    assert last["attribution"] == "last"
+    assert "attribution" not in first
+    # The units are the same; only the breakdown value each carries may move.
+    assert [s["entered"] for s in first["steps"]] == [s["entered"] for s in last["steps"]]
+    bad = runner.invoke(app, ["funnel", "--attribution", "step:0", "--by", "category"])
+    assert bad.exit_code == 2
+    assert "Hint:" in bad.stderr

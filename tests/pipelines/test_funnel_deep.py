@@ -476,3 +476,60 @@ def test_times_to_convert_equal_numpy(tmp_path, passes):
                                                         for j in range(len(BANDS))]
     assert "times_to_convert" not in funnel(write(tmp_path, rows, "b.csv"), spec,
                                             banners=False).to_json()
+
+
+def _cat(t: datetime) -> str:
+    """A category that is the same for events at the same time (ties stay unambiguous)."""
+    return "c" + str((t.second * 1000 + t.microsecond // 1000) % 3)
+
+
+def ref_attribution(rows, steps, attribution):
+    """Entered per step per attributed category (plain Python)."""
+    out: dict[str, list[int]] = {}
+    for events in units_of(rows, "session").values():
+        times = _ref_ordered(events, steps, None, (), (False,) * len(steps), lambda k: k - 1)
+        if times is None:
+            continue
+        reached = [k for k in range(len(steps)) if times.get(k) is not None]
+        if attribution == "first":
+            at = 0
+        elif attribution == "last":
+            at = max(reached)
+        else:
+            at = int(attribution.removeprefix("step:")) - 1
+        value = _cat(times[at]) if at in reached else "(none)"
+        counts = out.setdefault(value, [0] * len(steps))
+        for k in reached:
+            counts[k] += 1
+    return out
+
+
+@pytest.mark.parametrize("attribution", ["first", "last", "step:2", "step:3"])
+def test_attribution_equals_plain_python(tmp_path, attribution):
+    rows = stream(10, users=300)
+    lines = ["user_id,session_id,event,event_time,category"]
+    lines += [f"{u},{s},{e},{t.isoformat(sep=' ', timespec='milliseconds')},{_cat(t)}"
+              for u, s, e, t in rows]
+    (tmp_path / "a.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    inputs = Inputs({"events": tmp_path / "a.csv"}, LoadOptions())
+    steps = ("product_view", "add_to_cart", "purchase")
+    result = funnel(inputs, FunnelSpec(steps=steps, by=("category",),
+                                       attribution=attribution), banners=False)
+    got: dict[str, list[int]] = {}
+    for p in result.to_json()["periods"]:
+        counts = got.setdefault(p["segment"]["category"], [0] * 3)
+        for k, e in enumerate(p["entered"]):
+            counts[k] += e
+    assert got == ref_attribution(rows, steps, attribution)
+    assert len(got) >= 3
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"attribution": "last"}, "needs --by"),
+    ({"attribution": "step:9", "by": ("category",)}, "is not first, last or step:1..3"),
+    ({"attribution": "middle", "by": ("category",)}, "is not first, last"),
+    ({"attribution": "last", "by": ("category",), "order": "any"}, "--order ordered"),
+])
+def test_attribution_refusals(kwargs, match):
+    with pytest.raises(InvalidOptionError, match=match):
+        FunnelSpec(**kwargs)
