@@ -17,6 +17,21 @@ class Unit(StrEnum):
     user = "user"
 
 
+class FunnelOrder(StrEnum):
+    """How a funnel's steps follow each other."""
+
+    ordered = "ordered"
+    strict = "strict"
+    any = "any"
+
+
+class FunnelCount(StrEnum):
+    """What a funnel with --same counts."""
+
+    units = "units"
+    conversions = "conversions"
+
+
 class FunnelPeriod(StrEnum):
     """Periods of a funnel."""
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from .choices import Correction, FunnelPeriod, Unit
+from .choices import Correction, FunnelCount, FunnelOrder, FunnelPeriod, Unit
 from .common import run
 from .main import app
 from .options import GlobalOptions, command, default_command
@@ -17,8 +17,27 @@ app.add_typer(funnel_app, name="funnel")
 def funnel(
     g: GlobalOptions,
     steps: Annotated[str | None, typer.Option(
-        "--steps", help="Event names in order \\[default: \\[funnel] steps in cust.toml, else "
+        "--steps", help="Event names in order; name? marks an optional step (view,cart?,pay) "
+        "\\[default: \\[funnel] steps in cust.toml, else "
         "product_view,add_to_cart,purchase].", show_default=False)] = None,
+    order: Annotated[FunnelOrder, typer.Option(
+        "--order", help="'ordered': other events may come between steps; 'strict': none may; "
+        "'any': the steps in any order within the window.")] = FunnelOrder.ordered,
+    exclude: Annotated[str | None, typer.Option(
+        "--exclude", help="Events (comma-separated) that take a unit out of the funnel when "
+        "done between two steps, e.g. remove_from_cart.", show_default=False)] = None,
+    same: Annotated[str | None, typer.Option(
+        "--same", help="Hold an events column constant through the steps, e.g. sku: view, "
+        "cart and purchase of the same item.", show_default=False)] = None,
+    count: Annotated[FunnelCount, typer.Option(
+        "--count", help="With --same: 'units' (each once) or 'conversions' (every unit and "
+        "item).")] = FunnelCount.units,
+    attribution: Annotated[str, typer.Option(
+        "--attribution", help="Whose --by values a unit carries: its 'first' step's, the "
+        "'last' step it reached, or step:N's.")] = "first",
+    times: Annotated[bool, typer.Option(
+        "--times", help="Time to convert per step: median, p90, a histogram and the share "
+        "converting within 1h, 1d and 7d.")] = False,
     unit: Annotated[Unit, typer.Option(
         "--unit", help="Count 'session's or 'user's.")] = Unit.session,
     window: Annotated[str | None, typer.Option(
@@ -58,6 +77,12 @@ def funnel(
 
     Example: cust funnel --period week --by category --drift --explain
 
+    Orders and exclusions: cust funnel --order strict --exclude remove_from_cart
+
+    Same item: cust funnel --same sku --count conversions
+
+    Time to convert: cust funnel --times
+
     Behaviour paths: cust funnel paths --from home --top 10
     """
     from cust.pipelines import funnel as fn
@@ -65,14 +90,17 @@ def funnel(
 
     span = g.period()
     groups = tuple(b.strip() for b in by.split(",") if b.strip()) if by else ()
+    excluded = tuple(e.strip() for e in exclude.split(",") if e.strip()) if exclude else ()
 
     def job(inputs, config):
         spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=str(unit),
                              window=fn.window_for(window, str(unit)), period=str(period),
-                             by=groups)
+                             by=groups, order=str(order), exclude=excluded, same=same,
+                             count=str(count), attribution=attribution.strip())
         check = (DriftSpec(baseline=baseline, correction=correction.value)
                  if (drift or explain or fail_on_drift) else None)
-        return fn.funnel(inputs, spec, period=span, drift=check, explain=explain)
+        return fn.funnel(inputs, spec, period=span, drift=check, explain=explain,
+                         timing=times)
 
     result = run(g, job)
     if fail_on_drift and result.alerts:

@@ -22,6 +22,9 @@ DEFAULT_WINDOW = timedelta(hours=24)
 # A longer --window is a typo (1e9d overflowed timedelta): a funnel over a year is a cohort.
 MAX_WINDOW = timedelta(days=365)
 UNITS = ("session", "user")
+ORDERS = ("ordered", "strict", "any")
+COUNTS = ("units", "conversions")
+OPTIONAL = "?"  # a step written cart? is optional (--steps view,cart?,pay)
 PERIODS = ("day", "week")
 # Columns that define the funnel itself: as a unit's step-1 value they are the same for
 # every unit (event), unique to it (event_time), or split the units one by one (the ids).
@@ -42,7 +45,8 @@ def steps_from(text: str | None, config: Config) -> tuple[str, ...]:
     else:
         configured = config.section("funnel").get("steps")
         steps = tuple(configured) if configured else DEFAULT_STEPS
-    if len(steps) < 2 or len(set(steps)) != len(steps):
+    names = [s.removesuffix(OPTIONAL).strip() for s in steps]
+    if len(steps) < 2 or len(set(names)) != len(names) or not all(names):
         msg = f"--steps {','.join(steps)!r} needs at least two different event names"
         raise InvalidOptionError(msg, hint="e.g. --steps product_view,add_to_cart,purchase")
     return steps
@@ -82,16 +86,72 @@ def window_for(text: str | None, unit: str) -> timedelta:
 
 
 class FunnelSpec:
-    """What to count: steps, unit, window, period and breakdowns."""
+    """What to count: steps, unit, window, period and breakdowns.
+
+    ``order``: ``ordered`` (the contract's: other events between steps are allowed),
+    ``strict`` (the steps are consecutive events of the unit, nothing between them) or
+    ``any`` (the steps in any order within the unit's window). ``exclude``: events that
+    take a unit out of the funnel when they come between two of its steps. A step given
+    as ``name?`` is optional (``optional`` holds one flag per step; ``steps`` the names).
+    ``same``: an events column held constant through the steps (``sku``: view, cart and
+    purchase of the same item); ``count``: ``units`` (a unit counts once, by its item that
+    went deepest) or ``conversions`` (every unit-and-item pair counts).
+    ``attribution``: whose ``--by`` values a unit carries: its step-1 event's (``first``),
+    those of the event of the last step it reached (``last``), or of step N's (``step:N``;
+    ``(none)`` for units that did not reach step N).
+    """
 
     steps: tuple[str, ...] = DEFAULT_STEPS
     unit: str = "session"
     window: timedelta = DEFAULT_WINDOW
     period: str = "day"
     by: tuple[str, ...] = ()
+    order: str = "ordered"
+    exclude: tuple[str, ...] = ()
+    optional: tuple[bool, ...] = ()
+    same: str | None = None
+    count: str = "units"
+    attribution: str = "first"
 
     def __post_init__(self) -> None:
-        """Validate the choices."""
+        """Validate the choices; ``name?`` steps become optional flags."""
+        marked = tuple(s.endswith(OPTIONAL) for s in self.steps)
+        if any(marked):
+            object.__setattr__(self, "steps",
+                               tuple(s.removesuffix(OPTIONAL).strip() for s in self.steps))
+            object.__setattr__(self, "optional", marked)
+        elif len(self.optional) != len(self.steps):
+            object.__setattr__(self, "optional", (False,) * len(self.steps))
+        if self.order not in ORDERS:
+            msg = f"--order {self.order!r} is not ordered, strict or any"
+            raise InvalidOptionError(msg, hint="use --order ordered, strict or any")
+        if self.optional and self.optional[0]:
+            msg = f"--steps: the first step {self.steps[0]!r} cannot be optional"
+            raise InvalidOptionError(msg, hint="every unit enters the funnel at its first step: "
+                                     f"drop the '?' after {self.steps[0]}")
+        if any(self.optional) and self.order != "ordered":
+            msg = f"optional steps need --order ordered (not {self.order})"
+            hint = "drop the '?' from --steps, or use --order ordered"
+            raise InvalidOptionError(msg, hint=hint)
+        if self.count not in COUNTS:
+            msg = f"--count {self.count!r} is not units or conversions"
+            raise InvalidOptionError(msg, hint="use --count units or --count conversions")
+        if self.count == "conversions" and self.same is None:
+            msg = "--count conversions needs --same (without it a unit converts once)"
+            raise InvalidOptionError(msg, hint="e.g. --same sku --count conversions")
+        if self.same is not None and (self.same in NOT_BREAKDOWNS
+                                      or RESERVED.fullmatch(self.same)):
+            msg = f"--same {self.same}: {self.same} cannot be held constant"
+            raise InvalidOptionError(msg, hint="hold an item column constant, e.g. --same sku")
+        if self.same is not None and (self.order != "ordered" or any(self.optional)):
+            msg = "--same works with --order ordered and required steps only"
+            raise InvalidOptionError(msg, hint="drop --order and the '?' from --steps")
+        self.attributed_step()  # validates --attribution
+        both = sorted(set(self.exclude) & set(self.steps))
+        if both:
+            msg = f"--exclude {','.join(both)} is also a step of the funnel"
+            raise InvalidOptionError(msg, hint="exclude events that are not steps, "
+                                     "e.g. --exclude remove_from_cart")
         if self.unit not in UNITS:
             msg = f"--unit {self.unit!r} is not session or user"
             raise InvalidOptionError(msg, hint="use --unit session or --unit user")
@@ -109,6 +169,35 @@ class FunnelSpec:
                 raise InvalidOptionError(
                     msg, hint="break down by another events column, e.g. --by category"
                 )
+
+    def attributed_step(self) -> int | None:
+        """``step:N`` as N; 1 for ``first``; None for ``last`` (refused when malformed)."""
+        a = self.attribution
+        hint = "use --attribution first, last or step:N (N a step number, e.g. step:2)"
+        if a == "first":
+            return 1
+        number = a.removeprefix("step:")
+        if a != "last" and not (a.startswith("step:") and number.isdigit()
+                                and 1 <= int(number) <= len(self.steps)):
+            msg = f"--attribution {a!r} is not first, last or step:1..{len(self.steps)}"
+            raise InvalidOptionError(msg, hint=hint)
+        if not self.by:
+            msg = f"--attribution {a} needs --by (it chooses the breakdown values)"
+            raise InvalidOptionError(msg, hint="e.g. --by category --attribution last")
+        if self.order != "ordered" or self.same is not None:
+            msg = f"--attribution {a} works with --order ordered and without --same"
+            raise InvalidOptionError(msg, hint="drop --order/--same, or --attribution")
+        return None if a == "last" else int(number)
+
+    def reference(self, k: int) -> int:
+        """The step (1-based) whose time step ``k`` is measured from and converts from.
+
+        The previous step, or with optional steps the last required step before ``k``.
+        """
+        ref = k - 1
+        while ref > 1 and self.optional[ref - 1]:
+            ref -= 1
+        return ref
 
     @property
     def lag(self) -> timedelta:

@@ -56,8 +56,14 @@ def test_hand_built_sessions(tmp_path):
     assert steps["drop_off"].to_list() == [0, 1, 1]
     # Seconds from view to cart: 60, 0, 120 -> median 60; cart to purchase: 60, 120 -> 90.
     assert steps["median_seconds_to_convert"].to_list()[1:] == [60.0, 90.0]
+    # Cart abandonment (issue 24): every session with a cart, in whatever order; only s3
+    # (its purchase came before its cart) did not purchase after adding to cart.
     ab = result.behaviour["cart_abandonment"]
-    assert (ab["units_with_cart"], ab["abandoned"]) == (3, 1)
+    assert (ab["units_with_cart"], ab["abandoned"]) == (4, 1)
+    # The funnel's drop-off after its cart step, in the steps' order: s1, s3, s4 reached the
+    # cart step and s3 did not reach the purchase step after it.
+    drop = result.behaviour["cart_step_drop_off"]
+    assert (drop["reached_cart_step"], drop["did_not_reach_purchase_step"]) == (3, 1)
     doc = result.to_json()
     assert doc["periods"] == [
         {"period": "2024-03-01", "segment": {}, "entered": [3, 2, 1]},
