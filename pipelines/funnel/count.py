@@ -664,7 +664,8 @@ def funnel(
             msg, hint="check --steps against the event names (cust check --events ...)"
         )
     steps = _steps_frame(spec, tot)
-    distribution = _times_to_convert(time_counts, spec, tot) if timing else None
+    distribution = (_times_to_convert(time_counts, spec, tot)
+                    if timing and time_counts is not None else None)
     by_period = fine.group_by("period", *spec.by).agg(sums).sort("period", *spec.by)
     behaviour: dict[str, Any] = {}
     if cart:
