@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from .. import calendar
 from ..errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from ..io.inputs import Inputs, collect, report_of, run_plans
 from ..io.loader import REASON, Source, parquet_passes
@@ -57,18 +58,6 @@ def _unit_key(user: pl.Expr, session: pl.Expr | None = None) -> pl.Expr:
     high = user.hash(seed=11).reinterpret(signed=True).cast(pl.Int128)
     low = user.hash(seed=12) if session is None else user.hash(seed=12) ^ session.hash(seed=13)
     return (high * pl.lit(2**64, dtype=pl.Int128) + low.cast(pl.Int128)).alias(UNIT[0])
-
-
-
-
-
-
-
-
-
-
-def _truncate(period: str, expr: pl.Expr) -> pl.Expr:
-    return expr.dt.truncate("1d" if period == "day" else "1w").dt.date()
 
 
 def unit_frame(source_events: pl.LazyFrame, spec: FunnelSpec, has_session: bool) -> pl.LazyFrame:
@@ -115,7 +104,7 @@ def reached(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     )
     count = {"ordered": _ordered, "strict": _strict, "any": _any}[spec.order]
     units = count(events, spec)
-    return units.with_columns(_truncate(spec.period, pl.col("t1")).alias("period"))
+    return units.with_columns(calendar.start_expr(spec.period, pl.col("t1")).alias("period"))
 
 
 def _first_steps(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
