@@ -106,6 +106,8 @@ def main_callback(
     mask_ids: opt.MaskIds = False,
     mask_salt: opt.MaskSalt = None,
     no_cache: opt.NoCache = False,
+    wide: opt.Wide = False,
+    columns: opt.Columns = None,
     version: Annotated[bool, typer.Option(
         "--version", callback=_show_version, is_eager=True,
         help="Print the version and exit.")] = False,

@@ -96,6 +96,8 @@ class GlobalOptions:
     mask_salt: str | None = None
     no_cache: bool = False
     dedupe: bool = False
+    wide: bool = False
+    columns: tuple[str, ...] = ()
 
     def merged(self, later: dict[str, Any]) -> "GlobalOptions":
         """These options overridden by the ones given after the command."""
@@ -104,6 +106,9 @@ class GlobalOptions:
             if key == "map":
                 if value:
                     changes["map"] = (*self.map, *value)
+            elif key == "columns":
+                if value:
+                    changes["columns"] = value
             elif key in FLAGS:
                 if value:
                     changes[key] = True
@@ -297,6 +302,27 @@ Dedupe = Annotated[
     ),
 ]
 
+Wide = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Terminal tables with every column, even when wider than the terminal "
+        "\\[default: the main columns, as many as fit].",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        help="Terminal tables with these columns (JSON keys, comma-separated) after each "
+        "row's name, e.g. --columns revenue,margin.",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+        metavar="A,B,C",
+    ),
+]
+
 PARAMS: dict[str, Any] = {
     "orders": Orders,
     "customers": Customers,
@@ -317,9 +343,16 @@ PARAMS: dict[str, Any] = {
     "mask_salt": MaskSalt,
     "no_cache": NoCache,
     "dedupe": Dedupe,
+    "wide": Wide,
+    "columns": Columns,
 }
-FLAGS = ("strict", "quiet", "mask_ids", "no_cache", "dedupe")
+FLAGS = ("strict", "quiet", "mask_ids", "no_cache", "dedupe", "wide")
 DATES = ("since", "until", "as_of")
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    """``--columns a, b,c`` as ``("a", "b", "c")``."""
+    return tuple(n.strip() for n in (value or "").split(",") if n.strip())
 
 
 def from_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -328,6 +361,8 @@ def from_values(values: dict[str, Any]) -> dict[str, Any]:
     for key in DATES:
         out[key] = _date(out.get(key))
     out["map"] = tuple(out.get("map") or ())
+    if "columns" in out:
+        out["columns"] = _names(out["columns"])
     for key in FILE_OPTIONS:
         out[key] = _file(key, out.get(key))
     return out

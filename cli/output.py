@@ -183,19 +183,22 @@ def render(result, g: GlobalOptions) -> None:
         else:
             write_atomic(out, lambda fh: fh.write(text))
         return
-    from .tables import print_result
+    from .tables import check_columns, print_result
 
+    check_columns(result, g.columns)
+    shown = {"wide": g.wide, "columns": g.columns}
     if out is None:
         console = Console(highlight=False, emoji=False)
         if not console.is_terminal and "COLUMNS" not in os.environ:
             # Piped or redirected (cron mail, a file): as wide as the tables need, not 80.
             console = Console(highlight=False, emoji=False, width=PIPE_WIDTH)
-        print_result(result, console)
+        print_result(result, console, **shown)
     else:
         buffer = io.StringIO()
         print_result(
             result,
             Console(file=buffer, width=120, highlight=False, color_system=None, emoji=False),
+            **shown,
         )
         write_atomic(out, lambda fh: fh.write(buffer.getvalue()))
 

@@ -198,7 +198,10 @@ class PromoResult(Result):
         tables = [
             Table("scenarios", "Threshold promotion what-if", frame,
                   money=("subsidy_cost", "incremental_revenue", "net_gross_profit_effect"),
-                  shares=("qualifying_share", "subsidy_share_of_revenue")),
+                  shares=("qualifying_share", "subsidy_share_of_revenue"),
+                  shown=("rank", "name", "net_gross_profit_effect", "roi", "best",
+                         "qualifying_orders", "qualifying_share", "subsidy_cost",
+                         "break_even_uptake", "incremental_revenue")),
             Table("histogram", "Orders by value around the threshold", self.histogram,
                   shares=("order_share",), bar="order_share"),
         ]
