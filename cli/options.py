@@ -16,6 +16,30 @@ from typing import Annotated, Any
 
 import typer
 
+
+def _no_flag_placeholder() -> None:
+    """Show a flag in ``--help`` without a ``<bool>`` placeholder: it takes no value.
+
+    Typer (0.29) writes its value's type beside every option, a flag's too; an option with
+    a metavar shows that instead, and a flag has none to show.
+    """
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_cust", False):
+        return
+
+    def display_type_rich(self, ctx):
+        if self.is_flag and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich._cust = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_flag_placeholder()
+
 INPUT = "Input"
 OUTPUT = "Output"
 PERIOD = "Period"
@@ -316,7 +340,7 @@ Columns = Annotated[
     typer.Option(
         "--columns",
         help="Terminal tables with these columns (JSON keys, comma-separated) after each "
-        "row's name, e.g. --columns revenue,margin.",
+        "row's name, e.g. --columns revenue,gross_margin.",
         rich_help_panel=OUTPUT,
         show_default=False,
         metavar="A,B,C",

@@ -102,11 +102,14 @@ def _rich_table(
             overflow="fold",  # a word longer than its column goes on, never cut to "…"
             width=width, min_width=width,  # the minimum keeps it when printed wider
         )
+    top = max((r[table.bar] or 0.0 for r in rows), default=0.0) if table.bar else 0.0
+    scale = 1 / top if table.bar_to_max and top > 0 else 1.0
     for row, texts in zip(rows, formatted, strict=True):
         cells: list = []
         for name, text in zip(names, texts, strict=True):
             if table.bar == name:
-                cells.append(Text(f"{text:>6} ").append_text(_bar(row[name] or 0.0)))
+                bar = _bar((row[name] or 0.0) * scale)
+                cells.append(Text(f"{text:>6} ").append_text(bar))
             else:
                 cells.append(Text(text))
         rich.add_row(*cells)

@@ -40,6 +40,7 @@ class Table:
     money: tuple[str, ...] = ()
     shares: tuple[str, ...] = ()
     bar: str | None = None  # a share column drawn as an inline bar in terminals
+    bar_to_max: bool = False  # the bar of the largest value is full (a histogram)
     shown: tuple[str, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
 

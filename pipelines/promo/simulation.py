@@ -190,9 +190,14 @@ class PromoResult(Result):
             schema_overrides={"roi": pl.Float64, "break_even_uptake": pl.Float64,
                               "subsidy_share_of_revenue": pl.Float64},
         )
+        if not self.response.moves:
+            # Nobody changes a basket: the net effect is minus the cost, and ROI -1 by
+            # construction; the table says so with "—" rather than a figure.
+            frame = frame.with_columns(pl.lit(None, pl.Float64).alias("roi"))
         if len(self.scenarios) > 1:
             frame = frame.with_columns(
-                pl.when(pl.col("rank") == 1).then(pl.lit("best")).otherwise(pl.lit(""))
+                pl.when((pl.col("rank") == 1) & (pl.col("net_gross_profit_effect") > 0))
+                .then(pl.lit("best")).otherwise(pl.lit(""))
                 .alias("best")
             )
         tables = [
@@ -203,7 +208,7 @@ class PromoResult(Result):
                          "qualifying_orders", "qualifying_share", "subsidy_cost",
                          "break_even_uptake", "incremental_revenue")),
             Table("histogram", "Orders by value around the threshold", self.histogram,
-                  shares=("order_share",), bar="order_share"),
+                  shares=("order_share",), bar="order_share", bar_to_max=True),
         ]
         if self.bunching is not None:
             tables.append(Table(
@@ -211,13 +216,24 @@ class PromoResult(Result):
                 self.bunching["bins"]))
         return tables
 
+    def _ranking(self) -> str:
+        """How the scenarios are ranked, and which pays back (none is "best" at a loss)."""
+        top = min(self.scenarios, key=lambda s: s["rank"])
+        if (top.get("net_gross_profit_effect") or 0.0) > 0:
+            return "Scenarios ranked by net gross profit effect; the best is marked."
+        return ("Scenarios ranked by net gross profit effect; none pays back (every net "
+                f"effect is 0 or a loss; the smallest loss: {top['scenario']['name']}).")
+
     def notes(self) -> list[str]:
         """Assumptions of the response model, targeting, missing cost, an empty history."""
         empty = not self.scenarios[0]["history_orders"]
         return self.assumptions + self.targeting + (
-            ["Scenarios ranked by net gross profit effect; the best is marked."]
-            if len(self.scenarios) > 1 else []
-        ) + (["No paid orders in the selected history: every figure is 0."] if empty else [])
+            [self._ranking()] if len(self.scenarios) > 1 else []
+        ) + ([] if self.response.moves else [
+            "ROI is not shown: with --response none nobody tops up a basket, so a promotion "
+            "can only cost (ROI -1 by construction); --response fixed --uptake U or "
+            "--response bunching estimate a return."
+        ]) + (["No paid orders in the selected history: every figure is 0."] if empty else [])
 
 
 def simulate(
