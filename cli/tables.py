@@ -16,7 +16,7 @@ from cust.pipelines.text import printable
 from cust.reports.format import format_cell, header
 
 BAR_WIDTH = 8
-TEXT_MAX_WIDTH = 32  # a text cell longer than this may fold in its column (never "…")
+TEXT_MAX_WIDTH = 32  # a longer text cell may fold when the names alone are too wide
 
 
 def _bar(share: float) -> Text:
@@ -75,7 +75,8 @@ def _chosen(table, *, wide: bool, columns: tuple[str, ...]) -> list[str]:
 
 
 def _rich_table(
-    table, names: list[str], rows: list[dict], formatted: list[list[str]], *, compact: bool
+    table, names: list[str], rows: list[dict], formatted: list[list[str]], *,
+    compact: bool, cap: int | None = None,
 ):
     frame = table.frame
     own = dict(table.headers)
@@ -87,12 +88,12 @@ def _rich_table(
         numeric = frame.schema[name].is_numeric()
         bar = table.bar == name
         # Nothing is cut to "4,8…" on a narrow terminal: a column is as wide as its longest
-        # cell (a very long text cell folds past TEXT_MAX_WIDTH) and its header's longest
-        # word; headers wrap between words.
+        # cell (a text cell longer than ``cap`` folds) and its header
+        # (with ``compact``, its longest word: headers wrap between words).
         label = printable(own.get(name) or header(name))
         cells = max((cell_len(r[i]) for r in formatted), default=0)
-        if not (numeric or bar):
-            cells = min(cells, TEXT_MAX_WIDTH)
+        if cap is not None and not (numeric or bar):
+            cells = min(cells, cap)
         # Each column gets its width here, so that the width measured is the one printed:
         # the whole header on one line, or (compact) its longest word.
         head = max(cell_len(w) for w in label.split() or [""]) if compact else cell_len(label)
@@ -162,6 +163,11 @@ def print_result(
             names = names[:-1]
             formatted = [texts[:-1] for texts in formatted]
             rich = _rich_table(table, names, rows, formatted, compact=True)
+        excess = _width(console, rich) - console.width
+        if excess > 0:  # the names alone are too wide: the longest text folds, not cut
+            longest = max(cell_len(t) for texts in formatted for t in texts)
+            cap = max(TEXT_MAX_WIDTH, longest - excess)
+            rich = _rich_table(table, names, rows, formatted, compact=True, cap=cap)
         if not wide:
             left_out.update(dict.fromkeys(c for c in frame.columns if c not in names))
         if frame.height == 0:
