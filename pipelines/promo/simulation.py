@@ -179,8 +179,8 @@ class PromoResult(Result):
             doc["best"] = next(s["scenario"]["name"] for s in self.scenarios if s["best"])
         return doc
 
-    def tables(self) -> list[Table]:
-        """Scenarios ranked, then the order-value histogram around the threshold."""
+    def export_table(self) -> pl.DataFrame:
+        """The scenarios as CSV and Parquet write them: every figure as computed."""
         cols = ["rank", "name", "qualifying_orders", "qualifying_share", "subsidy_cost",
                 "subsidy_share_of_revenue", "customers_near", "incremental_revenue",
                 "net_gross_profit_effect", "roi", "break_even_uptake"]
@@ -190,15 +190,26 @@ class PromoResult(Result):
             schema_overrides={"roi": pl.Float64, "break_even_uptake": pl.Float64,
                               "subsidy_share_of_revenue": pl.Float64},
         )
-        if not self.response.moves:
-            # Nobody changes a basket: the net effect is minus the cost, and ROI -1 by
-            # construction; the table says so with "—" rather than a figure.
-            frame = frame.with_columns(pl.lit(None, pl.Float64).alias("roi"))
         if len(self.scenarios) > 1:
             frame = frame.with_columns(
-                pl.when((pl.col("rank") == 1) & (pl.col("net_gross_profit_effect") > 0))
-                .then(pl.lit("best")).otherwise(pl.lit(""))
+                pl.when(pl.col("rank") == 1).then(pl.lit("best")).otherwise(pl.lit(""))
                 .alias("best")
+            )
+        return frame
+
+    def tables(self) -> list[Table]:
+        """Scenarios ranked, then the order-value histogram around the threshold.
+
+        As a person reads them: "best" only for a scenario that pays back, and no ROI
+        when nobody responds to the offer (it is -1 by construction).
+        """
+        frame = self.export_table()
+        if not self.response.moves:
+            frame = frame.with_columns(pl.lit(None, pl.Float64).alias("roi"))
+        if "best" in frame.columns:
+            frame = frame.with_columns(
+                pl.when((pl.col("best") == "best") & (pl.col("net_gross_profit_effect") > 0))
+                .then(pl.lit("best")).otherwise(pl.lit("")).alias("best")
             )
         tables = [
             Table("scenarios", "Threshold promotion what-if", frame,

@@ -140,3 +140,15 @@ def test_a_drift_row_shows_the_tested_rate_outside_its_band():
         assert not a["lower"] <= a["window_rate"] <= a["upper"]  # the tested rate is out
         shown = f"{a['window_rate']:.1%} {a['lower']:.1%} {a['upper']:.1%}"
         assert any(shown in " ".join(ln.split()) for ln in lines), shown
+
+
+def test_csv_and_json_keep_the_figures_as_computed():
+    # The table says "none pays back" and leaves ROI out; CSV and JSON do not change.
+    csv = runner.invoke(app, ["promo", "compare", "-f", "csv"]).stdout.splitlines()
+    head = csv[0].split(",")
+    first = dict(zip(head, csv[1].split(","), strict=True))
+    assert float(first["roi"]) == -1.0
+    assert first["best"] == "best"
+    doc = json.loads(runner.invoke(app, ["promo", "compare", "-f", "json"]).stdout)
+    assert doc["best"] == doc["scenarios"][0]["scenario"]["name"]
+    assert doc["scenarios"][0]["roi"] == -1.0
