@@ -200,12 +200,11 @@ class PromoResult(Result):
     def tables(self) -> list[Table]:
         """Scenarios ranked, then the order-value histogram around the threshold.
 
-        As a person reads them: "best" only for a scenario that pays back, and no ROI
-        when nobody responds to the offer (it is -1 by construction).
+        As a person reads them: "best" only for a scenario that pays back, and the ROI
+        column not shown by default when nobody responds to the offer (it is -1 by
+        construction; ``--wide`` shows it).
         """
         frame = self.export_table()
-        if not self.response.moves:
-            frame = frame.with_columns(pl.lit(None, pl.Float64).alias("roi"))
         if "best" in frame.columns:
             frame = frame.with_columns(
                 pl.when((pl.col("best") == "best") & (pl.col("net_gross_profit_effect") > 0))
@@ -215,7 +214,8 @@ class PromoResult(Result):
             Table("scenarios", "Threshold promotion what-if", frame,
                   money=("subsidy_cost", "incremental_revenue", "net_gross_profit_effect"),
                   shares=("qualifying_share", "subsidy_share_of_revenue"),
-                  shown=("rank", "name", "net_gross_profit_effect", "roi", "best",
+                  shown=("rank", "name", "net_gross_profit_effect",
+                         *(("roi",) if self.response.moves else ()), "best",
                          "qualifying_orders", "qualifying_share", "subsidy_cost",
                          "break_even_uptake", "incremental_revenue")),
             Table("histogram", "Orders by value around the threshold", self.histogram,
