@@ -108,6 +108,8 @@ def main_callback(
     no_cache: opt.NoCache = False,
     date_format: opt.DateFormatOpt = None,
     engine: opt.EngineOpt = None,
+    wide: opt.Wide = False,
+    columns: opt.Columns = None,
     version: Annotated[bool, typer.Option(
         "--version", callback=_show_version, is_eager=True,
         help="Print the version and exit.")] = False,

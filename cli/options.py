@@ -18,6 +18,30 @@ import typer
 
 from .choices import DateFormat, Engine
 
+
+def _no_flag_placeholder() -> None:
+    """Show a flag in ``--help`` without a ``<bool>`` placeholder: it takes no value.
+
+    Typer (0.29) writes its value's type beside every option, a flag's too; an option with
+    a metavar shows that instead, and a flag has none to show.
+    """
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_cust", False):
+        return
+
+    def display_type_rich(self, ctx):
+        if self.is_flag and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich._cust = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_flag_placeholder()
+
 INPUT = "Input"
 OUTPUT = "Output"
 PERIOD = "Period"
@@ -100,6 +124,8 @@ class GlobalOptions:
     dedupe: bool = False
     date_format: str | None = None  # --date-format: auto, ymd, dmy, mdy (None: cust.toml's)
     engine: Engine | None = None
+    wide: bool = False
+    columns: tuple[str, ...] = ()
 
     def merged(self, later: dict[str, Any]) -> "GlobalOptions":
         """These options overridden by the ones given after the command."""
@@ -108,6 +134,9 @@ class GlobalOptions:
             if key == "map":
                 if value:
                     changes["map"] = (*self.map, *value)
+            elif key == "columns":
+                if value:
+                    changes["columns"] = value
             elif key in FLAGS:
                 if value:
                     changes[key] = True
@@ -326,6 +355,26 @@ EngineOpt = Annotated[
         show_default=False,
     ),
 ]
+Wide = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Terminal tables with every column, even when wider than the terminal "
+        "\\[default: the main columns, as many as fit].",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        help="Terminal tables with these columns (JSON keys, comma-separated) after each "
+        "row's name, e.g. --columns revenue,gross_margin.",
+        rich_help_panel=OUTPUT,
+        show_default=False,
+        metavar="A,B,C",
+    ),
+]
 
 PARAMS: dict[str, Any] = {
     "orders": Orders,
@@ -349,9 +398,16 @@ PARAMS: dict[str, Any] = {
     "dedupe": Dedupe,
     "date_format": DateFormatOpt,
     "engine": EngineOpt,
+    "wide": Wide,
+    "columns": Columns,
 }
-FLAGS = ("strict", "quiet", "mask_ids", "no_cache", "dedupe")
+FLAGS = ("strict", "quiet", "mask_ids", "no_cache", "dedupe", "wide")
 DATES = ("since", "until", "as_of")
+
+
+def _names(value: str | None) -> tuple[str, ...]:
+    """``--columns a, b,c`` as ``("a", "b", "c")``."""
+    return tuple(n.strip() for n in (value or "").split(",") if n.strip())
 
 
 def from_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -360,6 +416,8 @@ def from_values(values: dict[str, Any]) -> dict[str, Any]:
     for key in DATES:
         out[key] = _date(out.get(key))
     out["map"] = tuple(out.get("map") or ())
+    if "columns" in out:
+        out["columns"] = _names(out["columns"])
     for key in FILE_OPTIONS:
         out[key] = _file(key, out.get(key))
     if out.get("date_format") is not None:

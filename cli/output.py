@@ -26,6 +26,19 @@ from .options import Format, GlobalOptions
 PIPE_WIDTH = 160  # columns of a table printed into a pipe or file
 
 
+class StdoutConsole(Console):
+    """The console of the tables on stdout: a closed pipe ends the run with exit 0.
+
+    ``cust check | head -1`` is a normal use: Rich's default ends it with exit 1.
+    """
+
+    def on_broken_pipe(self) -> None:
+        """Send the rest to /dev/null (nothing fails at exit) and end with exit 0."""
+        self.quiet = True
+        _drop_stdout()
+        raise SystemExit(0)
+
+
 def stderr() -> Console:
     """A console on stderr for warnings and progress; what it prints is never markup."""
     return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False, markup=False)
@@ -183,19 +196,22 @@ def render(result, g: GlobalOptions) -> None:
         else:
             write_atomic(out, lambda fh: fh.write(text))
         return
-    from .tables import print_result
+    from .tables import check_columns, print_result
 
+    check_columns(result, g.columns)
+    shown = {"wide": g.wide, "columns": g.columns}
     if out is None:
-        console = Console(highlight=False, emoji=False)
+        console = StdoutConsole(highlight=False, emoji=False)
         if not console.is_terminal and "COLUMNS" not in os.environ:
             # Piped or redirected (cron mail, a file): as wide as the tables need, not 80.
-            console = Console(highlight=False, emoji=False, width=PIPE_WIDTH)
-        print_result(result, console)
+            console = StdoutConsole(highlight=False, emoji=False, width=PIPE_WIDTH)
+        print_result(result, console, **shown)
     else:
         buffer = io.StringIO()
         print_result(
             result,
             Console(file=buffer, width=120, highlight=False, color_system=None, emoji=False),
+            **shown,
         )
         write_atomic(out, lambda fh: fh.write(buffer.getvalue()))
 

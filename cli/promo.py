@@ -11,7 +11,8 @@ from .main import app
 from .options import GlobalOptions, command
 
 promo_app = typer.Typer(
-    help="What a threshold promotion would cost and earn on your own orders.",
+    help="What a threshold promotion would cost and earn on your own orders.\n\n"
+    "Example: cust promo compare --response fixed --uptake 0.2",
     no_args_is_help=True,
 )
 app.add_typer(promo_app, name="promo")

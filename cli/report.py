@@ -10,7 +10,8 @@ from .choices import Edition, Lang
 from .main import app
 from .options import GlobalOptions, command, path_value
 
-report_app = typer.Typer(help="Reports for cron: one HTML file with charts.",
+report_app = typer.Typer(help="Reports for cron: one HTML file with charts.\n\n"
+                         "Example: cust report weekly --out-dir /srv/reports --lang zh",
                          no_args_is_help=True)
 app.add_typer(report_app, name="report")
 

@@ -10,7 +10,8 @@ from .main import app
 from .options import GlobalOptions, command
 
 segment_app = typer.Typer(
-    help="Who buys what: order-value bands, ABC classes, RFM segments, profiles.",
+    help="Who buys what: order-value bands, ABC classes, RFM segments, profiles.\n\n"
+    "Example: cust segment rfm --as-of 2026-10-31",
     no_args_is_help=True,
 )
 app.add_typer(segment_app, name="segment")
@@ -58,10 +59,16 @@ def abc(
     )] = False,
     growth_days: Annotated[int, typer.Option(
         "--growth-days", help="Window for B-to-A growth: last N days vs the N before.")] = 90,
+    min_orders: Annotated[int, typer.Option(
+        "--min-orders", help="B-to-A candidates need at least this many orders, the "
+        "first at least --growth-days before the analysis date (no brand-new customers).",
+    )] = 2,
 ) -> None:
     """Class customers A/B/C by profit contribution (Pareto); list loss-making customers.
 
-    --out members.csv (or .parquet) writes one row per customer for the sales team.
+    --out members.csv (or .parquet) writes one row per customer for the sales team. "B to
+    A candidates" are the fastest-growing B customers with a history: at least --min-orders
+    orders, the first at least --growth-days before the analysis date.
 
     Example: cust segment abc --cutoffs 0.8,0.95 --out members.csv
     """
@@ -71,4 +78,4 @@ def abc(
     weights = parse_weights(weight) if weight else None
     run(g, lambda inputs, _cfg: classify_customers(
         inputs, period=g.period(), method=str(method), cutoffs=cut, ranks=rk, weights=weights,
-        subtract_discounts=subtract_discounts, growth_days=growth_days))
+        subtract_discounts=subtract_discounts, growth_days=growth_days, min_orders=min_orders))

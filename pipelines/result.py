@@ -24,7 +24,13 @@ SIGNIFICANT = 12
 
 @dataclass(frozen=True)
 class Table:
-    """A titled frame with hints for display: which columns are money and which shares."""
+    """A titled frame with hints for display: which columns are money and which shares.
+
+    ``shown`` are the terminal table's default columns, in the order shown (empty: all, in
+    the frame's order); the others appear with ``--wide`` or ``--columns``. ``headers``
+    overrides the header of a column in this table only.
+    Neither changes JSON, CSV or Parquet, which always carry every column by its key.
+    """
 
     key: str
     title: str
@@ -32,6 +38,9 @@ class Table:
     money: tuple[str, ...] = ()
     shares: tuple[str, ...] = ()
     bar: str | None = None  # a share column drawn as an inline bar in terminals
+    bar_to_max: bool = False  # the bar of the largest value is full (a histogram)
+    shown: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,6 +16,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from cust.pipelines.result import SIGNIFICANT
 from cust.pipelines.text import printable
 
+from .format import format_cell  # the one cell formatter, shared with the terminal
+
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
@@ -39,23 +41,6 @@ def _shown(value: Any) -> Any:
     from markupsafe import Markup
 
     return printable(value) if isinstance(value, str) and not isinstance(value, Markup) else value
-
-
-def format_cell(value: Any, kind: str = "") -> str:
-    """Format one table cell as text (money with two decimals, shares as percent)."""
-    if value is None:
-        return "—"
-    if kind == "share" and isinstance(value, int | float):
-        return f"{value:.1%}"
-    if kind == "money" and isinstance(value, int | float):
-        from cust.pipelines.money import round_money  # one rule: half up, exact decimal
-
-        return f"{round_money(value):,.2f}"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 def render_result(result: Any) -> str:

@@ -398,14 +398,20 @@ class FunnelResult(Result):
                                 "time band)", frame,
                                 shares=("within_1h", "within_1d", "within_7d")))
         if self.alerts:
-            cols = ["period", "step", "segment", "rate", "test", "window_rate", "expected",
-                    "lower", "upper", "direction", "z", "since"]
+            # The tested rate is the window's (since the change began): it is the one
+            # outside the band; the period's own rate is shown only on request.
+            cols = ["period", "step", "segment", "window_rate", "lower", "upper", "expected",
+                    "direction", "since", "z", "test", "rate"]
             frame = pl.DataFrame(
                 [{c: (segment_text(a[c]) if c == "segment" else a.get(c)) for c in cols}
                  for a in self.alerts]
             )
             tables.append(Table("alerts", "Drift alerts", frame,
-                                shares=("rate", "window_rate", "expected", "lower", "upper")))
+                                shares=("rate", "window_rate", "expected", "lower", "upper"),
+                                shown=tuple(cols[:-1]),
+                                headers=(("window_rate", "Tested rate (window)"),
+                                         ("lower", "Band low"), ("upper", "Band high"),
+                                         ("rate", "Period's own rate"))))
         behind = [
             {"alert": f"{e['step']} {segment_text(e['segment'])} since {e['since']}",
              **{k: c[k] for k in ("column", "value", "units", "rate", "expected",

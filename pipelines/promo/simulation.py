@@ -156,8 +156,8 @@ class PromoResult(Result):
             doc["best"] = next(s["scenario"]["name"] for s in self.scenarios if s["best"])
         return doc
 
-    def tables(self) -> list[Table]:
-        """Scenarios ranked, then the order-value histogram around the threshold."""
+    def export_table(self) -> pl.DataFrame:
+        """The scenarios as CSV and Parquet write them: every figure as computed."""
         cols = ["rank", "name", "qualifying_orders", "qualifying_share", "subsidy_cost",
                 "subsidy_share_of_revenue", "customers_near", "incremental_revenue",
                 "net_gross_profit_effect", "roi", "break_even_uptake"]
@@ -172,12 +172,31 @@ class PromoResult(Result):
                 pl.when(pl.col("rank") == 1).then(pl.lit("best")).otherwise(pl.lit(""))
                 .alias("best")
             )
+        return frame
+
+    def tables(self) -> list[Table]:
+        """Scenarios ranked, then the order-value histogram around the threshold.
+
+        As a person reads them: "best" only for a scenario that pays back, and the ROI
+        column not shown by default when nobody responds to the offer (it is -1 by
+        construction; ``--wide`` shows it).
+        """
+        frame = self.export_table()
+        if "best" in frame.columns:
+            frame = frame.with_columns(
+                pl.when((pl.col("best") == "best") & (pl.col("net_gross_profit_effect") > 0))
+                .then(pl.lit("best")).otherwise(pl.lit("")).alias("best")
+            )
         tables = [
             Table("scenarios", "Threshold promotion what-if", frame,
                   money=("subsidy_cost", "incremental_revenue", "net_gross_profit_effect"),
-                  shares=("qualifying_share", "subsidy_share_of_revenue")),
+                  shares=("qualifying_share", "subsidy_share_of_revenue"),
+                  shown=("rank", "name", "net_gross_profit_effect",
+                         *(("roi",) if self.response.moves else ()), "best",
+                         "qualifying_orders", "qualifying_share", "subsidy_cost",
+                         "break_even_uptake", "incremental_revenue")),
             Table("histogram", "Orders by value around the threshold", self.histogram,
-                  shares=("order_share",), bar="order_share"),
+                  shares=("order_share",), bar="order_share", bar_to_max=True),
         ]
         if self.bunching is not None:
             tables.append(Table(
@@ -185,13 +204,24 @@ class PromoResult(Result):
                 self.bunching["bins"]))
         return tables
 
+    def _ranking(self) -> str:
+        """How the scenarios are ranked, and which pays back (none is "best" at a loss)."""
+        top = min(self.scenarios, key=lambda s: s["rank"])
+        if (top.get("net_gross_profit_effect") or 0.0) > 0:
+            return "Scenarios ranked by net gross profit effect; the best is marked."
+        return ("Scenarios ranked by net gross profit effect; none pays back (every net "
+                f"effect is 0 or a loss; the smallest loss: {top['scenario']['name']}).")
+
     def notes(self) -> list[str]:
         """Assumptions of the response model, targeting, missing cost, an empty history."""
         empty = not self.scenarios[0]["history_orders"]
         return self.assumptions + self.targeting + (
-            ["Scenarios ranked by net gross profit effect; the best is marked."]
-            if len(self.scenarios) > 1 else []
-        ) + (["No paid orders in the selected history: every figure is 0."] if empty else [])
+            [self._ranking()] if len(self.scenarios) > 1 else []
+        ) + ([] if self.response.moves else [
+            "ROI is not shown: with --response none nobody tops up a basket, so a promotion "
+            "can only cost (ROI -1 by construction); --response fixed --uptake U or "
+            "--response bunching estimate a return."
+        ]) + (["No paid orders in the selected history: every figure is 0."] if empty else [])
 
 
 def simulate(

@@ -25,8 +25,11 @@ are ranked by contribution (ties by customer id) and classed:
   ``gross_profit`` = the contribution, ``revenue``, ``orders``, ``recency`` = minus the
   days since the last order, ``margin`` = gross margin).
 
-"B to A candidates" are the top 20% of class B by growth: contribution in the last
-``growth_days`` up to the analysis date minus contribution in the ``growth_days`` before.
+"B to A candidates" are the top 20% by growth of the class-B customers with a history:
+at least ``min_orders`` orders (2) and a first order at least ``growth_days`` before the
+analysis date (so a brand-new customer, whose growth is all of their first order, is not
+one). Growth is the contribution in the last ``growth_days`` up to the analysis date minus
+the contribution in the ``growth_days`` before.
 A, B and C with the loss-making customers partition the customers who ordered.
 """
 
@@ -135,6 +138,12 @@ class AbcResult(Result):
         """Which measure was used, and how classes were cut."""
         s = self.settings
         notes = [f"Contribution = {s['contribution']}."]
+        if "min_orders" in s:
+            notes.append(
+                f"B to A candidates: B customers with at least {s['min_orders']} orders, the "
+                f"first at least {s['growth_days']} days ago; growth = the last "
+                f"{s['growth_days']} days' contribution minus the {s['growth_days']} days before."
+            )
         if s["measure"] == "revenue":
             notes.append("No cost column: contribution uses revenue instead of gross profit.")
         elif s.get("orders_without_cost"):
@@ -155,11 +164,12 @@ def classify_customers(
     weights: dict[str, float] | None = None,
     subtract_discounts: bool = False,
     growth_days: int = 90,
+    min_orders: int = 2,
 ) -> AbcResult:
     """Rank customers by contribution and class them A/B/C (see the module docstring)."""
     plan = abc_plan(inputs, period=period, method=method, cutoffs=cutoffs, ranks=ranks,
                     weights=weights, subtract_discounts=subtract_discounts,
-                    growth_days=growth_days)
+                    growth_days=growth_days, min_orders=min_orders)
     (frame,), report = collect([plan.per_customer], plan.sources)
     return plan.finish(frame, report)
 
@@ -180,6 +190,7 @@ class AbcPlan:
     weights: dict[str, float] | None
     subtract_discounts: bool
     growth_days: int
+    min_orders: int
     measure: str
     cost_known: bool
     service: bool
@@ -199,6 +210,7 @@ def abc_plan(
     weights: dict[str, float] | None = None,
     subtract_discounts: bool = False,
     growth_days: int = 90,
+    min_orders: int = 2,
 ) -> AbcPlan:
     """The lazy per-customer contributions of :func:`classify_customers`, not collected."""
     if method not in ("share", "rank"):
@@ -207,6 +219,9 @@ def abc_plan(
     if growth_days < 1:
         msg = "--growth-days must be at least 1"
         raise InvalidOptionError(msg, hint="--growth-days 90")
+    if min_orders < 1:
+        msg = "--min-orders must be at least 1"
+        raise InvalidOptionError(msg, hint="--min-orders 2")
     period = (period or Period()).ended_by_as_of()
     source = inputs.get("orders")
     customers = inputs.optional("customers")
@@ -235,6 +250,7 @@ def abc_plan(
         exact_sum(pl.col("gross_profit")).alias("gross_profit"),
         pl.len().alias("orders"),
         pl.col("age_days").min().alias("days_since_last"),
+        pl.col("age_days").max().alias("days_since_first"),
         exact_sum(pl.col("recent")).alias("recent"),
         exact_sum(pl.col("previous")).alias("previous"),
         pl.col("gross_profit").is_null().sum().alias("orders_without_cost"),
@@ -249,12 +265,13 @@ def abc_plan(
         )
     sources = [source] + ([service] if service is not None else [])
     return AbcPlan(per_customer, sources, method, cutoffs, ranks, weights, subtract_discounts,
-                   growth_days, measure, cost_known, service is not None)
+                   growth_days, min_orders, measure, cost_known, service is not None)
 
 
 def _finish(plan: AbcPlan, frame: pl.DataFrame, report: InputReport) -> AbcResult:
     method, cutoffs, ranks, weights = plan.method, plan.cutoffs, plan.ranks, plan.weights
     subtract_discounts, growth_days = plan.subtract_discounts, plan.growth_days
+    min_orders = plan.min_orders
     measure, cost_known, service = plan.measure, plan.cost_known, plan.service
     # Money sums are exact (money.py), and ranked by their value to the cent, so ties rank
     # the same (by customer id) on every run.
@@ -262,7 +279,7 @@ def _finish(plan: AbcPlan, frame: pl.DataFrame, report: InputReport) -> AbcResul
         "contribution", "recent", "previous"))
     members = _classify(frame, method, cutoffs, ranks, weights)
     classes, loss = _summaries(members)
-    b_to_a = _b_to_a(members)
+    b_to_a = _b_to_a(members, growth_days=growth_days, min_orders=min_orders)
     parts = [measure.replace("_", " ")]
     if subtract_discounts:
         parts.append("discounts")
@@ -277,6 +294,7 @@ def _finish(plan: AbcPlan, frame: pl.DataFrame, report: InputReport) -> AbcResul
         "weights": weights or {},
         "subtract_discounts": subtract_discounts,
         "growth_days": growth_days,
+        "min_orders": min_orders,
         # Orders with a line without cost: their gross profit is unknown and adds 0.
         "orders_without_cost": int(frame["orders_without_cost"].sum()) if cost_known else None,
     }
@@ -396,8 +414,12 @@ def _summaries(members: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
     return classes, loss
 
 
-def _b_to_a(members: pl.DataFrame) -> pl.DataFrame:
-    b = members.filter(pl.col("class") == "B").with_columns(
+def _b_to_a(members: pl.DataFrame, *, growth_days: int, min_orders: int) -> pl.DataFrame:
+    b = members.filter(
+        (pl.col("class") == "B")
+        & (pl.col("orders") >= min_orders)
+        & (pl.col("days_since_first") >= growth_days)
+    ).with_columns(
         (pl.col("recent") - pl.col("previous")).alias("growth")
     )
     top = _ceil(0.2, b.height)

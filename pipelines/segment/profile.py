@@ -181,6 +181,9 @@ class ProfileResult(Result):
                 money=("revenue", "gross_profit", "aov"),
                 shares=shares,
                 bar="revenue_share",
+                shown=("dimension", "group", "customers", "revenue_share", "gross_margin",
+                       "aov", "orders_per_customer_month", "revenue", "gross_profit",
+                       "orders", "skus_per_order"),
             ),
             Table(
                 "comparison",
@@ -188,6 +191,9 @@ class ProfileResult(Result):
                 self.comparison.drop("definition"),
                 money=("revenue", "gross_profit", "aov"),
                 shares=("revenue_share", "gross_profit_share", "gross_margin"),
+                shown=("group", "customers", "revenue_share", "gross_profit_share",
+                       "gross_margin", "aov", "orders_per_customer", "revenue",
+                       "gross_profit", "orders", "skus_per_order"),
             ),
         ]
         if "tier" in self.dimensions:

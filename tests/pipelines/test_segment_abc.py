@@ -201,3 +201,27 @@ def test_partition_and_classes_equal_duckdb(tmp_path):
     assert len(members) == frame["customer_id"].n_unique()  # every customer exactly once
     mismatched = [(cid, cls, members[cid]) for cid, cls in expected if members[cid] != cls]
     assert mismatched == []
+
+
+def test_b_to_a_candidates_have_a_history_issue_26(tmp_path):
+    # Issue 26: brand-new customers (one recent order: all their contribution is "growth")
+    # are not B-to-A candidates; a candidate has >= 2 orders, the first >= growth_days ago.
+    rows = ["order_id,customer_id,order_time,amount,cost", "W,WHALE,2024-06-30,20000,0"]
+    for i in range(5):
+        rows.append(f"P{i},OLD{i},2024-02-01,{300 + i},0")  # age 150 days
+        rows.append(f"R{i},OLD{i},2024-06-01,{100 + 10 * i},0")  # recent
+        rows.append(f"N{i},NEW{i},2024-06-20,{900 + i},0")  # one recent order: new
+        rows.append(f"Y{i},YOUNG{i},2024-05-01,{400 + i},0")  # 2 orders, first 60 days ago
+        rows.append(f"Z{i},YOUNG{i},2024-06-25,{400 + i},0")
+    result = classify_customers(_inputs(tmp_path, "\n".join(rows) + "\n"), cutoffs=(0.5, 0.999))
+    b = result.members.filter(pl.col("class") == "B")["customer_id"].to_list()
+    assert {f"NEW{i}" for i in range(5)} <= set(b)  # they are B, and grew the most
+    cand = result.b_to_a
+    assert cand.height == 1  # ceil(0.2 * 5 eligible: OLD0..OLD4)
+    assert cand["customer_id"].to_list() == ["OLD4"]
+    assert cand["growth"].to_list() == [140.0 - 304.0]
+    assert result.settings["min_orders"] == 2
+    looser = classify_customers(_inputs(tmp_path, "\n".join(rows) + "\n"), cutoffs=(0.5, 0.999),
+                                min_orders=1, growth_days=30)
+    # growth_days 30: the first order >= 30 days ago; NEW* (5 days) still out, YOUNG* in
+    assert not any(c.startswith("NEW") for c in looser.b_to_a["customer_id"].to_list())

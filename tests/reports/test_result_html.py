@@ -12,10 +12,12 @@ def test_format_cell():
     assert format_cell(None) == "—"
     assert format_cell(0.1234, "share") == "12.3%"
     assert format_cell(1234.5, "money") == "1,234.50"
-    assert format_cell(3.14159) == "3.142"
-    assert format_cell(34250.0) == "34,250"
+    # Issue 26: one formatter for terminal and HTML; ratios with two decimals, flags yes/no.
+    assert format_cell(3.14159) == "3.14"
+    assert format_cell(34250.0) == "34,250.00"
     assert format_cell(1234567) == "1,234,567"
-    assert format_cell(True) == "True"
+    assert format_cell(True) == "yes"
+    assert format_cell(False) == "no"
     assert format_cell("<b>") == "<b>"  # escaping is the template's job (autoescape)
 
 
