@@ -24,9 +24,8 @@ def _bar(share: float) -> Text:
     return Text("█" * filled + "·" * (BAR_WIDTH - filled), style="cyan")
 
 
-def _cell(value: object, *, money: bool, share: bool) -> str:
+def _cell(value: object, kind: str) -> str:
     """A cell as the terminal shows it: :func:`cust.reports.format.format_cell`, escaped."""
-    kind = "share" if share else "money" if money else ""
     return printable(format_cell(value, kind))
 
 
@@ -151,7 +150,7 @@ def print_result(
         names = _chosen(table, wide=wide, columns=columns)
         rows = list(frame.iter_rows(named=True))
         formatted = [
-            [_cell(row[n], money=n in table.money, share=n in table.shares) for n in names]
+            [_cell(row[n], table.kind(n)) for n in names]
             for row in rows
         ]
         keep = min(_keys(frame, names), len(names))

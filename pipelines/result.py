@@ -41,6 +41,17 @@ class Table:
     bar_to_max: bool = False  # the bar of the largest value is full (a histogram)
     shown: tuple[str, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()
+    # Retention cells ``{"retention": share, "complete": bool}``, drawn as a heatmap cell
+    # (a percent and a shade) by the renderers; the figures stay numbers here.
+    heat: tuple[str, ...] = ()
+
+    def kind(self, column: str) -> str:
+        """How a column's cells read: ``money``, ``share``, ``heat`` or ``""`` (by type)."""
+        if column in self.money:
+            return "money"
+        if column in self.shares:
+            return "share"
+        return "heat" if column in self.heat else ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -46,7 +46,7 @@ HEADERS: dict[str, str] = {
     "roi": "ROI",
     "break_even_uptake": "Break-even uptake",
     "one_order_share": "1 order %",
-    "payback_period": "Payback (months)",
+    "payback_period": "Payback (periods)",
     "payback_ratio": "Payback ratio",
     "repeat_share": "Repeat %",
     "repeat_gross_profit": "Repeat gross profit",
@@ -94,6 +94,22 @@ def header(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# A retention heatmap cell: whole percent, then a shade glyph (light to dark), ``*`` when
+# the period is not complete yet. Terminals are often 80 columns wide: 12 periods fit when a
+# cell is 3-5 characters.
+SHADES = ((0.5, "█"), (0.25, "▓"), (0.1, "▒"), (0.0, "░"))
+
+
+def heat_cell(retention: float, complete: bool) -> str:
+    """``45▓`` (45 %, over a quarter), ``8░*`` (8 %, period not complete).
+
+    >>> heat_cell(0.45, True), heat_cell(0.08, False), heat_cell(0.0, True)
+    ('45▓', '8░*', '0 ')
+    """
+    shade = next((glyph for floor, glyph in SHADES if retention > floor), " ")
+    return f"{retention * 100:.0f}{shade}{'' if complete else '*'}"
+
+
 def format_cell(value: Any, kind: str = "") -> str:
     """One table cell as text.
 
@@ -108,6 +124,8 @@ def format_cell(value: Any, kind: str = "") -> str:
     """
     if value is None:
         return "—"
+    if kind == "heat" and isinstance(value, dict):
+        return heat_cell(value["retention"], value["complete"])
     if isinstance(value, bool):
         return "yes" if value else "no"
     if kind == "share" and isinstance(value, int | float):

@@ -47,7 +47,7 @@ def render_result(result: Any) -> str:
     """Render any result's tables, notes and input summary as one HTML page."""
     tables = []
     for t in result.tables():
-        kinds = {c: "money" for c in t.money} | {c: "share" for c in t.shares}
+        kinds = {c: t.kind(c) for c in t.frame.columns}
         tables.append(
             {
                 "title": t.title,
@@ -88,7 +88,7 @@ def _table(table: Any, lang: str = "en") -> Any:
 
     from .labels import column_label, value_label
 
-    kinds = {c: "money" for c in table.money} | {c: "share" for c in table.shares}
+    kinds = {c: table.kind(c) for c in table.frame.columns}
     numeric = [d.is_numeric() for d in table.frame.dtypes]
     head = "".join(
         f'<th class="{"num" if n else ""}" data-col="{escape(c)}">'

@@ -70,19 +70,6 @@ OVER_LAST_BAND = "over_90_days"
 SECOND_ORDER_LABELS = {key: label for _, _, key, label in SECOND_ORDER_BANDS} | {
     OVER_LAST_BAND: "over 90 days"
 }
-# Terminal heatmap: a shade glyph after each retention cell (light to dark).
-SHADES = ((0.5, "█"), (0.25, "▓"), (0.1, "▒"), (0.0, "░"))
-
-
-def _heat(value: float | None, complete: bool) -> str | None:
-    """A retention cell for the terminal: whole percent, a shade, ``*`` when incomplete."""
-    # Terminals are often 80 columns wide: 12 periods fit when a cell is 3-5 characters.
-    if value is None:
-        return None
-    shade = next((glyph for floor, glyph in SHADES if value > floor), " ")
-    return f"{value * 100:.0f}{shade}{'' if complete else '*'}"
-
-
 @dataclass(frozen=True, kw_only=True)
 class CohortResult(Result):
     """The retention matrix, its split, one-and-done figures and the offer's payback."""
@@ -141,7 +128,8 @@ class CohortResult(Result):
             shown = self._shown(c)
             for k in range(width):
                 row[f"{prefix}{k}"] = (
-                    _heat(shown[k], c["complete"][k]) if k < len(shown) else None
+                    {"retention": shown[k], "complete": c["complete"][k]}
+                    if k < len(shown) and shown[k] is not None else None
                 )
             rows.append(row)
         heat = pl.DataFrame(rows) if rows else pl.DataFrame({"cohort": []})
@@ -150,7 +138,8 @@ class CohortResult(Result):
         mode = " on or after each period" if self.cumulative else ""
         tables = [
             Table("cohorts", f"{what} by cohort{mode}, % (* = not complete)", heat,
-                  shares=("one_order_share",)),
+                  shares=("one_order_share",),
+                  heat=tuple(f"{prefix}{k}" for k in range(width))),
         ]
         if self.split_by:
             split_rows = [

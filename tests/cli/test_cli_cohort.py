@@ -53,7 +53,8 @@ def test_cohort_table_week_split_and_payback(tmp_path):
     result = runner.invoke(app, ["--orders", str(tmp_path / "o.csv"), "cohort", "--period",
                                  "week", "--split", "promo", "--cumulative"])
     assert result.exit_code == 0, result.output
-    for text in ("2024-W01", "Retention by promo", "Days to the second order", "payback"):
+    for text in ("2024-W01", "Retention by promo", "Days to the second order",
+                 "Payback (periods)"):
         assert text in result.stdout
 
 
