@@ -28,6 +28,8 @@ vip = 2000
 enabled = false
 [privacy]
 salt = "s3cret"
+[engine]
+name = "polars"
 """
 
 
@@ -55,7 +57,7 @@ def test_an_unknown_top_level_key_is_refused(tmp_path, text, key, guess):
         load_config(write(tmp_path, text))
     assert info.value.hint == (
         "known top-level keys and tables: timezone, columns, funnel, cohort, promo, tiers, rfm, "
-        "cache, privacy"
+        "cache, privacy, engine"
     )
     assert (f"did you mean {guess}?" in info.value.message) == (guess is not None)
 
