@@ -19,7 +19,7 @@ def funnel(
     steps: Annotated[str | None, typer.Option(
         "--steps", help="Event names in order; name? marks an optional step (view,cart?,pay) "
         "\\[default: \\[funnel] steps in cust.toml, else "
-        "product_view,add_to_cart,purchase].", show_default=False)] = None,
+        "product_view, add_to_cart, purchase].", show_default=False)] = None,
     order: Annotated[FunnelOrder, typer.Option(
         "--order", help="'ordered': other events may come between steps; 'strict': none may; "
         "'any': the steps in any order within the window.")] = FunnelOrder.ordered,

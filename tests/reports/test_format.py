@@ -36,7 +36,7 @@ def test_format_cell(value, kind, shown):
     assert format_cell(value, kind) == shown
     # the terminal and the HTML tables use this very function
     assert html.format_cell is format_cell
-    assert _cell(value, money=kind == "money", share=kind == "share") == shown
+    assert _cell(value, kind) == shown
 
 
 def test_headers_are_human():
@@ -59,3 +59,15 @@ def test_the_terminal_shows_human_headers_and_right_aligned_numbers():
     # right-aligned: every count ends where its header ends
     assert all(ln[end - 1] != " " and ln[end] == " " for ln in rows), rows
     assert set(rule.strip()) == {"─"}
+
+
+@pytest.mark.parametrize(("cell", "shown"), [
+    ({"retention": 0.45, "complete": True}, "45▓"),
+    ({"retention": 0.5, "complete": True}, "50▓"),  # over 50 % is the darkest
+    ({"retention": 0.51, "complete": False}, "51█*"),
+    ({"retention": 0.08, "complete": False}, "8░*"),
+    ({"retention": 0.0, "complete": True}, "0 "),
+])
+def test_a_retention_cell_is_a_percent_and_a_shade(cell, shown):
+    assert format_cell(cell, "heat") == shown
+    assert _cell(cell, "heat") == shown
