@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from cust.pipelines.text import printable
-from cust.reports.format import format_cell, header
+from cust.reports.format import format_cell, formatted_figures, header
 
 BAR_WIDTH = 8
 TEXT_MAX_WIDTH = 32  # a longer text cell may fold when the names alone are too wide
@@ -84,7 +84,7 @@ def _rich_table(
         box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
     )
     for i, name in enumerate(names):
-        numeric = frame.schema[name].is_numeric()
+        numeric = frame.schema[name].is_numeric() or formatted_figures(frame[name])
         bar = table.bar == name
         # Nothing is cut to "4,8…" on a narrow terminal: a column is as wide as its longest
         # cell (a text cell longer than ``cap`` folds) and its header

@@ -151,3 +151,19 @@ def format_cell(value: Any, kind: str = "") -> str:
     if isinstance(value, list | tuple):
         return ", ".join(format_cell(v, kind) for v in value)
     return str(value)
+
+
+_FIGURE = r"^[-+]?[\d,]*\.?\d+%?$"
+
+
+def formatted_figures(column: Any) -> bool:
+    """Whether a text column holds figures already formatted.
+
+    A headline mixes money, counts and percents in one column: a table right-aligns it
+    like numbers.
+    """
+    import polars as pl
+
+    if column.dtype != pl.String or column.null_count() == column.len():
+        return False
+    return bool(column.drop_nulls().str.contains(_FIGURE).all())

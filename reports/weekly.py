@@ -56,6 +56,7 @@ from cust.pipelines.settings import Config
 from cust.pipelines.weekly import Edition, default_edition, headline_and_trend, order_days, row
 
 from . import charts
+from .format import format_cell
 from .labels import LABELS, segment_label
 
 
@@ -163,11 +164,9 @@ def _fmt(value: Any, r: dict[str, Any]) -> str | None:
     """One headline figure as text, so that counts, money and rates share a column."""
     if value is None:
         return None
-    if r["metric"] in ("gross_margin", "conversion"):
-        return f"{value:.1%}"
-    if r["metric"] in ("revenue", "gross_profit", "aov"):
-        return f"{value:.2f}"
-    return str(value) if isinstance(value, int) else f"{value:.1f}"
+    kind = ("share" if r["metric"] in ("gross_margin", "conversion")
+            else "money" if r["metric"] in ("revenue", "gross_profit", "aov") else "")
+    return format_cell(value, kind)
 
 
 def _money(value: Any) -> str:

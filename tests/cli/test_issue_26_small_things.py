@@ -152,3 +152,25 @@ def test_csv_and_json_keep_the_figures_as_computed():
     doc = json.loads(runner.invoke(app, ["promo", "compare", "-f", "json"]).stdout)
     assert doc["best"] == doc["scenarios"][0]["scenario"]["name"]
     assert doc["scenarios"][0]["roi"] == -1.0
+
+
+def test_the_weekly_summary_has_separators_and_right_aligned_figures(tmp_path):
+    # The issue: "the weekly summary has no thousands separators". Money to the cent with
+    # separators, counts with separators, rates as percents; figures right-aligned.
+    out = tmp_path / "r.html"
+    doc = json.loads(runner.invoke(app, ["report", "weekly", "--out", str(out), "-f", "json",
+                                         "-q"]).stdout)
+    figures = {r["metric"]: r["current"] for r in doc["headline"]}
+    result = runner.invoke(app, ["report", "weekly", "--out", str(out)], terminal_width=100,
+                           env={"COLUMNS": "100"})
+    assert result.exit_code in (0, 3), result.output
+    lines = {ln.split("  ")[0].strip(): ln for ln in result.output.splitlines()
+             if ln.strip().startswith(("Revenue", "Orders", "Gross margin"))}
+    revenue, orders, margin = (f"{figures['revenue']:,.2f}", f"{figures['orders']:,}",
+                               f"{figures['gross_margin']:.1%}")
+    assert "," in revenue
+    assert revenue in lines["Revenue"]
+    # right-aligned: the "this period" cells end in the same column
+    ends = {lines[k].index(v) + len(v) for k, v in (("Revenue", revenue), ("Orders", orders),
+                                                     ("Gross margin", margin))}
+    assert len(ends) == 1
