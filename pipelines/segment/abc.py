@@ -154,22 +154,13 @@ class AbcResult(Result):
         return notes
 
 
-def classify_customers(
-    inputs: Inputs,
-    *,
-    period: Period | None = None,
-    method: str = "share",
-    cutoffs: tuple[float, float] = (0.8, 0.95),
-    ranks: tuple[float, float] = (0.2, 0.5),
-    weights: dict[str, float] | None = None,
-    subtract_discounts: bool = False,
-    growth_days: int = 90,
-    min_orders: int = 2,
-) -> AbcResult:
-    """Rank customers by contribution and class them A/B/C (see the module docstring)."""
-    plan = abc_plan(inputs, period=period, method=method, cutoffs=cutoffs, ranks=ranks,
-                    weights=weights, subtract_discounts=subtract_discounts,
-                    growth_days=growth_days, min_orders=min_orders)
+def classify_customers(inputs: Inputs, **options: Any) -> AbcResult:
+    """Rank customers by contribution and class them A/B/C (see the module docstring).
+
+    ``options`` are :func:`abc_plan`'s (period, method, cutoffs, ranks, weights,
+    subtract_discounts, growth_days, min_orders).
+    """
+    plan = abc_plan(inputs, **options)
     (frame,), report = collect([plan.per_customer], plan.sources)
     return plan.finish(frame, report)
 
