@@ -174,5 +174,5 @@ def test_tables_and_html_show_money_by_the_same_rule(text, expected):
     from cust.reports.html import format_cell
 
     shown = f"{Decimal(expected):,.2f}"
-    assert _cell(float(text), money=True, share=False) == shown
+    assert _cell(float(text), "money") == shown
     assert format_cell(float(text), "money") == shown
