@@ -7,9 +7,7 @@ the driver's process, and the figures are the Polars engine's.
 import json
 import os
 import shutil
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -20,30 +18,15 @@ if shutil.which("java") is None:
     pytest.skip("no Java runtime for Spark", allow_module_level=True)
 
 from cust.cli.main import app
+from tests.spark.session import start_session
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    from pyspark.sql import SparkSession
-
-    here = Path.cwd()
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # where cust is installed
-    os.chdir(tmp_path_factory.mktemp("cluster"))  # see test_spark_engine.py
-    session = (
-        SparkSession.builder.master("local-cluster[2,1,1024]")
-        .appName("cust-tests-cluster")
-        .config("spark.driver.memory", "1g")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    os.chdir(here)
-    yield session
-    session.stop()
+    yield from start_session("local-cluster[2,1,1024]", "cust-tests-cluster",
+                             tmp_path_factory.mktemp("cluster"))
 
 
 def test_two_executor_processes_give_the_polars_figures(cluster):

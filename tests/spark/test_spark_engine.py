@@ -7,9 +7,7 @@ checks the Spark path's orders by hand.
 """
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ if shutil.which("java") is None:
     pytest.skip("no Java runtime for Spark", allow_module_level=True)
 
 from cust.cli.main import app
+from tests.spark.session import start_session
 
 pytestmark = pytest.mark.spark
 
@@ -30,26 +29,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    from pyspark.sql import SparkSession
-
-    # The JVM, and the Python workers it starts, run in an empty folder: in the checkout's
-    # root the folder cust/ (the package's stub) would shadow the installed package.
-    here = Path.cwd()
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # where cust is installed
-    os.chdir(tmp_path_factory.mktemp("spark"))
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("cust-tests")
-        .config("spark.driver.memory", "1g")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    os.chdir(here)
-    yield session
-    session.stop()
+    yield from start_session("local[2]", "cust-tests", tmp_path_factory.mktemp("spark"))
 
 
 def _run(args, engine, tmp_path):

@@ -1,0 +1,33 @@
+"""The Spark session the engine tests start (pyspark imported only when used)."""
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+def start_session(master: str, app_name: str, folder: Path) -> Iterator[Any]:
+    """A small Spark session on ``master``, stopped when the generator is closed.
+
+    The JVM, and the Python workers it starts, run in an empty ``folder``: in the
+    checkout's root the folder cust/ (the package's stub) would shadow the installed package.
+    """
+    from pyspark.sql import SparkSession
+
+    here = Path.cwd()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # where cust is installed
+    os.chdir(folder)
+    session = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    os.chdir(here)
+    yield session
+    session.stop()
