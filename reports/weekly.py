@@ -169,13 +169,6 @@ def _fmt(value: Any, r: dict[str, Any]) -> str | None:
     return format_cell(value, kind)
 
 
-def _money(value: Any) -> str:
-    """Money in a reading: to the cent, thousands separated, by the one money rule."""
-    from cust.pipelines.money import round_money
-
-    return "—" if value is None else f"{round_money(value):,.2f}"
-
-
 def latest_alerts(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The latest alert of each run, by the run's start, step and segment."""
     return sorted((run.latest for run in runs(alerts)),
@@ -401,7 +394,7 @@ def figures(r: WeeklyReport, *, interactive: bool = True) -> dict[str, dict[str,
         [{"label": p["label"], "revenue": p["revenue"], "orders": p["orders"],
           "current": p["label"] == r.edition.label} for p in r.trend]), t,
         interactive=interactive),
-        t["reading_trend"].format(current=_money(revenue["current"]),
+        t["reading_trend"].format(current=format_cell(revenue["current"], "money"),
                                   change=pct(revenue["change"], True),
                                   vs_avg=pct(revenue["change_vs_average"], True),
                                   orders=f"{figures_by['orders']['current']:,}"))
@@ -453,7 +446,7 @@ def figures(r: WeeklyReport, *, interactive: bool = True) -> dict[str, dict[str,
                  "rank": s["rank"]} for s in r.promo.scenarios]
         best = min(rows, key=lambda x: x["rank"])
         add("promo", charts.promo(pl.DataFrame(rows), t, interactive=interactive),
-            t["reading_promo"].format(best=best["name"], net=_money(best["net"]),
+            t["reading_promo"].format(best=best["name"], net=format_cell(best["net"], "money"),
                                       losing=sum(1 for x in rows if x["net"] < 0),
                                       n=len(rows)))
     return out
