@@ -30,10 +30,23 @@ def exact_sum(expr: pl.Expr) -> pl.Expr:
     The result is the float nearest the exact decimal sum, whatever the order of the
     additions (parallel float sums differ in the last bits from run to run).
     """
-    micro = (expr * MICRO).round(0).cast(pl.Int64, strict=False)
+    return from_micro(micro(expr).sum())
+
+
+def micro(expr: pl.Expr) -> pl.Expr:
+    """A money expression in whole micro-units (Int64): what :func:`exact_sum` adds up.
+
+    For sums taken in parts (a group-by over lines masked by a condition): the sum of
+    these, given to :func:`from_micro`, is :func:`exact_sum`'s result.
+    """
+    return (expr * MICRO).round(0).cast(pl.Int64, strict=False)
+
+
+def from_micro(total: pl.Expr) -> pl.Expr:
+    """A sum of :func:`micro` values back in yuan: the float nearest the exact decimal."""
     # Polars divides by a constant as a multiplication by its inverse (45.230000000000004
     # for 4523 / 100): the round gives back the float nearest the exact value.
-    return (micro.sum() / MICRO).round(6).cast(pl.Float64)
+    return (total / MICRO).round(6).cast(pl.Float64)
 
 
 def money(expr: pl.Expr) -> pl.Expr:

@@ -20,6 +20,7 @@ from ..errors import InputFileError
 from ..settings import EngineSettings
 from .cache import ORDERS_FILES, Cache
 from .loader import (
+    FILE_INDEX,
     IN_LATER_FILE,
     REASON,
     DateOrder,
@@ -33,7 +34,14 @@ from .loader import (
     parquet_passes,
     suspicious_of,
 )
-from .orders import CUSTOMER_ORDER, orders_frame
+from .orders import (
+    CUSTOMER_ORDER,
+    final_orders,
+    order_pass,
+    orders_frame,
+    rows_apart,
+    settle,
+)
 from .sources import scratch_dir
 
 # Orders exports of more lines are grouped into orders in passes (about 6 GB each here).
@@ -197,17 +205,20 @@ class Inputs:
                 return replace(source, per_order=entry.per_order, counts=entry.tally,
                                per_order_sorted_by=entry.sorted_by)
         n = parquet_passes(source, ORDER_PASS_ROWS)
-        if cache is None and n == 1:
-            return source
-        folder = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
-        tallies = []
         # One part is kept in customer order, which the pipelines over customers read
         # faster (1.0 s to sort 3M orders once; cohort's firsts 1.2 -> 0.3 s every run).
         # Parts of a larger export split each customer's orders: they stay unsorted.
         sorted_by = CUSTOMER_ORDER if n == 1 else ()
+        if cache is None and n == 1:  # kept in memory for this run's pipelines
+            per_order, tally = orders_and_tally(source)
+            self._materialized.add(source.name)
+            return replace(source, per_order=per_order.sort(sorted_by).lazy(), counts=tally,
+                           per_order_sorted_by=sorted_by)
+        folder = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
+        tallies = []
         for i in range(n):
             part = source if n == 1 else source.part("order_id", i, n)
-            per_order, tally = run_plans([orders_frame(part), part.tally()], [source])
+            per_order, tally = orders_and_tally(part)
             if sorted_by:  # in memory: sorting in the streaming plan held 1 GB more
                 per_order = per_order.sort(sorted_by)
             # lz4: written in 0.6 s instead of zstd's 1.0 s (3M orders), read as fast; the
@@ -422,6 +433,26 @@ def _hint(source: Source, reason: str, column: str | None) -> str:
             f"right header mapped (--map {column}=<header>)?{rejects}"
         )
     return "fix the rows in the export" + rejects
+
+
+def orders_and_tally(source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The per-order frame of ``source`` (orders) and its rows' tally, in one pass.
+
+    The lines are grouped into orders once (:func:`.orders.order_pass`), the check across
+    an order's lines made by the same group-by, and the rows counted from it and from
+    the few rows apart (rejected, or of a suspicious time). Where that cannot be exact
+    (:func:`.orders.settle`) the lines are checked across rows first, as a second pass.
+    """
+    if source.marked is not None:
+        grouped, apart = run_plans([order_pass(source, source.marked), rows_apart(source)],
+                                   [source])
+        settled = settle(grouped, apart)
+        if settled is not None:
+            return settled
+        if FILE_INDEX not in source.marked.collect_schema():  # the orders are right
+            return final_orders(grouped), run_plans([source.tally()], [source])[0]
+    per_order, tally = run_plans([orders_frame(source), source.tally()], [source])
+    return per_order, tally
 
 
 def run_plans(

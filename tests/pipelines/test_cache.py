@@ -35,7 +35,8 @@ def _bands(path, cache, options=None):
 
 
 def _entries(root):
-    return sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
+    # Entries are directories: the report's script bundle (a file) shares the root.
+    return sorted(p.name for p in root.iterdir() if not p.name.startswith(".") and p.is_dir())
 
 
 def _forbid_line_grouping(monkeypatch):
