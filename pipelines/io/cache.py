@@ -43,15 +43,17 @@ from typing import Any
 import polars as pl
 
 from .loader import LoadOptions, Source
+from .sources import OpenedFile
 
 # Bump when the meaning of a cached frame changes in a way the code hash would not catch.
 FORMAT = 3  # 2: the per-order frame kept in customer order; 3: file hashes and schemas
 # The modules whose code decides what a validated order is.
 CODE = ("io/loader.py", "io/parse.py", "io/schema.py", "io/sources.py", "io/orders.py", "money.py",
-        "io/cache.py")
+        "io/cache.py", "io/by_file.py")
 HASH_CHUNK = 8 << 20  # bytes read at a time when hashing a file
 ORDERS_FILES = "per_order-*.parquet"  # one file per pass over the export
 TALLY_FILE = "tally.parquet"
+IDS_FILE = "ids.parquet"
 META_FILE = "meta.json"
 
 
@@ -71,6 +73,9 @@ class Entry:
     per_order: pl.LazyFrame
     tally: pl.DataFrame
     sorted_by: tuple[str, ...] = ()  # the columns the per-order rows are sorted by
+    # One file's entry (see :meth:`Cache.file_location`): a hash of each order id that
+    # has an accepted line in the file, to find the orders files share.
+    ids: pl.LazyFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,27 @@ class Cache:
         place = os.path.commonpath([str(f.path.resolve().parent) for f in source.files])
         where = hashlib.sha256(place.encode()).hexdigest()[:16]
         prefix = f"{source.name}-{where}-"
+        _HASHED.clear()  # a new load: files may have changed since the last one
         return self.root / f"{prefix}{_key(source, options)[:32]}", prefix
+
+    def file_location(self, source: Source, index: int, options: LoadOptions) -> tuple[Path, str]:
+        """The entry of the export's file ``index`` read alone (:meth:`.Source.subset`).
+
+        Its key is the file's content (not its name: a renamed file is not read again),
+        what the whole export's reading depends on (columns, date order, options) and
+        the code. The prefix is shared by the entries of files of the same directory.
+        """
+        place = os.path.commonpath([str(f.path.resolve().parent) for f in source.files])
+        where = hashlib.sha256(place.encode()).hexdigest()[:16]
+        prefix = f"{source.name}-file-{where}-"
+        digest = _digest(source, options, source.files[index:index + 1], names=False)
+        return self.root / f"{prefix}{digest[:32]}", prefix
+
+    def keep_only(self, prefix: str, kept: Sequence[Path]) -> None:
+        """Remove the entries of ``prefix`` other than ``kept`` (files gone or changed)."""
+        for older in self.root.glob(f"{prefix}*"):
+            if older not in kept:
+                shutil.rmtree(older, ignore_errors=True)
 
     def read(self, slot: tuple[Path, str], source: Source) -> Entry | None:
         """The entry at ``slot`` (from :meth:`location`), or None when there is none.
@@ -122,10 +147,16 @@ class Cache:
         parts: Sequence[Path],
         tally: pl.DataFrame,
         sorted_by: Sequence[str] = (),
+        *,
+        ids: pl.DataFrame | None = None,
+        evict: bool = True,
     ) -> Path | None:
         """Keep the per-order ``parts`` and ``tally`` of ``source`` at ``slot``; the entry.
 
         ``sorted_by`` names the columns the rows of the parts (taken in order) are sorted by.
+        ``ids``: a file's order ids (see :class:`Entry`). ``evict``: remove the older
+        entries of the slot's prefix (not for a file's entry: see :meth:`keep_only`).
+        Parts are hard-linked where the file system allows (parts of files' entries).
 
         None when the disk refused: the command goes on without the cache.
         """
@@ -137,8 +168,13 @@ class Cache:
             _sweep(self.root)
             staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
             for part in parts:
-                shutil.copyfile(part, staging / part.name)
+                try:
+                    os.link(part, staging / part.name)
+                except OSError:
+                    shutil.copyfile(part, staging / part.name)
             tally.write_parquet(staging / TALLY_FILE)
+            if ids is not None:
+                ids.write_parquet(staging / IDS_FILE)
             names = sorted(p.name for p in staging.iterdir())
             for name in names:
                 os.chmod(staging / name, 0o600)
@@ -160,14 +196,23 @@ class Cache:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
             return None
-        for older in self.root.glob(f"{prefix}*"):
-            if older != path:
-                shutil.rmtree(older, ignore_errors=True)
+        if evict:
+            self.keep_only(prefix, [path])
         return path
 
 
 def _key(source: Source, options: LoadOptions) -> str:
     """SHA-256 over everything a cached frame depends on."""
+    return _digest(source, options, source.files, names=True)
+
+
+def _digest(source: Source, options: LoadOptions, files: Sequence[OpenedFile], *,
+            names: bool) -> str:
+    """SHA-256 over what the frames of ``files`` of ``source`` depend on.
+
+    ``names``: the files' paths too (the export's entry, whose files are its list); a
+    file's own entry is found by its content alone.
+    """
     import cust
 
     digest = hashlib.sha256()
@@ -185,9 +230,24 @@ def _key(source: Source, options: LoadOptions) -> str:
     add(options.encoding or "", options.timezone or "", options.dedupe)
     add(source.dates.parsing or "")  # the date order the cells were read in
     add(json.dumps(sorted(options.explicit_map(source.name).items()), ensure_ascii=False))
-    for f in source.files:
-        add(f.path.resolve(), f.path.stat().st_size, _file_hash(f.path))
+    if not names:  # a file read alone has the whole export's columns
+        add(json.dumps(list(source.columns)))
+    for f in files:
+        info = f.path.stat()
+        add(f.path.resolve() if names else "", info.st_size, _content_hash(f.path, info))
     return digest.hexdigest()
+
+
+_HASHED: dict[tuple[str, int, int, int], bytes] = {}
+
+
+def _content_hash(path: Path, info: os.stat_result) -> bytes:
+    """:func:`_file_hash` of an export file, once per load (the export's key and its files'
+    keys hash each file; :meth:`Cache.location`, first of a load, forgets earlier hashes)."""
+    key = (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino)
+    if key not in _HASHED:
+        _HASHED[key] = _file_hash(path)
+    return _HASHED[key]
 
 
 def _file_hash(path: Path) -> bytes:
@@ -266,6 +326,7 @@ def _checked(path: Path, source: Source) -> Entry | None:
             return None
         if _file_hash(file).hex() != hashes[name]:
             return None
+    ids = pl.scan_parquet(path / IDS_FILE) if IDS_FILE in files else None
     tally = pl.read_parquet(path / TALLY_FILE)
     per_order = pl.scan_parquet(path / ORDERS_FILES)
     per_order_schema = per_order.collect_schema()
@@ -275,7 +336,7 @@ def _checked(path: Path, source: Source) -> Entry | None:
         return None
     if not all(isinstance(c, str) and c in per_order_schema for c in sorted_by):
         return None
-    return Entry(per_order, tally, tuple(sorted_by))
+    return Entry(per_order, tally, tuple(sorted_by), ids)
 
 
 def _sweep(root: Path, older_than: float = 3600.0) -> None:

@@ -18,6 +18,7 @@ import polars as pl
 
 from ..errors import InputFileError
 from ..settings import EngineSettings
+from .by_file import orders_by_file
 from .cache import ORDERS_FILES, Cache
 from .loader import (
     FILE_INDEX,
@@ -214,6 +215,13 @@ class Inputs:
             self._materialized.add(source.name)
             return replace(source, per_order=per_order.sort(sorted_by).lazy(), counts=tally,
                            per_order_sorted_by=sorted_by)
+        if cache is not None and slot is not None and n == 1 and len(source.files) > 1:
+            # Several files: each file's orders kept apart, so a new file is read alone.
+            parts, counts = orders_by_file(source, cache, self.options)
+            where = cache.write(slot, source, parts, counts)
+            self._materialized.add(source.name)
+            lazy = pl.scan_parquet(where / ORDERS_FILES) if where else pl.scan_parquet(parts)
+            return replace(source, per_order=lazy, counts=counts, per_order_sorted_by=())
         folder = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
         tallies = []
         for i in range(n):

@@ -145,6 +145,20 @@ class Source:
         return replace(self, checked=checked, marked=picked if self.marked is not None else None,
                        per_order=None, counts=None, per_order_sorted_by=())
 
+    def subset(self, indices: Sequence[int]) -> Source:
+        """The export's files at ``indices`` (in their order), read as the whole export is.
+
+        With the whole export's columns and their types (a column one file lacks is
+        null, or its default, there as here) and its date order, so the orders and rows
+        of these files come out as they do inside the whole (the per-file cache).
+        """
+        if self.options is None or self.marked is None:
+            msg = f"subset() needs the {self.name} export as loaded"
+            raise ValueError(msg)
+        schema = self.marked.collect_schema()
+        return _build(self.name, [self.files[i] for i in indices], self.options, self.dates,
+                      like=(self.columns, {c: schema[c] for c in self.columns}))
+
     @property
     def _dedupe(self) -> bool:
         return self.options is not None and self.options.dedupe
@@ -439,8 +453,12 @@ def _build(
     options: LoadOptions,
     dates: DateOrder,
     only: tuple[str, tuple[str, ...]] | None = None,
+    like: tuple[tuple[str, ...], Mapping[str, pl.DataType]] | None = None,
 ) -> Source:
-    """The :class:`Source` over ``opened``; ``only``: see :meth:`Source.where`."""
+    """The :class:`Source` over ``opened``; ``only``: see :meth:`Source.where`.
+
+    ``like``: the columns and types to give the rows (see :meth:`Source.subset`).
+    """
     explicit = options.explicit_map(name)
     parts, located_parts = [], []
     present: set[str] = set()
@@ -477,9 +495,11 @@ def _build(
         parts.append(parsed)
     canonical = [c.name for c in SCHEMAS[name] if c.name in present]
     extras = sorted(present - set(canonical))
-    columns = tuple(canonical + extras)
+    columns = tuple(canonical + extras) if like is None else like[0]
     file_index = (FILE_INDEX,) if overlap else ()
     marked = _concat(parts, (*columns, *file_index), source=name)
+    if like is not None:
+        marked = marked.cast(pl.Schema(like[1]))
     checked = _cross_row_checks(name, marked, parsed=True, dedupe=options.dedupe)
     located_all = _cross_row_checks(
         name, _concat(located_parts, (FILE, ROW, *columns, *file_index), as_text=True),

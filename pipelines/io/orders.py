@@ -138,7 +138,7 @@ ORDER_COLUMNS = ("order_id", "customer_id", "order_time", "value", "lines", "gro
 _PAID = "__paid"
 
 
-def order_pass(source: Source, lines: pl.LazyFrame) -> pl.LazyFrame:
+def order_pass(source: Source, lines: pl.LazyFrame, *, by_file: bool = False) -> pl.LazyFrame:
     """One row per order id of the accepted ``lines``: its figures and its checks.
 
     The figures (:data:`ORDER_COLUMNS`) are over the order's paid lines; the checks are
@@ -147,6 +147,8 @@ def order_pass(source: Source, lines: pl.LazyFrame) -> pl.LazyFrame:
     those of a suspicious time (for the rows' tally), and, over several files, the files
     that hold them. One group-by does the check across rows and the grouping into orders
     (a window over the lines for the check alone cost more than the grouping).
+    ``by_file``: one row per file and order id instead, each file's orders as if it were
+    read alone (the per-file cache, :mod:`.by_file`).
 
     Each paid-line figure is a column masked to the paid lines before the group-by, so
     the group-by's aggregations stay plain (a filter inside an aggregation is evaluated
@@ -219,10 +221,11 @@ def order_pass(source: Source, lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.len().alias(ACCEPTED),
         pl.col("__odd_line").sum().alias(ODD),
     ]
-    if FILE_INDEX in lines.collect_schema():
+    keys = [FILE_INDEX, "order_id"] if by_file else ["order_id"]
+    if FILE_INDEX in lines.collect_schema() and not by_file:
         aggs += [pl.col(FILE_INDEX).min().alias(FILE_MIN), pl.col(FILE_INDEX).max().alias(FILE_MAX)]
     accepted = lines.filter(pl.col(REASON).is_null())
-    return accepted.with_columns(**line).with_columns(**prep).group_by("order_id").agg(aggs)
+    return accepted.with_columns(**line).with_columns(**prep).group_by(keys).agg(aggs)
 
 
 def _mixed() -> pl.Expr:
@@ -234,11 +237,12 @@ def final_orders(grouped: FrameT) -> FrameT:
     return grouped.filter(~_mixed() & (pl.col("lines") > 0)).select(ORDER_COLUMNS)
 
 
-def rows_apart(source: Source) -> pl.LazyFrame:
+def rows_apart(source: Source, *, by_file: bool = False) -> pl.LazyFrame:
     """The tally (:meth:`.loader.Source.tally`) of the rows :func:`order_pass` cannot count.
 
     The rejected lines and the accepted ones of a suspicious time: few, so this pass is
     cheap. :func:`settle` adds the other accepted lines from the orders' counts.
+    ``by_file``: per file (a :data:`.loader.FILE_INDEX` key), as :func:`order_pass`.
     """
     marked = source.marked
     if marked is None:
@@ -247,7 +251,9 @@ def rows_apart(source: Source) -> pl.LazyFrame:
     when = pl.col("order_time")
     odd = odd_day(when)
     keys = [pl.col(REASON)]
-    if FILE_INDEX in marked.collect_schema():
+    if by_file:
+        keys.append(pl.col(FILE_INDEX))
+    elif FILE_INDEX in marked.collect_schema():
         keys.append(pl.lit(False).alias(IN_LATER_FILE))
     keys.append(odd.alias(ODD_DAY))
     return (
