@@ -2,7 +2,8 @@
 
 ``python -m benchmarks drift`` runs the drift alerts' power benchmark instead (:mod:`.drift`),
 ``python -m benchmarks clv`` the CLV fits against lifetimes (:mod:`.clv`),
-``python -m benchmarks spark`` the Polars engine against ``--engine spark`` (:mod:`.spark`).
+``python -m benchmarks spark`` the Polars engine against ``--engine spark`` (:mod:`.spark`),
+``python -m benchmarks incremental`` a folder of daily exports plus a new day (:mod:`.incremental`).
 
 Generates the data set with ``cust sample`` when ``DIR`` holds none (1M customers: about
 10M order lines and 50M events by default). Each workload receives the orders file; other
@@ -114,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         from .spark import main as spark_main
 
         return spark_main(argv[1:])
+    if argv[:1] == ["incremental"]:  # a folder of daily files plus one new day
+        from .incremental import main as incremental_main
+
+        return incremental_main(argv[1:])
     if argv[:1] == ["drift"]:  # the drift alerts' power benchmark: simulated, no data set
         from .drift import main as drift_main
 

@@ -147,6 +147,8 @@ def duck_abc(path: Path) -> tuple[list[tuple], int]:
 
 
 def _duck_source(path: Path) -> str:
+    if path.is_dir():  # a folder of Parquet exports (the incremental benchmark)
+        return f"read_parquet('{path}/*.parquet')"
     if path.suffix == ".parquet":
         return f"read_parquet('{path}')"
     return f"read_csv('{path}', header=true, all_varchar=false)"

@@ -2,7 +2,7 @@
 
 A cron job that drops this week's (or today's) file into the export folder should not pay
 for re-reading the year before it. Each file's orders and rows are kept in an entry of
-their own (:meth:`.cache.Cache.file_location`), as if the file were the whole export but
+their own (:meth:`.cache.Cache.file_locations`), as if the file were the whole export but
 with the whole export's columns and date order; the export's answer is put together from
 those entries, so the next run reads only the new or changed files.
 
@@ -50,7 +50,7 @@ def orders_by_file(
     """
     from .inputs import orders_and_tally, run_plans
 
-    slots = [cache.file_location(source, i, options) for i in range(len(source.files))]
+    slots = cache.file_locations(source, options)
     entries = [cache.read(slot, source) for slot in slots]
     missing = [i for i, e in enumerate(entries) if e is None]
     scratch = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
@@ -84,7 +84,8 @@ def orders_by_file(
             part = scratch / f"file-{i:05d}" / "per_order-000.parquet"
             part.parent.mkdir()
             per_order.write_parquet(part, statistics=True, compression="lz4")
-            written = cache.write(slots[i], source, [part], tally, ids=file_ids, evict=False)
+            written = cache.write(slots[i], source, [part], tally, ids=file_ids, evict=False,
+                                  files=source.files[i:i + 1])
             parts[i] = next(written.glob(ORDERS_FILES)) if written else part
             tallies[i], ids[i] = tally, file_ids.lazy()
     cache.keep_only(slots[0][1], [slot for slot, _ in slots])

@@ -73,7 +73,7 @@ class Entry:
     per_order: pl.LazyFrame
     tally: pl.DataFrame
     sorted_by: tuple[str, ...] = ()  # the columns the per-order rows are sorted by
-    # One file's entry (see :meth:`Cache.file_location`): a hash of each order id that
+    # One file's entry (see :meth:`Cache.file_locations`): a hash of each order id that
     # has an accepted line in the file, to find the orders files share.
     ids: pl.LazyFrame | None = None
 
@@ -100,8 +100,8 @@ class Cache:
         _HASHED.clear()  # a new load: files may have changed since the last one
         return self.root / f"{prefix}{_key(source, options)[:32]}", prefix
 
-    def file_location(self, source: Source, index: int, options: LoadOptions) -> tuple[Path, str]:
-        """The entry of the export's file ``index`` read alone (:meth:`.Source.subset`).
+    def file_locations(self, source: Source, options: LoadOptions) -> list[tuple[Path, str]]:
+        """The entry of each of the export's files read alone (:meth:`.Source.subset`).
 
         Its key is the file's content (not its name: a renamed file is not read again),
         what the whole export's reading depends on (columns, date order, options) and
@@ -110,8 +110,8 @@ class Cache:
         place = os.path.commonpath([str(f.path.resolve().parent) for f in source.files])
         where = hashlib.sha256(place.encode()).hexdigest()[:16]
         prefix = f"{source.name}-file-{where}-"
-        digest = _digest(source, options, source.files[index:index + 1], names=False)
-        return self.root / f"{prefix}{digest[:32]}", prefix
+        base = _digest(source, options, (), names=False)
+        return [(self.root / f"{prefix}{base.file(f)[:32]}", prefix) for f in source.files]
 
     def keep_only(self, prefix: str, kept: Sequence[Path]) -> None:
         """Remove the entries of ``prefix`` other than ``kept`` (files gone or changed)."""
@@ -150,12 +150,14 @@ class Cache:
         *,
         ids: pl.DataFrame | None = None,
         evict: bool = True,
+        files: Sequence[OpenedFile] | None = None,
     ) -> Path | None:
         """Keep the per-order ``parts`` and ``tally`` of ``source`` at ``slot``; the entry.
 
         ``sorted_by`` names the columns the rows of the parts (taken in order) are sorted by.
         ``ids``: a file's order ids (see :class:`Entry`). ``evict``: remove the older
         entries of the slot's prefix (not for a file's entry: see :meth:`keep_only`).
+        ``files``: the files the entry is of, when not all the export's (a file's entry).
         Parts are hard-linked where the file system allows (parts of files' entries).
 
         None when the disk refused: the command goes on without the cache.
@@ -180,7 +182,7 @@ class Cache:
                 os.chmod(staging / name, 0o600)
             schema = pl.scan_parquet(staging / ORDERS_FILES).collect_schema()
             meta = {"format": FORMAT, "source": source.name, "columns": list(source.columns),
-                    "files": [str(f.path.resolve()) for f in source.files],
+                    "files": [str(f.path.resolve()) for f in files or source.files],
                     "sorted_by": list(sorted_by),
                     "schema": {"per_order": _schema_text(schema),
                                "tally": _schema_text(tally.schema)},
@@ -203,48 +205,69 @@ class Cache:
 
 def _key(source: Source, options: LoadOptions) -> str:
     """SHA-256 over everything a cached frame depends on."""
-    return _digest(source, options, source.files, names=True)
+    return _digest(source, options, source.files, names=True).hexdigest()
+
+
+@dataclass
+class _Digest:
+    """A SHA-256 being fed, each part with its length (so parts cannot run together)."""
+
+    digest: Any
+
+    def add(self, *parts: object) -> None:
+        for part in parts:
+            data = part if isinstance(part, bytes) else str(part).encode()
+            self.digest.update(len(data).to_bytes(8, "little"))
+            self.digest.update(data)
+
+    def hexdigest(self) -> str:
+        return str(self.digest.hexdigest())
+
+    def file(self, f: OpenedFile) -> str:
+        """The digest with one file's size and content added (a copy: this one stays)."""
+        one = _Digest(self.digest.copy())
+        info = f.path.stat()
+        one.add("", info.st_size, _content_hash(f.path, info))
+        return one.hexdigest()
 
 
 def _digest(source: Source, options: LoadOptions, files: Sequence[OpenedFile], *,
-            names: bool) -> str:
-    """SHA-256 over what the frames of ``files`` of ``source`` depend on.
+            names: bool) -> _Digest:
+    """What the frames of ``files`` of ``source`` depend on, fed to a SHA-256.
 
     ``names``: the files' paths too (the export's entry, whose files are its list); a
-    file's own entry is found by its content alone.
+    file's own entry is found by its content alone (see :meth:`_Digest.file`).
     """
     import cust
 
-    digest = hashlib.sha256()
-
-    def add(*parts: object) -> None:
-        for part in parts:
-            data = part if isinstance(part, bytes) else str(part).encode()
-            digest.update(len(data).to_bytes(8, "little"))
-            digest.update(data)
-
+    digest = _Digest(hashlib.sha256())
+    add = digest.add
     add(FORMAT, cust.__version__, pl.__version__, source.name)
     here = Path(__file__).resolve().parent.parent  # pipelines/
     for name in CODE:
         add(name, (here / name).read_bytes())
-    add(options.encoding or "", options.timezone or "", options.dedupe)
+    # --dedupe is about orders files share: not a file's own.
+    add(options.encoding or "", options.timezone or "", options.dedupe if names else "")
     add(source.dates.parsing or "")  # the date order the cells were read in
     add(json.dumps(sorted(options.explicit_map(source.name).items()), ensure_ascii=False))
     if not names:  # a file read alone has the whole export's columns
         add(json.dumps(list(source.columns)))
     for f in files:
         info = f.path.stat()
-        add(f.path.resolve() if names else "", info.st_size, _content_hash(f.path, info))
-    return digest.hexdigest()
+        add(f.path.resolve(), info.st_size, _content_hash(f.path, info))
+    return digest
 
 
 _HASHED: dict[tuple[str, int, int, int], bytes] = {}
 
 
 def _content_hash(path: Path, info: os.stat_result) -> bytes:
-    """:func:`_file_hash` of an export file, once per load (the export's key and its files'
-    keys hash each file; :meth:`Cache.location`, first of a load, forgets earlier hashes)."""
-    key = (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino)
+    """:func:`_file_hash` of an export file, once per load.
+
+    The export's key and its files' keys hash each file; :meth:`Cache.location`, first
+    of a load, forgets earlier hashes.
+    """
+    key = (str(path), info.st_size, info.st_mtime_ns, info.st_ino)
     if key not in _HASHED:
         _HASHED[key] = _file_hash(path)
     return _HASHED[key]

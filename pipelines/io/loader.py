@@ -460,7 +460,8 @@ def _build(
     ``like``: the columns and types to give the rows (see :meth:`Source.subset`).
     """
     explicit = options.explicit_map(name)
-    parts, located_parts = [], []
+    parts: list[tuple[pl.LazyFrame, set[str]]] = []
+    located_parts: list[tuple[pl.LazyFrame, set[str]]] = []
     present: set[str] = set()
     # Orders of several files: an order also in a later file is checked for (see
     # _cross_row_checks), so overlapping exports do not count it twice.
@@ -472,7 +473,8 @@ def _build(
         _refuse_repeated_headers(f, mapping)
         mapping = _readable_types(name, f, mapping)
         frame = f.frame.select([pl.col(h).alias(c) for h, c in mapping.items()])
-        schema = {c: f.frame.collect_schema()[h] for h, c in mapping.items()}
+        file_schema = f.frame.collect_schema()
+        schema = {c: file_schema[h] for h, c in mapping.items()}
         present.update(schema)
         located = f.frame if f.numbered else f.frame.with_row_index(ROW, offset=1)
         # Cells stay typed until the reason is computed (it parses by the file's dtypes);
@@ -491,8 +493,9 @@ def _build(
         if overlap:
             index = pl.lit(i, dtype=pl.Int32).alias(FILE_INDEX)
             parsed, marked_rows = parsed.with_columns(index), marked_rows.with_columns(index)
-        located_parts.append(marked_rows)
-        parts.append(parsed)
+        has = {*schema, REASON, FILE, ROW, *((FILE_INDEX,) if overlap else ())}
+        located_parts.append((marked_rows, has))
+        parts.append((parsed, has))
     canonical = [c.name for c in SCHEMAS[name] if c.name in present]
     extras = sorted(present - set(canonical))
     columns = tuple(canonical + extras) if like is None else like[0]
@@ -587,7 +590,7 @@ def _short(header: str, limit: int = 80) -> str:
 
 
 def _concat(
-    parts: Sequence[pl.LazyFrame],
+    parts: Sequence[tuple[pl.LazyFrame, set[str]]],
     columns: Sequence[str],
     *,
     as_text: bool = False,
@@ -596,14 +599,12 @@ def _concat(
     def col(c: str) -> pl.Expr:
         return pl.col(c).cast(pl.String) if as_text and c not in (ROW, FILE_INDEX) else pl.col(c)
 
+    # Each part with the columns it has (given: asking a plan for its schema resolves the
+    # whole plan, 2 s for an export of 365 files).
     aligned = [
-        p.select(
-            [
-                col(c) if c in p.collect_schema() else _null_of(source, c, as_text=as_text)
-                for c in (*columns, REASON)
-            ]
-        )
-        for p in parts
+        p.select([col(c) if c in has else _null_of(source, c, as_text=as_text)
+                  for c in (*columns, REASON)])
+        for p, has in parts
     ]
     return aligned[0] if len(aligned) == 1 else pl.concat(aligned, how="vertical_relaxed")
 

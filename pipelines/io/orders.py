@@ -272,18 +272,18 @@ def settle(grouped: pl.DataFrame, apart: pl.DataFrame) -> tuple[pl.DataFrame, pl
     ``--dedupe``, are about lines), or a mixed order with a line of a suspicious time
     (whose day the tally keeps).
     """
-    if FILE_MIN in grouped.columns and grouped.select(
-        (pl.col(FILE_MIN) != pl.col(FILE_MAX)).any()
-    ).item():
-        return None
     mixed = _mixed()
-    if grouped.select((mixed & (pl.col(ODD) > 0)).any()).item():
-        return None
-    counts = grouped.select(
+    shared = (pl.col(FILE_MIN) != pl.col(FILE_MAX)) if FILE_MIN in grouped.columns else None
+    accepted, in_mixed, apart_needed = grouped.select(
         pl.when(~mixed).then(pl.col(ACCEPTED) - pl.col(ODD)).sum().alias("accepted"),
         pl.when(mixed).then(pl.col(ACCEPTED)).sum().alias("mixed"),
+        ((mixed & (pl.col(ODD) > 0)) | (pl.lit(False) if shared is None else shared))
+        .any()
+        .alias("apart"),
     ).row(0)
-    rows = [(None, counts[0]), ("mixed_customers", counts[1])]
+    if apart_needed:
+        return None
+    rows = [(None, accepted), ("mixed_customers", in_mixed)]
     extra = pl.DataFrame(
         [r for r in rows if r[1]], schema={REASON: pl.String, "rows": pl.UInt32}, orient="row"
     )
