@@ -268,15 +268,16 @@ def times_to_convert(hist: pl.DataFrame, labels: dict[str, str], *,
     ``p90`` (text).
     """
     alt = _alt()
+    steps = hist["transition"].unique(maintain_order=True).to_list()  # the funnel's order
     chart = (
         alt.Chart(hist)
         .mark_bar()
         .encode(
             x=alt.X("band:N", sort=alt.SortField("order"), title=labels["time_band"],
                     axis=alt.Axis(labelAngle=0)),
-            xOffset=alt.XOffset("transition:N"),
+            xOffset=alt.XOffset("transition:N", sort=steps),
             y=alt.Y("share:Q", axis=alt.Axis(format="%"), title=labels["converted_share"]),
-            color=alt.Color("transition:N", title=labels["step"]),
+            color=alt.Color("transition:N", title=labels["step"], sort=steps),
             tooltip=[alt.Tooltip("transition:N", title=labels["step"]),
                      alt.Tooltip("band:N", title=labels["time_band"]),
                      alt.Tooltip("units:Q", title=labels["units"], format=","),
