@@ -56,7 +56,8 @@ LABELS: dict[str, dict[str, str]] = {
         "over the cohorts shown).",
         "reading_promo": "Best: {best}, net gross profit effect {net}; {losing} of {n} "
         "scenarios lose gross profit.",
-        "paths_heading": "Behaviour paths", "times": "Time to convert, per step", "time_band": "Time from the step before",
+        "paths_heading": "Behaviour paths", "times": "Time to convert, per step",
+        "time_band": "Time from the step before",
         "converted_share": "Share of the units that converted", "median": "Median",
         "paths": "Paths from {anchor} this period ({depth} steps, top {top})",
         "path_from": "From", "path_to": "To", "path_count": "Paths",
@@ -108,7 +109,8 @@ LABELS: dict[str, dict[str, str]] = {
         "reading_cohorts": "每一行是首单落在该月的客户;{cohort} 批次中有 {share} 在下个月再次"
         "购买(所示批次平均 {avg})。",
         "reading_promo": "最佳方案:{best},净毛利影响 {net};{n} 个方案中有 {losing} 个减少毛利。",
-        "paths_heading": "行为路径", "times": "各步转化用时", "time_band": "距上一步的时间", "converted_share": "已转化单位占比",
+        "paths_heading": "行为路径", "times": "各步转化用时", "time_band": "距上一步的时间",
+        "converted_share": "已转化单位占比",
         "median": "中位数", "paths": "本期从「{anchor}」出发的路径({depth} 步,前 {top} 条)",
         "path_from": "来自", "path_to": "去往", "path_count": "路径数",
         "reading_times": "最慢的一步:{from_step} → {step},中位数 {median}(p90 {p90});"
