@@ -265,7 +265,7 @@ def times_to_convert(hist: pl.DataFrame, labels: dict[str, str], *,
 
     ``hist``: ``transition`` ("view → cart"), ``band`` (label), ``order`` (the band's place,
     fastest first), ``units`` and ``share`` (of the step's converted units), ``median``,
-    ``p90`` (text).
+    ``p90`` (text), ``about`` (the screen reader's text of a bar).
     """
     alt = _alt()
     steps = hist["transition"].unique(maintain_order=True).to_list()  # the funnel's order
@@ -284,6 +284,7 @@ def times_to_convert(hist: pl.DataFrame, labels: dict[str, str], *,
                      alt.Tooltip("share:Q", title=labels["converted_share"], format=".1%"),
                      alt.Tooltip("median:N", title=labels["median"]),
                      alt.Tooltip("p90:N", title="p90")],
+            description="about:N",
         )
         .properties(width=_width(interactive), height=240, title=_title(labels["times"]))
     )
@@ -308,21 +309,23 @@ def sankey(paths: list[tuple[list[str], int]], anchor: str, title: str,
             alt.Tooltip("units:Q", title=labels["path_count"], format=",")]
     bands = alt.Chart(links).mark_area(opacity=0.35).encode(
         x=alt.X("x:Q", axis=None, scale=x_scale), y=alt.Y("y:Q", axis=None, scale=y_scale),
-        y2="y2:Q", detail="link:N", color=alt.Color("source:N", legend=None), tooltip=tips)
+        y2="y2:Q", detail="link:N", color=alt.Color("source:N", title=labels["path_from"]),
+        tooltip=tips, description="about:N")
     node_tips = [alt.Tooltip("event:N", title=labels["step"]),
                  alt.Tooltip("units:Q", title=labels["path_count"], format=",")]
     boxes = alt.Chart(nodes).mark_rect(color="#57606a").encode(
         x=alt.X("x:Q", axis=None, scale=x_scale), x2="x2:Q",
-        y=alt.Y("y:Q", axis=None, scale=y_scale), y2="y2:Q", tooltip=node_tips)
+        y=alt.Y("y:Q", axis=None, scale=y_scale), y2="y2:Q", tooltip=node_tips,
+        description="label:N")
     text = alt.Chart(nodes).mark_text(align="left", dx=4, fontSize=11).encode(
         x=alt.X("x2:Q", axis=None, scale=x_scale), y=alt.Y("mid:Q", axis=None, scale=y_scale),
-        text="label:N", tooltip=node_tips)
+        text="label:N", description="label:N")
     chart = (bands + boxes + text).properties(width=_width(interactive), height=320,
                                               title=_title(title))
     return _drawn(chart, labels, interactive)
 
 
-NODE_WIDTH, CURVE_POINTS = 0.08, 16
+NODE_WIDTH, CURVE_POINTS = 0.08, 10
 
 
 def _sankey_layout(paths: list[tuple[list[str], int]],
@@ -335,7 +338,7 @@ def _sankey_layout(paths: list[tuple[list[str], int]],
     order of the nodes at the other end (the bands do not cross at a node).
     Returns ``nodes`` (``x``, ``x2``, ``y``, ``y2``, ``mid``, ``event``, ``label``,
     ``units``) and ``links`` (``link``, ``x``, ``y``, ``y2``, ``source``, ``target``,
-    ``units``; CURVE_POINTS rows each).
+    ``units``, ``about``: the screen reader's text; CURVE_POINTS rows each).
     """
     total = sum(n for _, n in paths)
     value: dict[tuple[int, str], int] = {(0, anchor): total}
@@ -370,7 +373,8 @@ def _sankey_layout(paths: list[tuple[list[str], int]],
             s = t * t * (3 - 2 * t)
             y = y0 + (y1 - y0) * s
             links.append({"link": number, "x": x0 + (x1 - x0) * t, "y": y, "y2": y + n,
-                          "source": a[1], "target": b[1], "units": n})
+                          "source": a[1], "target": b[1], "units": n,
+                          "about": f"{a[1]} → {b[1]}: {n:,}"})
     nodes = pl.DataFrame([
         {"x": float(c), "x2": c + NODE_WIDTH, "y": top[(c, e)], "y2": top[(c, e)] + v,
          "mid": top[(c, e)] + v / 2, "event": e, "label": f"{e} ({v:,})", "units": v}

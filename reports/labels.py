@@ -59,7 +59,7 @@ LABELS: dict[str, dict[str, str]] = {
         "paths_heading": "Behaviour paths", "times": "Time to convert, per step",
         "time_band": "Time from the step before",
         "converted_share": "Share of the units that converted", "median": "Median",
-        "paths": "Paths from {anchor} this period ({depth} steps, top {top})",
+        "paths": "Paths this period ({depth} steps, the top {top})",
         "path_from": "From", "path_to": "To", "path_count": "Paths",
         "reading_times": "Slowest step: {from_step} → {step}, median {median} (p90 {p90}); "
         "{within_1h} of the units at {from_step} took it within 1 h, {within_1d} within 1 d.",
@@ -111,7 +111,7 @@ LABELS: dict[str, dict[str, str]] = {
         "reading_promo": "最佳方案:{best},净毛利影响 {net};{n} 个方案中有 {losing} 个减少毛利。",
         "paths_heading": "行为路径", "times": "各步转化用时", "time_band": "距上一步的时间",
         "converted_share": "已转化单位占比",
-        "median": "中位数", "paths": "本期从「{anchor}」出发的路径({depth} 步,前 {top} 条)",
+        "median": "中位数", "paths": "本期路径({depth} 步,前 {top} 条)",
         "path_from": "来自", "path_to": "去往", "path_count": "路径数",
         "reading_times": "最慢的一步:{from_step} → {step},中位数 {median}(p90 {p90});"
         "到达 {from_step} 的单位中 {within_1h} 在 1 小时内完成,{within_1d} 在 1 天内完成。",

@@ -469,8 +469,8 @@ def figures(r: WeeklyReport, *, interactive: bool = True) -> dict[str, dict[str,
     if r.paths is not None:
         add("paths", charts.sankey(
             [(p["path"], p["count"]) for p in r.paths.paths.iter_rows(named=True)],
-            r.paths.anchor, t["paths"].format(anchor=r.paths.anchor, depth=r.paths.depth,
-                                              top=PATHS_TOP), t, interactive=interactive),
+            r.paths.anchor, t["paths"].format(depth=r.paths.depth, top=PATHS_TOP), t,
+            interactive=interactive),
             _paths_reading(r.paths, t, pct))
     shown = r.cohorts.cohorts[-12:]
     cells = [
@@ -512,7 +512,8 @@ def _time_bands(times: pl.DataFrame) -> pl.DataFrame:
         {"transition": f"{row['from_step']} → {row['step']}", "band": label, "order": i,
          "units": row[f"hist_{i}"],
          "share": row[f"hist_{i}"] / row["units"] if row["units"] else 0.0,
-         "median": duration(row["median_seconds"]), "p90": duration(row["p90_seconds"])}
+         "median": duration(row["median_seconds"]), "p90": duration(row["p90_seconds"]),
+         "about": f"{row['from_step']} → {row['step']}, {label}: {row[f'hist_{i}']:,}"}
         for row in times.iter_rows(named=True) for i, (label, _, _) in enumerate(TIME_BINS)
     ])
 
