@@ -91,23 +91,32 @@ def bands(frame: pl.DataFrame, labels: dict[str, str], *, interactive: bool = Fa
     ``frame``: ``label``, ``edition`` (this/previous label), ``order_share``, ``order``.
     """
     alt = _alt()
-    chart = (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X("label:N", sort=alt.SortField("order"), title=labels["band"],
-                    axis=alt.Axis(labelAngle=0)),
-            xOffset=alt.XOffset("edition:N"),
-            y=alt.Y("order_share:Q", axis=alt.Axis(format="%"), title=labels["order_share"]),
-            color=alt.Color("edition:N", scale=alt.Scale(range=[THIS, BEFORE]),
-                            title=labels["edition"], sort="descending"),
-            tooltip=[alt.Tooltip("edition:N", title=labels["edition"]),
-                     alt.Tooltip("label:N", title=labels["band"]),
-                     alt.Tooltip("order_share:Q", title=labels["order_share"], format=".1%")],
-        )
-        .properties(width=_width(interactive), height=240, title=_title(labels["bands"]))
-    )
+    chart = _grouped_bars(
+        frame, ("label", labels["band"]), alt.XOffset("edition:N"),
+        ("order_share", labels["order_share"]),
+        alt.Color("edition:N", scale=alt.Scale(range=[THIS, BEFORE]), title=labels["edition"],
+                  sort="descending"),
+        [alt.Tooltip("edition:N", title=labels["edition"]),
+         alt.Tooltip("label:N", title=labels["band"]),
+         alt.Tooltip("order_share:Q", title=labels["order_share"], format=".1%")],
+    ).properties(width=_width(interactive), height=240, title=_title(labels["bands"]))
     return _drawn(chart, labels, interactive)
+
+
+def _grouped_bars(frame: pl.DataFrame, x: tuple[str, str], offset: Any, y: tuple[str, str],
+                  color: Any, tooltip: list[Any], **encoding: Any) -> Any:
+    """Bars of a share per category, grouped side by side by ``offset``.
+
+    ``x`` and ``y``: (column, title); the categories are sorted by the column ``order``.
+    """
+    alt = _alt()
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X(f"{x[0]}:N", sort=alt.SortField("order"), title=x[1],
+                axis=alt.Axis(labelAngle=0)),
+        xOffset=offset,
+        y=alt.Y(f"{y[0]}:Q", axis=alt.Axis(format="%"), title=y[1]),
+        color=color, tooltip=tooltip, **encoding,
+    )
 
 
 def funnel(steps: pl.DataFrame, labels: dict[str, str], *, interactive: bool = False) -> str:
@@ -269,25 +278,17 @@ def times_to_convert(hist: pl.DataFrame, labels: dict[str, str], *,
     """
     alt = _alt()
     steps = hist["transition"].unique(maintain_order=True).to_list()  # the funnel's order
-    chart = (
-        alt.Chart(hist)
-        .mark_bar()
-        .encode(
-            x=alt.X("band:N", sort=alt.SortField("order"), title=labels["time_band"],
-                    axis=alt.Axis(labelAngle=0)),
-            xOffset=alt.XOffset("transition:N", sort=steps),
-            y=alt.Y("share:Q", axis=alt.Axis(format="%"), title=labels["converted_share"]),
-            color=alt.Color("transition:N", title=labels["step"], sort=steps),
-            tooltip=[alt.Tooltip("transition:N", title=labels["step"]),
-                     alt.Tooltip("band:N", title=labels["time_band"]),
-                     alt.Tooltip("units:Q", title=labels["units"], format=","),
-                     alt.Tooltip("share:Q", title=labels["converted_share"], format=".1%"),
-                     alt.Tooltip("median:N", title=labels["median"]),
-                     alt.Tooltip("p90:N", title="p90")],
-            description="about:N",
-        )
-        .properties(width=_width(interactive), height=240, title=_title(labels["times"]))
-    )
+    chart = _grouped_bars(
+        hist, ("band", labels["time_band"]), alt.XOffset("transition:N", sort=steps),
+        ("share", labels["converted_share"]),
+        alt.Color("transition:N", title=labels["step"], sort=steps),
+        [alt.Tooltip("transition:N", title=labels["step"]),
+         alt.Tooltip("band:N", title=labels["time_band"]),
+         alt.Tooltip("units:Q", title=labels["units"], format=","),
+         alt.Tooltip("share:Q", title=labels["converted_share"], format=".1%"),
+         alt.Tooltip("median:N", title=labels["median"]), alt.Tooltip("p90:N", title="p90")],
+        description="about:N",
+    ).properties(width=_width(interactive), height=240, title=_title(labels["times"]))
     return _drawn(chart, labels, interactive)
 
 

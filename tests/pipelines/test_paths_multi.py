@@ -9,11 +9,10 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 import pytest
+from test_funnel import events_inputs  # the funnel tests' writer of an events file
 
 from cust.pipelines.errors import EmptySelectionError, InvalidOptionError
 from cust.pipelines.funnel import multi_step_paths, next_steps
-from cust.pipelines.io.inputs import Inputs
-from cust.pipelines.io.loader import LoadOptions
 
 # u1 reloads search; u1 has home twice; u3's session ends at home; u2 views, then leaves.
 EVENTS = """\
@@ -31,18 +30,12 @@ u3,s3,home,2024-03-01 10:01:00
 """
 
 
-def _inputs(tmp_path, text):
-    path = tmp_path / "e.csv"
-    path.write_text(text, encoding="utf-8")
-    return Inputs({"events": path}, LoadOptions())
-
-
 def _rows(result):
     return [(r["path"], r["count"], r["units"], r["share"]) for r in result.to_json()["paths"]]
 
 
 def test_hand_built_paths_from_home(tmp_path):
-    result = multi_step_paths(_inputs(tmp_path, EVENTS), "home", depth=2, matrix=True)
+    result = multi_step_paths(events_inputs(tmp_path, EVENTS), "home", depth=2, matrix=True)
     doc = result.to_json()
     assert (doc["from"], doc["depth"], doc["occurrences"], doc["units"]) == ("home", 2, 4, 3)
     # Four anchors, one path each: ordered by count, then the steps' names.
@@ -62,7 +55,7 @@ def test_hand_built_paths_from_home(tmp_path):
 
 
 def test_collapsing_the_reload_and_the_other_row(tmp_path):
-    result = multi_step_paths(_inputs(tmp_path, EVENTS), "home", depth=2, matrix=True,
+    result = multi_step_paths(events_inputs(tmp_path, EVENTS), "home", depth=2, matrix=True,
                               collapse=True, top=1)
     doc = result.to_json()
     assert doc["collapse_repeats"] is True
@@ -74,12 +67,12 @@ def test_collapsing_the_reload_and_the_other_row(tmp_path):
         {"event": "(other)", "step_1": 0.5, "step_2": 0.0},
         {"event": "(exit)", "step_1": 0.25, "step_2": 0.75},
     ]
-    full = multi_step_paths(_inputs(tmp_path, EVENTS), "home", depth=2, collapse=True)
+    full = multi_step_paths(events_inputs(tmp_path, EVENTS), "home", depth=2, collapse=True)
     assert ["search", "product_view"] in [p for p, *_ in _rows(full)]
 
 
 def test_hand_built_paths_to(tmp_path):
-    inputs = _inputs(tmp_path, EVENTS)
+    inputs = events_inputs(tmp_path, EVENTS)
     buy = multi_step_paths(inputs, "purchase", direction="to", depth=3)
     assert buy.to_json()["to"] == "purchase"
     assert _rows(buy) == [(["search", "product_view", "home"], 1, 1, 1.0)]
@@ -96,7 +89,7 @@ def test_hand_built_paths_to(tmp_path):
 
 
 def test_depth_one_is_next_steps_and_refusals(tmp_path):
-    inputs = _inputs(tmp_path, EVENTS)
+    inputs = events_inputs(tmp_path, EVENTS)
     one = multi_step_paths(inputs, "home", depth=1)
     nxt = next_steps(inputs, "home")
     assert [(r["path"][0], r["count"]) for r in one.to_json()["paths"]] == [
@@ -126,7 +119,7 @@ def _generated(tmp_path, seed=7, sessions=300):
     rng.shuffle(rows)
     text = "user_id,session_id,event,event_time\n" + "".join(
         f"{u},{s},{e},{t:%Y-%m-%d %H:%M:%S}\n" for u, s, e, t in rows)
-    return _inputs(tmp_path, text), rows
+    return events_inputs(tmp_path, text), rows
 
 
 def _plain(rows, anchor, depth, direction, collapse):
