@@ -308,19 +308,20 @@ def sankey(paths: list[tuple[list[str], int]], anchor: str, title: str,
     tips = [alt.Tooltip("source:N", title=labels["path_from"]),
             alt.Tooltip("target:N", title=labels["path_to"]),
             alt.Tooltip("units:Q", title=labels["path_count"], format=",")]
-    bands = alt.Chart(links).mark_area(opacity=0.35).encode(
+    # No screen-reader text per mark: the report's table of paths below the chart carries
+    # the same figures (and the static page stays within its 300 kB).
+    bands = alt.Chart(links).mark_area(opacity=0.35, aria=False).encode(
         x=alt.X("x:Q", axis=None, scale=x_scale), y=alt.Y("y:Q", axis=None, scale=y_scale),
         y2="y2:Q", detail="link:N", color=alt.Color("source:N", title=labels["path_from"]),
-        tooltip=tips, description="about:N")
+        tooltip=tips)
     node_tips = [alt.Tooltip("event:N", title=labels["step"]),
                  alt.Tooltip("units:Q", title=labels["path_count"], format=",")]
-    boxes = alt.Chart(nodes).mark_rect(color="#57606a").encode(
+    boxes = alt.Chart(nodes).mark_rect(color="#57606a", aria=False).encode(
         x=alt.X("x:Q", axis=None, scale=x_scale), x2="x2:Q",
-        y=alt.Y("y:Q", axis=None, scale=y_scale), y2="y2:Q", tooltip=node_tips,
-        description="label:N")
-    text = alt.Chart(nodes).mark_text(align="left", dx=4, fontSize=11).encode(
+        y=alt.Y("y:Q", axis=None, scale=y_scale), y2="y2:Q", tooltip=node_tips)
+    text = alt.Chart(nodes).mark_text(align="left", dx=4, fontSize=11, aria=False).encode(
         x=alt.X("x2:Q", axis=None, scale=x_scale), y=alt.Y("mid:Q", axis=None, scale=y_scale),
-        text="label:N", description="label:N")
+        text="label:N")
     chart = (bands + boxes + text).properties(width=_width(interactive), height=320,
                                               title=_title(title))
     return _drawn(chart, labels, interactive)
@@ -339,7 +340,7 @@ def _sankey_layout(paths: list[tuple[list[str], int]],
     order of the nodes at the other end (the bands do not cross at a node).
     Returns ``nodes`` (``x``, ``x2``, ``y``, ``y2``, ``mid``, ``event``, ``label``,
     ``units``) and ``links`` (``link``, ``x``, ``y``, ``y2``, ``source``, ``target``,
-    ``units``, ``about``: the screen reader's text; CURVE_POINTS rows each).
+    ``units``; CURVE_POINTS rows each).
     """
     total = sum(n for _, n in paths)
     value: dict[tuple[int, str], int] = {(0, anchor): total}
@@ -374,8 +375,7 @@ def _sankey_layout(paths: list[tuple[list[str], int]],
             s = t * t * (3 - 2 * t)
             y = y0 + (y1 - y0) * s
             links.append({"link": number, "x": x0 + (x1 - x0) * t, "y": y, "y2": y + n,
-                          "source": a[1], "target": b[1], "units": n,
-                          "about": f"{a[1]} → {b[1]}: {n:,}"})
+                          "source": a[1], "target": b[1], "units": n})
     nodes = pl.DataFrame([
         {"x": float(c), "x2": c + NODE_WIDTH, "y": top[(c, e)], "y2": top[(c, e)] + v,
          "mid": top[(c, e)] + v / 2, "event": e, "label": f"{e} ({v:,})", "units": v}
