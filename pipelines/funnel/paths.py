@@ -255,14 +255,14 @@ def multi_step_paths(
         msg = f"--depth {depth} is outside 1..{MAX_DEPTH}"
         raise InvalidOptionError(msg, hint="e.g. --depth 3")
     source, in_period, ordered = _ordered_events(inputs, field, unit, period, top)
-    if collapse:
-        ordered = ordered.filter(pl.col(STEP).ne_missing(pl.col(STEP).shift(1).over(UNIT)))
-    end = EXIT if direction == "from" else START
-    sign = -1 if direction == "from" else 1
-    cols = [f"step_{k}" for k in range(1, depth + 1)]
     # The shifted steps are Categorical (4 bytes a row on 50M events, not a string each),
     # back to text once counted.
     coded = pl.col(STEP).cast(pl.Categorical)
+    if collapse:
+        ordered = ordered.filter(coded.ne_missing(coded.shift(1).over(UNIT)))
+    end = EXIT if direction == "from" else START
+    sign = -1 if direction == "from" else 1
+    cols = [f"step_{k}" for k in range(1, depth + 1)]
     anchored = ordered.with_columns(
         coded.shift(sign * k).over(UNIT).fill_null(pl.lit(end, dtype=pl.Categorical)).alias(c)
         for k, c in enumerate(cols, start=1)
