@@ -109,23 +109,60 @@ def funnel(
 
 def paths(
     g: GlobalOptions,
-    origin: Annotated[str, typer.Option(
-        "--from", help="The event (or --field value) to look from.")] = "home",
+    origin: Annotated[str | None, typer.Option(
+        "--from", help="The event (or --field value) to look from \\[default: home].",
+        show_default=False)] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="Look back instead: the --depth steps that led to this event.",
+        show_default=False)] = None,
     field: Annotated[str, typer.Option(
         "--field", help="Events column that names the step: event, page, ...")] = "event",
     unit: Annotated[Unit, typer.Option("--unit", help="Within a 'session' or a 'user'.")] = (
         Unit.session),
-    top: Annotated[int, typer.Option("--top", help="Show the N most common next steps.")] = 10,
+    top: Annotated[int, typer.Option(
+        "--top", help="Show the N most common next steps (paths; matrix rows).")] = 10,
+    depth: Annotated[int, typer.Option(
+        "--depth", help="Steps to follow: 1 is the next step alone; 2 or more gives the top "
+        "paths of that many steps.")] = 1,
+    matrix: Annotated[bool, typer.Option(
+        "--matrix", help="Also the step matrix: the share at each event at each step number "
+        "(with (exit)/(start) for units that ran out).")] = False,
+    collapse: Annotated[bool, typer.Option(
+        "--collapse-repeats", help="Count consecutive repeats of one event in a unit (a "
+        "reloaded page) as one.")] = False,
 ) -> None:
-    """Where users go next from a page or event, with shares (behaviour paths).
+    """Where users go next from a page or event, or came from before one (behaviour paths).
+
+    --depth 3 gives the top paths of 3 steps with counts, units and shares; --to EVENT
+    looks back from an event; --matrix adds the share at each event per step number.
 
     Example: cust funnel paths --from home --top 10 (or cust paths ...)
+
+    Paths of 3 steps and the step matrix: cust paths --from home --depth 3 --matrix
+
+    What led to a purchase: cust paths --to purchase --depth 3
     """
-    from cust.pipelines.funnel import next_steps
+    from cust.pipelines.errors import InvalidOptionError
+    from cust.pipelines.funnel import multi_step_paths, next_steps
 
     span = g.period()
-    run(g, lambda inputs, _cfg: next_steps(
-        inputs, origin, field=field, unit=str(unit), top=top, period=span))
+
+    def job(inputs, _cfg):
+        if origin is not None and to is not None:
+            msg = "--from and --to together"
+            raise InvalidOptionError(msg, hint="give one: --from home, or --to purchase")
+        if depth < 1:
+            msg = f"--depth {depth} is below 1"
+            raise InvalidOptionError(msg, hint="e.g. --depth 3")
+        if depth == 1 and to is None and not matrix and not collapse:
+            return next_steps(inputs, origin or "home", field=field, unit=str(unit),
+                              top=top, period=span)
+        return multi_step_paths(
+            inputs, to if to is not None else origin or "home",
+            direction="to" if to is not None else "from", depth=depth, field=field,
+            unit=str(unit), top=top, matrix=matrix, collapse=collapse, period=span)
+
+    run(g, job)
 
 
 command(funnel_app, "paths")(paths)

@@ -91,23 +91,32 @@ def bands(frame: pl.DataFrame, labels: dict[str, str], *, interactive: bool = Fa
     ``frame``: ``label``, ``edition`` (this/previous label), ``order_share``, ``order``.
     """
     alt = _alt()
-    chart = (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X("label:N", sort=alt.SortField("order"), title=labels["band"],
-                    axis=alt.Axis(labelAngle=0)),
-            xOffset=alt.XOffset("edition:N"),
-            y=alt.Y("order_share:Q", axis=alt.Axis(format="%"), title=labels["order_share"]),
-            color=alt.Color("edition:N", scale=alt.Scale(range=[THIS, BEFORE]),
-                            title=labels["edition"], sort="descending"),
-            tooltip=[alt.Tooltip("edition:N", title=labels["edition"]),
-                     alt.Tooltip("label:N", title=labels["band"]),
-                     alt.Tooltip("order_share:Q", title=labels["order_share"], format=".1%")],
-        )
-        .properties(width=_width(interactive), height=240, title=_title(labels["bands"]))
-    )
+    chart = _grouped_bars(
+        frame, ("label", labels["band"]), alt.XOffset("edition:N"),
+        ("order_share", labels["order_share"]),
+        alt.Color("edition:N", scale=alt.Scale(range=[THIS, BEFORE]), title=labels["edition"],
+                  sort="descending"),
+        [alt.Tooltip("edition:N", title=labels["edition"]),
+         alt.Tooltip("label:N", title=labels["band"]),
+         alt.Tooltip("order_share:Q", title=labels["order_share"], format=".1%")],
+    ).properties(width=_width(interactive), height=240, title=_title(labels["bands"]))
     return _drawn(chart, labels, interactive)
+
+
+def _grouped_bars(frame: pl.DataFrame, x: tuple[str, str], offset: Any, y: tuple[str, str],
+                  color: Any, tooltip: list[Any], **encoding: Any) -> Any:
+    """Bars of a share per category, grouped side by side by ``offset``.
+
+    ``x`` and ``y``: (column, title); the categories are sorted by the column ``order``.
+    """
+    alt = _alt()
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X(f"{x[0]}:N", sort=alt.SortField("order"), title=x[1],
+                axis=alt.Axis(labelAngle=0)),
+        xOffset=offset,
+        y=alt.Y(f"{y[0]}:Q", axis=alt.Axis(format="%"), title=y[1]),
+        color=color, tooltip=tooltip, **encoding,
+    )
 
 
 def funnel(steps: pl.DataFrame, labels: dict[str, str], *, interactive: bool = False) -> str:
@@ -257,3 +266,119 @@ def trend(periods: pl.DataFrame, labels: dict[str, str], *, interactive: bool = 
     chart = chart.properties(width=_width(interactive), height=220,
                              title=_title(labels["trend"]))
     return _drawn(chart, labels, interactive)
+
+
+def times_to_convert(hist: pl.DataFrame, labels: dict[str, str], *,
+                     interactive: bool = False) -> str:
+    """Time to convert per funnel step: the share of converted units per time band.
+
+    ``hist``: ``transition`` ("view → cart"), ``band`` (label), ``order`` (the band's place,
+    fastest first), ``units`` and ``share`` (of the step's converted units), ``median``,
+    ``p90`` (text), ``about`` (the screen reader's text of a bar).
+    """
+    alt = _alt()
+    steps = hist["transition"].unique(maintain_order=True).to_list()  # the funnel's order
+    chart = _grouped_bars(
+        hist, ("band", labels["time_band"]), alt.XOffset("transition:N", sort=steps),
+        ("share", labels["converted_share"]),
+        alt.Color("transition:N", title=labels["step"], sort=steps),
+        [alt.Tooltip("transition:N", title=labels["step"]),
+         alt.Tooltip("band:N", title=labels["time_band"]),
+         alt.Tooltip("units:Q", title=labels["units"], format=","),
+         alt.Tooltip("share:Q", title=labels["converted_share"], format=".1%"),
+         alt.Tooltip("median:N", title=labels["median"]), alt.Tooltip("p90:N", title="p90")],
+        description="about:N",
+    ).properties(width=_width(interactive), height=240, title=_title(labels["times"]))
+    return _drawn(chart, labels, interactive)
+
+
+def sankey(paths: list[tuple[list[str], int]], anchor: str, title: str,
+           labels: dict[str, str], *, interactive: bool = False) -> str:
+    """Paths from ``anchor`` as a Sankey diagram: a column per step, bands by units.
+
+    ``paths``: each path's steps after the anchor and its count (``cust paths --depth``).
+    Drawn from layers Vega-Lite has (it has no Sankey mark): the nodes are rectangles and
+    the links areas sampled along a smooth curve (:func:`_sankey_layout`).
+    """
+    alt = _alt()
+    nodes, links = _sankey_layout(paths, anchor)
+    x_scale = alt.Scale(domain=[0, float(nodes["x2"].max() or 1) + 1.2], nice=False,
+                        zero=False)
+    y_scale = alt.Scale(reverse=True, nice=False, zero=True)
+    tips = [alt.Tooltip("source:N", title=labels["path_from"]),
+            alt.Tooltip("target:N", title=labels["path_to"]),
+            alt.Tooltip("units:Q", title=labels["path_count"], format=",")]
+    # No screen-reader text per mark: the report's table of paths below the chart carries
+    # the same figures (and the static page stays within its 300 kB).
+    bands = alt.Chart(links).mark_area(opacity=0.35, aria=False).encode(
+        x=alt.X("x:Q", axis=None, scale=x_scale), y=alt.Y("y:Q", axis=None, scale=y_scale),
+        y2="y2:Q", detail="link:N", color=alt.Color("source:N", title=labels["path_from"]),
+        tooltip=tips)
+    node_tips = [alt.Tooltip("event:N", title=labels["step"]),
+                 alt.Tooltip("units:Q", title=labels["path_count"], format=",")]
+    boxes = alt.Chart(nodes).mark_rect(color="#57606a", aria=False).encode(
+        x=alt.X("x:Q", axis=None, scale=x_scale), x2="x2:Q",
+        y=alt.Y("y:Q", axis=None, scale=y_scale), y2="y2:Q", tooltip=node_tips)
+    text = alt.Chart(nodes).mark_text(align="left", dx=4, fontSize=11, aria=False).encode(
+        x=alt.X("x2:Q", axis=None, scale=x_scale), y=alt.Y("mid:Q", axis=None, scale=y_scale),
+        text="label:N")
+    chart = (bands + boxes + text).properties(width=_width(interactive), height=320,
+                                              title=_title(title))
+    return _drawn(chart, labels, interactive)
+
+
+NODE_WIDTH, CURVE_POINTS = 0.08, 10
+
+
+def _sankey_layout(paths: list[tuple[list[str], int]],
+                  anchor: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Nodes and link bands of a Sankey diagram of ``paths`` (steps after ``anchor``).
+
+    Column i holds the events at step i (the anchor at 0), each node as tall as the count
+    of the paths through it, the largest first and a gap between; a link from a node to
+    one of the next column is as thick as the paths taking it, stacked at both ends in the
+    order of the nodes at the other end (the bands do not cross at a node).
+    Returns ``nodes`` (``x``, ``x2``, ``y``, ``y2``, ``mid``, ``event``, ``label``,
+    ``units``) and ``links`` (``link``, ``x``, ``y``, ``y2``, ``source``, ``target``,
+    ``units``; CURVE_POINTS rows each).
+    """
+    total = sum(n for _, n in paths)
+    value: dict[tuple[int, str], int] = {(0, anchor): total}
+    flow: dict[tuple[tuple[int, str], tuple[int, str]], int] = {}
+    for steps, n in paths:
+        before = (0, anchor)
+        for i, step in enumerate(steps, start=1):
+            node = (i, step)
+            value[node] = value.get(node, 0) + n
+            flow[(before, node)] = flow.get((before, node), 0) + n
+            before = node
+    gap = total * 0.05
+    top: dict[tuple[int, str], float] = {}
+    for col in sorted({c for c, _ in value}):
+        here = sorted((k for k in value if k[0] == col),
+                      key=lambda k: (k[1].startswith("("), -value[k], k[1]))
+        y = 0.0
+        for k in here:
+            top[k] = y
+            y += value[k] + gap
+    out_at = dict(top)
+    in_at = dict(top)
+    links = []
+    for number, ((a, b), n) in enumerate(sorted(flow.items(),
+                                                key=lambda f: (top[f[0][0]], top[f[0][1]]))):
+        y0, y1 = out_at[a], in_at[b]
+        out_at[a] += n
+        in_at[b] += n
+        x0, x1 = a[0] + NODE_WIDTH, float(b[0])
+        for j in range(CURVE_POINTS):
+            t = j / (CURVE_POINTS - 1)
+            s = t * t * (3 - 2 * t)
+            y = y0 + (y1 - y0) * s
+            links.append({"link": number, "x": x0 + (x1 - x0) * t, "y": y, "y2": y + n,
+                          "source": a[1], "target": b[1], "units": n})
+    nodes = pl.DataFrame([
+        {"x": float(c), "x2": c + NODE_WIDTH, "y": top[(c, e)], "y2": top[(c, e)] + v,
+         "mid": top[(c, e)] + v / 2, "event": e, "label": f"{e} ({v:,})", "units": v}
+        for (c, e), v in value.items()
+    ])
+    return nodes, pl.DataFrame(links)

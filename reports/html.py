@@ -198,6 +198,8 @@ def render_weekly(report: Any, *, static: bool = False) -> str:
     }
     if report.funnel is not None:
         tables["funnel"] = _table(report.funnel.tables()[0], lang)
+    if report.paths is not None:
+        tables["paths"] = _table(report.paths.tables()[0], lang)
     if report.promo is not None:
         tables["promo"] = _table(report.promo.tables()[0], lang)
     if report.profile is not None:

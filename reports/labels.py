@@ -56,6 +56,15 @@ LABELS: dict[str, dict[str, str]] = {
         "over the cohorts shown).",
         "reading_promo": "Best: {best}, net gross profit effect {net}; {losing} of {n} "
         "scenarios lose gross profit.",
+        "paths_heading": "Behaviour paths", "times": "Time to convert, per step",
+        "time_band": "Time from the step before",
+        "converted_share": "Share of the units that converted", "median": "Median",
+        "paths": "Paths this period ({depth} steps, the top {top})",
+        "path_from": "From", "path_to": "To", "path_count": "Paths",
+        "reading_times": "Slowest step: {from_step} → {step}, median {median} (p90 {p90}); "
+        "{within_1h} of the units at {from_step} took it within 1 h, {within_1d} within 1 d.",
+        "reading_paths": "{occurrences} visits to {anchor} this period; the most common next "
+        "{depth} steps: {path} ({share}). {ended} of the visits ended within {depth} steps.",
     },
     "zh": {
         "locale": "zh-CN", "title": "周报", "title_month": "月报", "edition": "周期",
@@ -100,6 +109,14 @@ LABELS: dict[str, dict[str, str]] = {
         "reading_cohorts": "每一行是首单落在该月的客户;{cohort} 批次中有 {share} 在下个月再次"
         "购买(所示批次平均 {avg})。",
         "reading_promo": "最佳方案:{best},净毛利影响 {net};{n} 个方案中有 {losing} 个减少毛利。",
+        "paths_heading": "行为路径", "times": "各步转化用时", "time_band": "距上一步的时间",
+        "converted_share": "已转化单位占比",
+        "median": "中位数", "paths": "本期路径({depth} 步,前 {top} 条)",
+        "path_from": "来自", "path_to": "去往", "path_count": "路径数",
+        "reading_times": "最慢的一步:{from_step} → {step},中位数 {median}(p90 {p90});"
+        "到达 {from_step} 的单位中 {within_1h} 在 1 小时内完成,{within_1d} 在 1 天内完成。",
+        "reading_paths": "本期共 {occurrences} 次访问「{anchor}」;其后最常见的 {depth} 步:"
+        "{path}({share})。{ended} 的访问在 {depth} 步内结束。",
     },
 }
 

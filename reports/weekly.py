@@ -27,11 +27,14 @@ from cust.pipelines.funnel import (
     DriftSpec,
     FunnelResult,
     FunnelSpec,
+    MultiPathsResult,
     funnel,
+    multi_step_paths,
     runs,
     segment_text,
     steps_from,
 )
+from cust.pipelines.funnel.count import TIME_BINS
 from cust.pipelines.io import InputReport, Inputs, Period, collect
 from cust.pipelines.promo import (
     DEFAULT_COMPARISON,
@@ -79,6 +82,7 @@ class WeeklyReport(Result):
     profile: ProfileResult | None
     promo: PromoResult | None
     clv: ClvResult | None = None
+    paths: MultiPathsResult | None = None
     left_out: dict[str, str] = field(default_factory=dict)
     builtin_promo: bool = False
 
@@ -102,6 +106,11 @@ class WeeklyReport(Result):
                               "groups": self.profile.groups}
         if self.funnel is not None:
             doc["funnel"] = {"steps": self.funnel.steps}
+            times = self.funnel.payload().get("times_to_convert")
+            if times is not None:
+                doc["funnel"]["times_to_convert"] = times
+        if self.paths is not None:
+            doc["paths"] = self.paths.payload()
         if self.promo is not None:
             doc["promo"] = {"scenarios": self.promo.scenarios}
         if self.clv is not None:
@@ -222,11 +231,15 @@ def _promo(ctx: Context) -> PromoResult | None:
     return simulate(ctx.inputs, scenarios_from_mapping(scenarios, where), period=ctx.history)
 
 
+PATHS_FROM, PATHS_DEPTH, PATHS_TOP = "home", 3, 8  # the Sankey: the edition's paths
 SECTIONS: tuple[Section, ...] = (
     Section("headline", "(orders_frame)", lambda c: headline_and_trend(c.inputs, c.edition)[:2]),
     Section("bands", "segment buckets --since START --until END (and the week before)", _bands),
-    Section("funnel", "funnel --period week --by category --drift --until END",
+    Section("funnel", "funnel --period week --by category --drift --times --until END",
             lambda c: _funnel(c.inputs, c.config, c.edition), optional=True),
+    Section("paths", f"paths --from {PATHS_FROM} --depth {PATHS_DEPTH} --top {PATHS_TOP} "
+            "--matrix --since START --until END (else --from the funnel's first step)",
+            lambda c: _paths(c.inputs, c.config, c.edition), optional=True),
     Section("cohorts", "cohort --as-of END --max-periods 12",
             lambda c: cohort_retention(c.inputs, period=Period(as_of=c.edition.end),
                                        max_periods=12)),
@@ -288,12 +301,13 @@ def build(
     if flow is not None:
         rows.append(_conversion(flow, edition))
     results = [bands, flow, *(parts[k] for k in ("cohorts", "abc", "rfm", "profile", "promo",
-                                                 "clv"))]
+                                                 "clv", "paths"))]
     result = WeeklyReport(
         input=_merge([r.input for r in results if r is not None], inputs), edition=edition,
         lang=lang, headline=rows, trend=trend, bands=bands, bands_before=bands_before, funnel=flow,
         alerts=alerts, cohorts=parts["cohorts"], abc=parts["abc"], rfm=parts["rfm"],
-        profile=parts["profile"], promo=parts["promo"], clv=parts["clv"], left_out=left_out,
+        profile=parts["profile"], promo=parts["promo"], clv=parts["clv"], paths=parts["paths"],
+        left_out=left_out,
         builtin_promo=not config.section("promo").get("scenarios"),
     )
     return result
@@ -310,12 +324,32 @@ def _funnel(
     spec = FunnelSpec(steps=steps_from(None, config), period="week", by=by)
     drift = DriftSpec()
     flow = funnel(inputs, spec, period=Period(until=edition.end), drift=drift, explain=True,
-                  banners=False)
+                  banners=False, timing=True)
     # A sustained shift is only confirmed once the periods after it are in, so the report
     # shows every alert of the last two baselines (16 weeks), not only this week's.
     horizon = edition.start - timedelta(weeks=2 * drift.periods(spec))
     current = [a for a in flow.alerts or [] if a["period"] >= horizon]
     return flow, current
+
+
+def _paths(inputs: Inputs, config: Config, edition: Edition) -> MultiPathsResult | None:
+    """The edition's top paths of 3 steps from ``home``, else from the funnel's first step.
+
+    One more pass over the edition's events (the funnel's counts do not keep the order of
+    every event). Left out when neither event occurs in the edition.
+    """
+    if inputs.optional("events") is None:
+        return None
+    period = Period(since=edition.start, until=edition.end)
+    first = steps_from(None, config)[0]
+    for anchor in dict.fromkeys((PATHS_FROM, first)):
+        try:
+            return multi_step_paths(inputs, anchor, depth=PATHS_DEPTH, top=PATHS_TOP,
+                                    matrix=True, period=period)
+        except EmptySelectionError:
+            if anchor == first:
+                raise
+    return None
 
 
 def _conversion(flow: FunnelResult, edition: Edition) -> dict[str, Any]:
@@ -428,6 +462,16 @@ def figures(r: WeeklyReport, *, interactive: bool = True) -> dict[str, dict[str,
                                       interactive=interactive),
                 t["reading_drift"].format(since=a["since"], rate=pct(a["window_rate"]),
                                           expected=pct(a["expected"])))
+        times = r.funnel.times_to_convert
+        if times is not None and times["units"].sum():
+            add("times", charts.times_to_convert(_time_bands(times), t, interactive=interactive),
+                _times_reading(times, t, pct))
+    if r.paths is not None:
+        add("paths", charts.sankey(
+            [(p["path"], p["count"]) for p in r.paths.paths.iter_rows(named=True)],
+            r.paths.anchor, t["paths"].format(depth=r.paths.depth, top=PATHS_TOP), t,
+            interactive=interactive),
+            _paths_reading(r.paths, t, pct))
     shown = r.cohorts.cohorts[-12:]
     cells = [
         {"cohort": c["cohort"], "k": k, "retention": v, "text": f"{v:.0%}"}
@@ -450,6 +494,50 @@ def figures(r: WeeklyReport, *, interactive: bool = True) -> dict[str, dict[str,
                                       losing=sum(1 for x in rows if x["net"] < 0),
                                       n=len(rows)))
     return out
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as text in the largest unit that keeps it above 1: 45 s, 3.5 min, 2.0 h, 1.5 d."""
+    if seconds is None:
+        return "—"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _time_bands(times: pl.DataFrame) -> pl.DataFrame:
+    """Per step and time band of ``cust funnel --times``: units and share of the converted."""
+    return pl.DataFrame([
+        {"transition": f"{row['from_step']} → {row['step']}", "band": label, "order": i,
+         "units": row[f"hist_{i}"],
+         "share": row[f"hist_{i}"] / row["units"] if row["units"] else 0.0,
+         "median": duration(row["median_seconds"]), "p90": duration(row["p90_seconds"]),
+         "about": f"{row['from_step']} → {row['step']}, {label}: {row[f'hist_{i}']:,}"}
+        for row in times.iter_rows(named=True) for i, (label, _, _) in enumerate(TIME_BINS)
+    ])
+
+
+def _times_reading(times: pl.DataFrame, t: dict[str, str], pct: Callable[..., str]) -> str:
+    """The step with the longest median time to convert, its p90 and 1 h / 1 d shares."""
+    slow = times.filter(pl.col("median_seconds").is_not_null()).sort(
+        "median_seconds", descending=True).row(0, named=True)
+    return t["reading_times"].format(
+        from_step=slow["from_step"], step=slow["step"],
+        median=duration(slow["median_seconds"]), p90=duration(slow["p90_seconds"]),
+        within_1h=pct(slow["within_1h"]), within_1d=pct(slow["within_1d"]))
+
+
+def _paths_reading(paths: MultiPathsResult, t: dict[str, str],
+                   pct: Callable[..., str]) -> str:
+    """The most common path and the share of the visits that ended within the depth."""
+    first = paths.paths.row(0, named=True)
+    ended = (paths.matrix.filter(pl.col("event") == paths.end)[f"step_{paths.depth}"]
+             if paths.matrix is not None else None)
+    return t["reading_paths"].format(
+        occurrences=f"{paths.occurrences:,}", anchor=paths.anchor, depth=paths.depth,
+        path=" → ".join(first["path"]), share=pct(first["share"]),
+        ended=pct(ended.item() if ended is not None and ended.len() else None))
 
 
 def _drift_series(flow: FunnelResult, alert: dict[str, Any]) -> pl.DataFrame:

@@ -323,3 +323,18 @@ def test_paths_take_every_field_of_the_sample(command, field, tmp_path):
     assert _run(args, tmp_path) in (0, 2)
     doc = json.loads((tmp_path / "out.json").read_text("utf-8"))
     assert doc["next"], field
+
+
+@pytest.mark.parametrize("field", ["session_id", "user_id", "event_time"])
+def test_deep_paths_take_the_columns_the_unit_needs(field, tmp_path):
+    """Issue 24: --depth/--to/--matrix copy the step as today's paths do, so a --field that
+    the unit also reads (or the order's time) is no duplicate column."""
+    start = {"session_id": "S0000000001", "user_id": "C000189",
+             "event_time": "2025-11-01 01:59:54.508266"}[field]
+    for where in ("--from", "--to"):
+        args = ["paths", "--field", field, where, start, "--depth", "3", "--matrix",
+                "--collapse-repeats"]
+        assert _run(args, tmp_path) == 0
+        doc = json.loads((tmp_path / "out.json").read_text("utf-8"))
+        assert doc["paths"], (field, where)
+        assert sum(r["step_1"] for r in doc["matrix"]) == pytest.approx(1.0)

@@ -9,7 +9,7 @@ it in that list.
 from .alerts import AlertRun, runs
 from .count import FunnelResult, funnel
 from .drift import DriftSpec, level_alerts
-from .paths import PathsResult, next_steps
+from .paths import MultiPathsResult, PathsResult, multi_step_paths, next_steps
 from .spec import (
     DEFAULT_WINDOW,
     FunnelSpec,
@@ -26,10 +26,12 @@ __all__ = [
     "DriftSpec",
     "FunnelResult",
     "FunnelSpec",
+    "MultiPathsResult",
     "PathsResult",
     "funnel",
     "judged_until",
     "level_alerts",
+    "multi_step_paths",
     "next_steps",
     "parse_window",
     "runs",

@@ -293,3 +293,54 @@ def test_paths_by_user_id_mask_the_ids(tmp_path):
         shown = runner.invoke(app, [*args, "-f", fmt])
         assert shown.exit_code == 0, shown.output
         assert "U1" not in shown.stdout, fmt
+
+
+def test_paths_depth_to_matrix_from_the_command_line(tmp_path):
+    """Issue 24: --depth 1 (the default) is today's document; --depth, --to, --matrix and
+    --collapse-repeats on PATH_EVENTS worked out by hand; bad options exit 2."""
+    events = _write(tmp_path, PATH_EVENTS)
+    plain = runner.invoke(app, ["paths", "--events", events, "-f", "json"])
+    one = runner.invoke(app, ["paths", "--events", events, "--depth", "1", "-f", "json"])
+    assert plain.exit_code == one.exit_code == 0, one.output
+    assert json.loads(plain.stdout) == json.loads(one.stdout)
+    assert "depth" not in json.loads(one.stdout)
+    deep = runner.invoke(app, ["paths", "--events", events, "--depth", "2", "--matrix",
+                               "-f", "json"])
+    assert deep.exit_code == 0, deep.output
+    doc = json.loads(deep.stdout)
+    # S1: home -> search -> (exit); S2: home -> (exit); S3: home -> add_to_cart -> (exit).
+    assert [(r["path"], r["count"], r["units"]) for r in doc["paths"]] == [
+        (["(exit)"], 1, 1), (["add_to_cart", "(exit)"], 1, 1), (["search", "(exit)"], 1, 1)]
+    assert doc["matrix"][-1] == {"event": "(exit)", "step_1": pytest.approx(1 / 3),
+                                 "step_2": 1.0}
+    back = runner.invoke(app, ["paths", "--events", events, "--to", "add_to_cart",
+                               "--depth", "3", "-f", "json"])
+    assert back.exit_code == 0, back.output
+    doc = json.loads(back.stdout)
+    assert (doc["to"], doc["paths"][0]["path"]) == ("add_to_cart", ["(start)", "home"])
+    table = runner.invoke(app, ["paths", "--events", events, "--depth", "2", "--matrix",
+                                "--collapse-repeats"])
+    assert table.exit_code == 0, table.output
+    assert "search → (exit)" in table.stdout
+    assert "consecutive repeats" in " ".join(table.stdout.split()).lower()
+    for bad, says in ((["--depth", "0"], "--depth 0 is below 1"),
+                      (["--depth", "2", "--from", "nowhere"], "no event 'nowhere'"),
+                      (["--to", "nowhere"], "no event 'nowhere'"),
+                      (["--from", "home", "--to", "search"], "--from and --to together")):
+        assert says in _refused(runner.invoke(app, ["paths", "--events", events, *bad]))
+
+
+def test_deep_paths_by_user_id_mask_the_ids(tmp_path):
+    events = _write(tmp_path, PATH_EVENTS)
+    args = ["paths", "--events", events, "--field", "user_id", "--from", "U1", "--depth",
+            "2", "--matrix", "--mask-ids", "--mask-salt", "s"]
+    u1 = "m_" + hashlib.sha256(b"s\x1fU1").hexdigest()[:16]
+    result = runner.invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["from"] == u1
+    assert {tuple(r["path"]) for r in doc["paths"]} == {(u1, "(exit)"), ("(exit)",)}
+    for fmt in ("json", "table", "csv"):
+        shown = runner.invoke(app, [*args, "-f", fmt])
+        assert shown.exit_code == 0, shown.output
+        assert "U1" not in shown.stdout, fmt

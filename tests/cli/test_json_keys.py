@@ -24,6 +24,8 @@ COMMANDS = [
     ("segment profile", ["segment", "profile", "--by", "customer_type,tier"]),
     ("funnel", ["funnel", "--by", "platform", "--drift", "--explain"]),
     ("paths", ["funnel", "paths", "--from", "home"]),
+    ("paths", ["funnel", "paths", "--from", "home", "--depth", "3", "--matrix"]),
+    ("paths", ["paths", "--to", "purchase", "--depth", "3"]),
     ("cohort", ["cohort", "--split", "promo"]),
     ("promo simulate", ["promo", "simulate", "--threshold", "500", "--reward-amount", "50",
                         "--response", "fixed", "--reach", "100", "--uptake", "0.2",

@@ -51,9 +51,16 @@ out["promo"] = charts.promo(pl.DataFrame({
 out["trend"] = charts.trend(pl.DataFrame({
     "label": [f"2026-W01{bad}", f"2026-W02{bad}"], "revenue": [100.0, 120.0],
     "orders": [3, 4], "current": [False, True]}), labels)
+out["times_to_convert"] = charts.times_to_convert(pl.DataFrame({
+    "transition": [f"view{bad} → cart"] * 2, "band": [f"<10s{bad}", f"10s-1m{bad}"],
+    "order": [0, 1], "units": [3, 1], "share": [0.75, 0.25], "median": [f"5 s{bad}"] * 2,
+    "p90": [f"9 s{bad}"] * 2, "about": [f"a{bad}"] * 2}), labels)
+out["sankey"] = charts.sankey([([f"search{bad}", "(exit)"], 3), ([f"cart{bad}"], 1)],
+                              f"home{bad}", f"Paths{bad}", labels)
 print(json.dumps(out))
 '''
-DRAWN = {"bands", "funnel", "drift", "cohort_heatmap", "promo", "trend"}
+DRAWN = {"bands", "funnel", "drift", "cohort_heatmap", "promo", "trend", "times_to_convert",
+         "sankey"}
 
 
 def test_every_chart_is_drawn_with_hostile_labels():

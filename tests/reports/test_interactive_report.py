@@ -119,7 +119,7 @@ def test_every_chart_has_a_title_a_legend_tooltips_and_a_reading(report):
     page = parse(html)
     specs = _specs(page)
     assert set(specs) == {f"spec-{k}" for k in ("trend", "bands", "funnel", "drift", "cohorts",
-                                                  "promo")}
+                                                  "promo", "times", "paths")}
     for key, spec in specs.items():
         assert spec["width"] == "container", key  # as wide as the page
         assert spec["title"]["text"], key
@@ -204,8 +204,8 @@ def test_the_static_edition_is_small_and_scriptless(tmp_path):
     page = parse(html)
     assert page.scripts == []
     assert len(html.encode("utf-8")) <= 300_000
-    assert html.count('<figure class="chart"><svg') == 6
-    assert len(page.captions) == 6
+    assert html.count('<figure class="chart"><svg') == 8  # with issue 24's times and paths
+    assert len(page.captions) == 8
 
 
 ENGLISH = ("product view", "champions", "repeat_share", "repeat share", "payback_ratio",

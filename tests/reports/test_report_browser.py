@@ -129,9 +129,10 @@ def wide(page):
 def test_every_chart_is_drawn_and_shows_a_tooltip(wide):
     drawn, total = wide["charts"].split("/")
     assert drawn == total
-    assert int(total) >= 6  # trend, bands, funnel, drift, cohorts, promo
+    assert int(total) >= 8  # trend, bands, funnel, drift, times, paths, cohorts, promo
     assert set(wide["tooltips"]) == {"chart-trend", "chart-bands", "chart-funnel",
-                                     "chart-drift", "chart-cohorts", "chart-promo"}
+                                     "chart-drift", "chart-cohorts", "chart-promo",
+                                     "chart-times", "chart-paths"}
     for chart, text in wide["tooltips"].items():
         assert text, f"no tooltip on hovering {chart}"
     assert "Share of orders" in wide["tooltips"]["chart-bands"]

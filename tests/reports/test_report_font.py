@@ -52,7 +52,9 @@ def test_the_subset_font_covers_every_chinese_character_of_the_page(zh_static):
     assert missing == []
     # A subset: the page's characters, not the font's tens of thousands.
     assert len(cmap) < 2 * len(used) + 300
-    assert len(html.encode("utf-8")) <= 300_000  # the static edition's goal, font included
+    # The static edition's goal, font included: 300 kB until issue 24 added the time to
+    # convert and the paths (Sankey) charts to the funnel section (+32 kB in Chinese).
+    assert len(html.encode("utf-8")) <= 340_000
     # The original font's timestamp, not the time of the run: the same page, the same bytes.
     original = TTFont(str(fonts.cjk_font()), fontNumber=0)
     assert font["head"].modified == original["head"].modified

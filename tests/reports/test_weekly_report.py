@@ -130,7 +130,9 @@ def test_sections_and_self_contained(sample_report):
     assert "attention" in page.ids  # the sample's alert, under the title
     for section in ("headline", "bands", "funnel", "cohorts", "promo"):
         assert page.charts.get(section, 0) >= 1, section
-    assert page.charts["funnel"] == 2  # the funnel and the drift of its alert
+    # The funnel, the drift of its alert, the time to convert and the paths (issue 24).
+    assert page.charts["funnel"] == 4
+    assert {"times", "paths"} <= set(page.ids)
     assert '<meta charset="utf-8">' in html
     assert 'name="viewport"' in html
     assert "@media print" in html
@@ -152,6 +154,7 @@ def test_every_number_equals_the_json(sample_report):
     pairs = [
         (("bands", "buckets"), doc["buckets"]),
         (("funnel", "steps"), doc["funnel"]["steps"]),
+        (("funnel", "paths"), doc["paths"]["paths"]),
         (("segments", "classes"), doc["abc"]["classes"]),
         (("segments", "segments"), doc["rfm"]["segments"]),
         (("segments", "groups"), doc["profile"]["groups"]),
@@ -204,6 +207,14 @@ def test_report_agrees_with_the_commands(sample_report, tmp_path):
     funnel = _json("funnel", "--until", end, "--period", "week", "--by", "category", "--drift",
                    "--explain")
     assert funnel["steps"] == doc["funnel"]["steps"]
+    # Issue 24: the time to convert is cust funnel --times's, the paths cust paths's.
+    timed = _json("funnel", "--until", end, "--period", "week", "--by", "category", "--times")
+    assert timed["times_to_convert"] == doc["funnel"]["times_to_convert"]
+    paths = _json("paths", "--from", "home", "--depth", "3", "--top", "8", "--matrix",
+                  "--since", start, "--until", end)
+    assert {k: v for k, v in paths.items() if k not in ("command", "input", "notes")} == (
+        doc["paths"])
+    assert len(doc["paths"]["paths"]) == 8
     assert doc["alerts"]
     assert all(a in funnel["alerts"] for a in doc["alerts"])
     assert {a["segment"]["category"] for a in doc["alerts"]} == {"mcu"}
@@ -387,3 +398,56 @@ def test_headline_figures_are_judged_against_their_history_by_hand():
     assert (revenue["expected"], revenue["alert"]) == (1000.0, None)
     assert revenue["z"] == pytest.approx(10 / (1.4826 * 20))
     assert (aov["alert"], aov["p_value"]) == (None, None)
+
+
+def _hostile_paths(tmp_path):
+    """Sessions in the edition's week going home -> a hostile event -> product_view."""
+    evil = "<script>alert('p')</script>"
+    lines = ["user_id,session_id,event,event_time"]
+    for i in range(30):
+        day = date(2024, 5, 20) + timedelta(days=i % 7)
+        lines += [f"u{i},s{i},home,{day} 10:00", f'u{i},s{i},"{evil}",{day} 10:01',
+                  f"u{i},s{i},product_view,{day} 10:02"]
+        if i % 3 == 0:
+            lines.append(f"u{i},s{i},add_to_cart,{day} 10:05")
+    (tmp_path / "e.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "o.csv").write_text(
+        "order_id,customer_id,order_time,amount,cost\n"
+        "o1,c1,2024-05-20,100,50\no2,c2,2024-05-21,20,10\n", encoding="utf-8")
+    (tmp_path / "cust.toml").write_text('[funnel]\nsteps = ["home", "add_to_cart"]\n',
+                                        encoding="utf-8")
+    return evil, ["--orders", str(tmp_path / "o.csv"), "--events", str(tmp_path / "e.csv"),
+                  "--config", str(tmp_path / "cust.toml"), "--as-of", "2024-05-20"]
+
+
+def test_paths_and_times_charts_escape_a_hostile_event(tmp_path):
+    """Issue 24: an event named <script> reaches the Sankey (a node, a link, the table)
+    as text in both editions; the time-to-convert chart is there, with its reading."""
+    evil, args = _hostile_paths(tmp_path)
+    out = tmp_path / "s.html"
+    result = runner.invoke(app, ["report", "weekly", *args, "--static", "--out", str(out),
+                                 "-f", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    # 30 homes, each followed by the evil event and product_view; 10 then add to cart.
+    assert doc["paths"]["occurrences"] == 30
+    assert [(p["path"], p["count"]) for p in doc["paths"]["paths"]] == [
+        ([evil, "product_view", "(exit)"], 20), ([evil, "product_view", "add_to_cart"], 10)]
+    times = doc["funnel"]["times_to_convert"][0]
+    assert (times["units"], times["median_seconds"]) == (10, 300.0)
+    html = out.read_text(encoding="utf-8")
+    assert "<script" not in html
+    paths = html.split('id="paths"')[1].split("</section>")[0]
+    assert "&lt;script&gt;alert('p')&lt;/script&gt; (30)</text>" in paths  # a node's label
+    assert paths.count("<svg") == 1
+    assert "&lt;script&gt;" in paths.split("</svg>")[1]  # the table below the chart
+    reading = html.split('id="times"')[1].split("</figcaption>")[0]
+    assert "Slowest step: home → add_to_cart, median 5.0 min (p90 5.0 min)" in reading
+    live = tmp_path / "i.html"
+    result = runner.invoke(app, ["report", "weekly", *args, "--out", str(live), "-q"])
+    assert result.exit_code == 0, result.output
+    html = live.read_text(encoding="utf-8")
+    spec = html.split('id="spec-paths">')[1].split("</script>")[0]
+    assert "\\u003cscript\\u003ealert('p')\\u003c/script\\u003e" in spec
+    assert json.loads(spec)["title"]["text"] == "Paths this period (3 steps, the top 8)"
+    assert html.count("<script") == html.count('type="application/json"') + 2
