@@ -466,21 +466,31 @@ def _build(
     # Orders of several files: an order also in a later file is checked for (see
     # _cross_row_checks), so overlapping exports do not count it twice.
     overlap = name == "orders" and len(opened) > 1
-    for i, f in enumerate(opened):
+    for first, f, paths in _runs(opened):
+        i = first
         mapping, missing = match_headers(name, f.headers, explicit)
         if missing:
             raise _missing(name, f, missing, explicit)
         _refuse_repeated_headers(f, mapping)
         mapping = _readable_types(name, f, mapping)
-        frame = f.frame.select([pl.col(h).alias(c) for h, c in mapping.items()])
         file_schema = f.frame.collect_schema()
         schema = {c: file_schema[h] for h, c in mapping.items()}
         present.update(schema)
-        located = f.frame if f.numbered else f.frame.with_row_index(ROW, offset=1)
         # Cells stay typed until the reason is computed (it parses by the file's dtypes);
         # _concat(as_text=True) turns them into text afterwards.
         raw = [pl.col(h).alias(c) for h, c in mapping.items()]
-        located = located.select(pl.lit(str(f.path)).alias(FILE), pl.col(ROW), *raw)
+        index = pl.lit(i, dtype=pl.Int32).alias(FILE_INDEX)
+        if paths is None:
+            frame = f.frame.select(raw)
+            located = f.frame if f.numbered else f.frame.with_row_index(ROW, offset=1)
+            located = located.select(pl.lit(str(f.path)).alias(FILE), pl.col(ROW), *raw)
+        else:  # one scan for a run of files alike; each row's file from its path
+            scan = pl.scan_parquet(paths, include_file_paths=FILE, hive_partitioning=False)
+            position = pl.col(FILE).cast(pl.Enum(paths)).to_physical().cast(pl.Int32)
+            index = (position + i).alias(FILE_INDEX)
+            frame = scan.select(*raw, index)
+            row = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over(FILE).alias(ROW)
+            located = scan.select(pl.col(FILE), row, *raw)
         if only is not None:
             # On the raw cell, stripped as the parsers strip it (the names are not empty),
             # so the Parquet reader can skip the other columns of the rows it drops before
@@ -488,11 +498,17 @@ def _build(
             kept = pl.col(only[0]).cast(pl.String).str.strip_chars().is_in(list(only[1]))
             frame, located = frame.filter(kept), located.filter(kept)
         rules = _rules(name, schema, options.timezone, text=f.text, order=dates.parsing)
-        parsed = rules.parse(frame)
+        if paths is None:
+            parsed = rules.parse(frame)
+        else:
+            parsed = rules.parse(frame, keep=[FILE_INDEX] if overlap else [])
+            index = pl.col(FILE).cast(pl.Enum(paths)).to_physical().cast(pl.Int32) + i
+            index = index.alias(FILE_INDEX)
         marked_rows = rules.mark(located)
-        if overlap:
-            index = pl.lit(i, dtype=pl.Int32).alias(FILE_INDEX)
+        if overlap and paths is None:
             parsed, marked_rows = parsed.with_columns(index), marked_rows.with_columns(index)
+        elif overlap:
+            marked_rows = marked_rows.with_columns(index)
         has = {*schema, REASON, FILE, ROW, *((FILE_INDEX,) if overlap else ())}
         located_parts.append((marked_rows, has))
         parts.append((parsed, has))
@@ -513,6 +529,35 @@ def _build(
         name, tuple(opened), columns, checked, located_all, marked=marked, options=options,
         dates=dates,
     )
+
+
+RUN_FILES = 4  # Parquet files alike in a row read by one scan from this many on
+
+
+def _runs(opened: Sequence[OpenedFile]) -> list[tuple[int, OpenedFile, list[str] | None]]:
+    """The files in runs read together: (first position, first file, the run's paths).
+
+    Consecutive Parquet files of the same columns and types (a folder of daily exports)
+    are one scan, so the plan has one branch for them instead of one per file (365
+    branches took seconds to build and to optimise). Other files are alone (paths None).
+    """
+    runs: list[tuple[int, OpenedFile, list[str] | None]] = []
+    key_of: list[object] = []
+    for f in opened:
+        alike = f.format == "parquet" and not f.numbered and not f.scratch
+        key_of.append((tuple(f.headers), tuple(f.frame.collect_schema().dtypes())) if alike
+                      else None)
+    i = 0
+    while i < len(opened):
+        j = i + 1
+        while key_of[i] is not None and j < len(opened) and key_of[j] == key_of[i]:
+            j += 1
+        if j - i >= RUN_FILES:
+            runs.append((i, opened[i], [str(f.path) for f in opened[i:j]]))
+        else:
+            runs += [(k, opened[k], None) for k in range(i, j)]
+        i = j
+    return runs
 
 
 def _refuse_repeated_headers(f: OpenedFile, mapping: Mapping[str, str]) -> None:
@@ -647,9 +692,10 @@ class _Rules:
                 frame = frame.with_columns(**stage)
         return frame
 
-    def parse(self, frame: pl.LazyFrame) -> pl.LazyFrame:
-        """Every canonical column parsed, plus the :data:`REASON` column."""
+    def parse(self, frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
+        """Every canonical column parsed, plus the :data:`REASON` column (and ``keep``)."""
         staged = self._staged(frame).select(
+            *keep,
             *(v.alias(c) for c, v in self.values.items()),
             *(f.alias(n) for n, f in self.flags.items()),
         )

@@ -129,3 +129,44 @@ def test_dedupe_counts_a_shared_order_from_its_last_file(folder, tmp_path):
     assert orders["order_id"].to_list() == ["A1", "B1", "M", "S"]
     assert orders["value"].to_list() == [20.0, 30.0, 3.0, 5.0]
     assert rep["rejected_by_reason"] == {"order_in_later_file": 2, "bad_amount": 1}
+
+
+def test_a_run_of_parquet_files_is_read_as_its_csv_twins(tmp_path):
+    """Five Parquet files alike are one scan (loader._runs): the same orders, rows and
+    rejected rows (file and row number) as the same files in CSV, read one by one."""
+    from cust.pipelines.io.loader import rejected_rows
+
+    csv_dir, pq_dir = tmp_path / "csv", tmp_path / "pq"
+    csv_dir.mkdir()
+    pq_dir.mkdir()
+    bodies = [
+        "A1,C1,2024-03-01 10:00:00,20,5,paid\nA1,C1,2024-03-01 10:00:00,oops,1,paid\n",
+        "S,C2,2024-03-02 23:59:00,10,4,paid\n",
+        "S,C9,2024-03-03 00:01:00,5,1,paid\nB1,C3,2024-03-03 10:00:00,1,1,paid\n",
+        "D1,C4,2024-03-04 10:00:00,7,1,refunded\n",
+        "E1,C5,2024-03-05 10:00:00,9,,paid\nE2,,2024-03-05 11:00:00,9,1,paid\n",
+    ]
+    for n, body in enumerate(bodies):
+        _write(csv_dir, f"day{n}.csv", body)
+        frame = pl.read_csv(csv_dir / f"day{n}.csv", infer_schema=False)
+        frame.write_parquet(pq_dir / f"day{n}.parquet")
+    got = {}
+    for name, where in (("csv", csv_dir), ("parquet", pq_dir)):
+        source = Inputs({"orders": str(where)}, LoadOptions(), None).get("orders")
+        (orders,), report = collect([orders_frame(source).sort("order_id")], [source])
+        rejected = rejected_rows([source]).with_columns(
+            pl.col("source_file").str.extract(r"(day\d)")
+        ).sort("source_file", "source_row")
+        got[name] = orders, report.sources["orders"].to_json(), rejected
+    assert got["csv"][0].equals(got["parquet"][0])
+    rep = got["parquet"][1]
+    assert {k: v for k, v in rep.items() if k != "files"} == {
+        k: v for k, v in got["csv"][1].items() if k != "files"}
+    # S names C2 in day1 and C9 in day2: mixed across the files.
+    assert rep["rejected_by_reason"] == {"mixed_customers": 2, "bad_amount": 1,
+                                         "missing_customer_id": 1}
+    assert got["parquet"][0]["order_id"].to_list() == ["A1", "B1", "E1"]
+    rows = got["parquet"][2].select("source_file", "source_row", "reason").rows()
+    assert rows == [("day0", "2", "bad_amount"), ("day1", "1", "mixed_customers"),
+                    ("day2", "1", "mixed_customers"), ("day4", "2", "missing_customer_id")]
+    assert rows == got["csv"][2].select("source_file", "source_row", "reason").rows()
