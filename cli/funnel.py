@@ -35,6 +35,10 @@ def funnel(
     attribution: Annotated[str, typer.Option(
         "--attribution", help="Whose --by values a unit carries: its 'first' step's, the "
         "'last' step it reached, or step:N's.")] = "first",
+    value: Annotated[str | None, typer.Option(
+        "--value", help="Revenue at each step and lost at each drop-off: an events column of "
+        "money, or 'orders' (order_id to its paid order, sku to its paid price per unit).",
+        show_default=False)] = None,
     times: Annotated[bool, typer.Option(
         "--times", help="Time to convert per step: median, p90, a histogram and the share "
         "converting within 1h, 1d and 7d.")] = False,
@@ -83,6 +87,8 @@ def funnel(
 
     Time to convert: cust funnel --times
 
+    Value (revenue reached and lost per step, abandoned carts in yuan): cust funnel --value orders
+
     Behaviour paths: cust funnel paths --from home --top 10
     """
     from cust.pipelines import funnel as fn
@@ -96,7 +102,8 @@ def funnel(
         spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=str(unit),
                              window=fn.window_for(window, str(unit)), period=str(period),
                              by=groups, order=str(order), exclude=excluded, same=same,
-                             count=str(count), attribution=attribution.strip())
+                             count=str(count), attribution=attribution.strip(),
+                             value=value.strip() if value else None)
         check = (DriftSpec(baseline=baseline, correction=correction.value)
                  if (drift or explain or fail_on_drift) else None)
         return fn.funnel(inputs, spec, period=span, drift=check, explain=explain,
