@@ -1,0 +1,38 @@
+"""``cust funnel --value`` and ``cust funnel drivers`` from the command line (issue 24)."""
+
+import json
+
+from typer.testing import CliRunner
+
+from cust.cli.main import app
+
+runner = CliRunner()
+
+
+def _doc(*args):
+    result = runner.invoke(app, ["funnel", *args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_value_orders_on_the_sample_adds_money_to_the_steps():
+    plain, valued = _doc(), _doc("--value", "orders")
+    assert "value" not in plain
+    assert "value" not in plain["steps"][0]
+    assert [s["entered"] for s in valued["steps"]] == [s["entered"] for s in plain["steps"]]
+    steps = valued["steps"]
+    assert valued["value"] == "orders"
+    assert all(s["value"] > 0 and s["gross_profit"] > 0 for s in steps)
+    # What is lost into a step is part of the value at the step before it.
+    assert all(0 < steps[k]["value_lost"] <= steps[k - 1]["value"] for k in (1, 2))
+    # Here the cart step is followed by the purchase step only: the drop-off after the cart
+    # and cart abandonment are the same units, and so the same money.
+    ab = valued["cart_abandonment"]
+    assert ab["abandoned"] == valued["cart_step_drop_off"]["did_not_reach_purchase_step"]
+    assert ab["abandoned_value"] == steps[2]["value_lost"]
+
+
+def test_value_unknown_column_exits_2():
+    result = runner.invoke(app, ["funnel", "--value", "price"])
+    assert result.exit_code == 2
+    assert "no 'price' column" in result.output
