@@ -137,3 +137,51 @@ def paths(
 
 command(funnel_app, "paths")(paths)
 command(app, "paths")(paths)
+
+
+@command(funnel_app, "drivers")
+def drivers(
+    g: GlobalOptions,
+    steps: Annotated[str | None, typer.Option(
+        "--steps", help="Event names in order \\[default: \\[funnel] steps in cust.toml, else "
+        "product_view, add_to_cart, purchase].", show_default=False)] = None,
+    step: Annotated[str | None, typer.Option(
+        "--step", help="The units at this step (number or name, or 'all') and whether they "
+        "reached the next \\[default: the step before the last].", show_default=False)] = None,
+    properties: Annotated[str | None, typer.Option(
+        "--properties", help="Event columns whose values are tested (on the event that "
+        "reached the step) \\[default: platform, channel, category].",
+        show_default=False)] = None,
+    prior: Annotated[bool, typer.Option(
+        "--prior/--no-prior", help="Also test each event done before reaching the step.")] = True,
+    min_units: Annotated[int, typer.Option(
+        "--min-units", help="Test a driver only with this many units with and without it.")] = 30,
+    top: Annotated[int, typer.Option("--top", help="Show the N strongest drivers.")] = 20,
+    unit: Annotated[Unit, typer.Option(
+        "--unit", help="Count 'session's or 'user's.")] = Unit.session,
+    window: Annotated[str | None, typer.Option(
+        "--window", help="With --unit user: time allowed from the first step (24h, 7d) "
+        "\\[default: 24h].", show_default=False)] = None,
+) -> None:
+    """Which properties and earlier events go with converting (PostHog-style correlation).
+
+    For the units at a step: each value of the properties and each event done before, as
+    units with and without it that converted to the next step; odds ratio with a 95%
+    interval, Fisher's exact p-value and Benjamini-Hochberg q-value, strongest first.
+
+    Example: cust funnel drivers --step add_to_cart --top 10
+    """
+    from cust.pipelines import funnel as fn
+
+    span = g.period()
+    chosen = (tuple(p.strip() for p in properties.split(",") if p.strip())
+              if properties is not None else None)
+
+    def job(inputs, config):
+        spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=str(unit),
+                             window=fn.window_for(window, str(unit)))
+        return fn.drivers(inputs, spec, step=step.strip() if step else None,
+                          properties=chosen, prior=prior, min_units=min_units, top=top,
+                          period=span)
+
+    run(g, job)

@@ -2,13 +2,15 @@
 
 What a funnel counts (:mod:`.spec`), drift alerts grouped in runs (:mod:`.alerts`), the
 drift test (:mod:`.drift`), the runs' explanations (:mod:`.explain`), the counting
-(:mod:`.count`) and next-step paths (:mod:`.paths`): each module imports only those before
-it in that list.
+(:mod:`.count`), the value at each step (:mod:`.value`, read by the counting), next-step
+paths (:mod:`.paths`) and the drivers of conversion (:mod:`.drivers`): each module imports
+only the vocabulary and the counting it builds on.
 """
 
 from .alerts import AlertRun, runs
 from .count import FunnelResult, funnel
 from .drift import DriftSpec, level_alerts
+from .drivers import DriversResult, drivers
 from .paths import PathsResult, next_steps
 from .spec import (
     DEFAULT_WINDOW,
@@ -24,9 +26,11 @@ __all__ = [
     "AlertRun",
     "DEFAULT_WINDOW",
     "DriftSpec",
+    "DriversResult",
     "FunnelResult",
     "FunnelSpec",
     "PathsResult",
+    "drivers",
     "funnel",
     "judged_until",
     "level_alerts",
