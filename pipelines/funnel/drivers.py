@@ -214,7 +214,8 @@ def drivers(
                 before = before & (pl.col("event_time") >= pl.col("t1"))
             did = (events.filter(~pl.col("event").is_in(list(spec.steps[:k])))
                    .select(*UNIT, "event", "event_time")
-                   .join(per_unit.select(*UNIT, "t1", f"t{k}", "__converted"), on=UNIT)
+                   .join(per_unit.select(*UNIT, *dict.fromkeys(["t1", f"t{k}"]), "__converted"),
+                         on=UNIT)
                    .filter(before).group_by(*UNIT, "event")
                    .agg(conv.first()))
             plans.append(did.group_by(pl.col("event").cast(pl.String).alias("value")).agg(
