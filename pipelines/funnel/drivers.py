@@ -32,7 +32,7 @@ from ..io.inputs import Inputs, collect
 from ..io.orders import Period
 from ..result import Result, Table
 from .count import UNIT, reached, unit_frame
-from .spec import FunnelSpec
+from .spec import NOT_BREAKDOWNS, RESERVED, FunnelSpec
 
 PRIOR = "did_before"  # the property of the prior-event drivers
 DEFAULT_PROPERTIES = ("platform", "channel", "category")
@@ -177,7 +177,12 @@ def drivers(
             found = ", ".join(source.columns)
             msg = f"--properties {p}: the events export has no {p!r} column (columns: {found})"
             raise MissingColumnError(msg, hint="properties can be any column of the events")
-    replace(spec, by=properties)  # validates them as breakdowns (not event, user_id, ...)
+    properties = tuple(dict.fromkeys(properties))
+    for p in properties:
+        if p in NOT_BREAKDOWNS or RESERVED.fullmatch(p):
+            what = NOT_BREAKDOWNS.get(p, "a name the funnel uses for its own columns")
+            msg = f"--properties {p}: {p} cannot be a property ({what})"
+            raise InvalidOptionError(msg, hint="e.g. --properties platform,channel,category")
     if not properties and not prior:
         msg = "no drivers to test: no --properties and --no-prior"
         raise InvalidOptionError(msg, hint="give --properties platform,channel or drop "

@@ -36,3 +36,29 @@ def test_value_unknown_column_exits_2():
     result = runner.invoke(app, ["funnel", "--value", "price"])
     assert result.exit_code == 2
     assert "no 'price' column" in result.output
+
+
+def test_drivers_on_the_sample_in_json_and_csv():
+    result = runner.invoke(app, ["funnel", "drivers", "-f", "json", "--top", "5"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["command"] == "funnel drivers"
+    assert doc["steps_analysed"][0]["step"] == "add_to_cart"  # the step before the last
+    assert len(doc["drivers"]) == 5
+    assert doc["tested"] >= 5
+    first = doc["drivers"][0]
+    assert first["ci_low"] <= first["odds_ratio"] <= first["ci_high"]
+    assert first["p_value"] <= first["q_value"] <= 1
+    csv = runner.invoke(app, ["funnel", "drivers", "-f", "csv", "--top", "5"])
+    assert csv.exit_code == 0, csv.output
+    assert csv.stdout.splitlines()[0].startswith("step,property,value,units_with")
+    assert len(csv.stdout.splitlines()) == 6
+
+
+def test_drivers_bad_options_exit_2():
+    for args, words in ((["--step", "purchase"], "--step 'purchase'"),
+                        (["--properties", "colour"], "no 'colour' column"),
+                        (["--properties", "user_id"], "--properties user_id")):
+        result = runner.invoke(app, ["funnel", "drivers", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert words in result.output

@@ -24,6 +24,8 @@ COMMANDS = [
     ("segment profile", ["segment", "profile", "--by", "customer_type,tier"]),
     ("funnel", ["funnel", "--by", "platform", "--drift", "--explain"]),
     ("paths", ["funnel", "paths", "--from", "home"]),
+    ("funnel", ["funnel", "--value", "orders"]),
+    ("funnel drivers", ["funnel", "drivers", "--step", "all"]),
     ("cohort", ["cohort", "--split", "promo"]),
     ("promo simulate", ["promo", "simulate", "--threshold", "500", "--reward-amount", "50",
                         "--response", "fixed", "--reach", "100", "--uptake", "0.2",
