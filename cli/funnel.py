@@ -10,6 +10,11 @@ from .main import app
 from .options import GlobalOptions, command, default_command
 
 funnel_app = typer.Typer(no_args_is_help=False)
+# The unit and window of `cust funnel` and `cust funnel drivers`.
+UnitOption = Annotated[Unit, typer.Option("--unit", help="Count 'session's or 'user's.")]
+WindowOption = Annotated[str | None, typer.Option(
+    "--window", help="With --unit user: time allowed from the first step (24h, 7d) "
+    "\\[default: 24h].", show_default=False)]
 app.add_typer(funnel_app, name="funnel")
 
 
@@ -42,11 +47,8 @@ def funnel(
     times: Annotated[bool, typer.Option(
         "--times", help="Time to convert per step: median, p90, a histogram and the share "
         "converting within 1h, 1d and 7d.")] = False,
-    unit: Annotated[Unit, typer.Option(
-        "--unit", help="Count 'session's or 'user's.")] = Unit.session,
-    window: Annotated[str | None, typer.Option(
-        "--window", help="With --unit user: time allowed from the first step (24h, 7d) "
-        "\\[default: 24h].", show_default=False)] = None,
+    unit: UnitOption = Unit.session,
+    window: WindowOption = None,
     period: Annotated[FunnelPeriod, typer.Option(
         "--period", help="Periods by 'day' or ISO 'week' of the step-1 time.")] = (
         FunnelPeriod.day),
@@ -157,11 +159,8 @@ def drivers(
     min_units: Annotated[int, typer.Option(
         "--min-units", help="Test a driver only with this many units with and without it.")] = 30,
     top: Annotated[int, typer.Option("--top", help="Show the N strongest drivers.")] = 20,
-    unit: Annotated[Unit, typer.Option(
-        "--unit", help="Count 'session's or 'user's.")] = Unit.session,
-    window: Annotated[str | None, typer.Option(
-        "--window", help="With --unit user: time allowed from the first step (24h, 7d) "
-        "\\[default: 24h].", show_default=False)] = None,
+    unit: UnitOption = Unit.session,
+    window: WindowOption = None,
 ) -> None:
     """Which properties and earlier events go with converting (PostHog-style correlation).
 
