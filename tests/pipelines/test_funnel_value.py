@@ -159,3 +159,12 @@ def test_value_refusals(tmp_path):
         funnel(inputs, FunnelSpec(steps=STEPS, value="price"))
     with pytest.raises(InvalidOptionError, match="not a column of money"):
         FunnelSpec(steps=STEPS, value="event_time")
+
+
+def test_value_in_passes_equals_one_pass(tmp_path):
+    """Beyond memory the users are split into passes: the money adds up the same."""
+    inputs = write(tmp_path, stream(7))
+    spec = FunnelSpec(steps=STEPS, value="value")
+    one, three = funnel(inputs, spec, passes=1), funnel(inputs, spec, passes=3)
+    assert one.steps.to_dicts() == three.steps.to_dicts()
+    assert one.behaviour["cart_abandonment"] == three.behaviour["cart_abandonment"]
