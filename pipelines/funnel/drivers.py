@@ -124,13 +124,15 @@ class DriversResult(Result):
         }
 
     def tables(self) -> list[Table]:
-        """The drivers, strongest first."""
-        return [Table("drivers", "Drivers of conversion (odds ratio of converting with the "
-                      "value vs without)", self.drivers,
+        """The drivers, strongest first (the step column only when there are several)."""
+        one = len(self.at_steps) == 1
+        at = f" at {self.spec.steps[self.at_steps[0] - 1]}" if one else ""
+        return [Table("drivers", f"Drivers of conversion{at} (odds ratio of converting with "
+                      "the value vs without)", self.drivers,
                       shares=("rate_with", "rate_without"),
-                      shown=("step", "property", "value", "units_with", "rate_with",
-                             "rate_without", "odds_ratio", "ci_low", "ci_high", "q_value",
-                             "direction"),
+                      shown=(*(() if one else ("step",)), "property", "value", "units_with",
+                             "rate_with", "rate_without", "odds_ratio", "ci_low", "ci_high",
+                             "q_value", "direction"),
                       headers=(("ci_low", "95% CI low"), ("ci_high", "95% CI high"),
                                ("q_value", "q (BH)")))]
 
