@@ -13,9 +13,11 @@ integers and rounded to the cent once, as every money figure):
 
 A unit's value at step k is the sum over its ``s_k`` events at or after the time it reached
 the step (for ``--unit user`` within ``--window`` of its step-1 time): every item it carted
-from its first cart on, not only the first. An order counted once per unit and step, however
-many of its events carry its id. The value lost into step k is the value at the step it
-converts from (:meth:`.spec.FunnelSpec.reference`) of the units that did not reach step k.
+from its first cart on, not only the first. With ``--order any`` (a step may come before the
+steps numbered before it) every event of the step counts. An order counts once per unit and
+step, however many of its events carry its id. The value lost into step k is the value at
+the step it converts from (:meth:`.spec.FunnelSpec.reference`) of the units that did not
+reach step k.
 """
 
 from __future__ import annotations
@@ -119,8 +121,11 @@ def step_values(units: pl.LazyFrame, per_unit: pl.LazyFrame, spec: FunnelSpec,
     ev = ev.join(per_unit.select(*key, *times), on=key)
     counted = pl.lit(False)
     for k, step in enumerate(spec.steps, start=1):
-        counted = counted | ((pl.col("event") == step)
-                             & (pl.col("event_time") >= pl.col(f"t{k}")))
+        # --order any: t_k is when the last of steps 1..k was first done, so a step done
+        # early counts from its first event, not from t_k.
+        since = (pl.col(f"t{k}").is_not_null() if spec.order == "any"
+                 else pl.col("event_time") >= pl.col(f"t{k}"))
+        counted = counted | ((pl.col("event") == step) & since)
     if spec.unit == "user":
         counted = counted & (pl.col("event_time") <= pl.col("t1") + spec.window)
     ev = ev.filter(counted)

@@ -168,3 +168,22 @@ def test_value_in_passes_equals_one_pass(tmp_path):
     one, three = funnel(inputs, spec, passes=1), funnel(inputs, spec, passes=3)
     assert one.steps.to_dicts() == three.steps.to_dicts()
     assert one.behaviour["cart_abandonment"] == three.behaviour["cart_abandonment"]
+
+
+def test_order_any_counts_a_step_done_early(tmp_path):
+    """--order any: the cart before the view is the cart step's value (from its own time)."""
+    (tmp_path / "e.csv").write_text(
+        "user_id,session_id,event,event_time,value\n"
+        "u1,s1,add_to_cart,2024-03-01 10:00:00,5.25\n"
+        "u1,s1,product_view,2024-03-01 10:01:00,2.00\n"
+        "u1,s1,purchase,2024-03-01 10:02:00,5.25\n"
+        "u2,s2,product_view,2024-03-01 11:00:00,1.10\n"
+        "u2,s2,add_to_cart,2024-03-01 11:01:00,1.10\n", encoding="utf-8")
+    inputs = Inputs({"events": tmp_path / "e.csv"}, LoadOptions())
+    anyway = funnel(inputs, FunnelSpec(steps=STEPS, order="any", value="value")).steps
+    assert anyway["value"].to_list() == [3.10, 6.35, 5.25]
+    assert anyway["value_lost"].to_list() == [0.0, 0.0, 1.10]
+    ordered = funnel(inputs, FunnelSpec(steps=STEPS, value="value")).steps
+    assert ordered["entered"].to_list() == [2, 1, 0]
+    assert ordered["value"].to_list() == [3.10, 1.10, 0.0]
+    assert ordered["value_lost"].to_list() == [0.0, 2.00, 1.10]
