@@ -1,10 +1,10 @@
 """Conversion funnels.
 
 What a funnel counts (:mod:`.spec`), drift alerts grouped in runs (:mod:`.alerts`), the
-drift test (:mod:`.drift`), the runs' explanations (:mod:`.explain`), the counting
-(:mod:`.count`), the value at each step (:mod:`.value`, read by the counting), next-step
-paths (:mod:`.paths`) and the drivers of conversion (:mod:`.drivers`): each module imports
-only the vocabulary and the counting it builds on.
+drift test (:mod:`.drift`), the runs' explanations (:mod:`.explain`), the money at each
+step (:mod:`.value`), the counting (:mod:`.count`), next-step paths (:mod:`.paths`) and the
+drivers of conversion (:mod:`.drivers`): each module imports only those before it in that
+list.
 """
 
 from .alerts import AlertRun, runs
