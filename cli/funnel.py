@@ -10,6 +10,11 @@ from .main import app
 from .options import GlobalOptions, command, default_command
 
 funnel_app = typer.Typer(no_args_is_help=False)
+# The unit and window of `cust funnel` and `cust funnel drivers`.
+UnitOption = Annotated[Unit, typer.Option("--unit", help="Count 'session's or 'user's.")]
+WindowOption = Annotated[str | None, typer.Option(
+    "--window", help="With --unit user: time allowed from the first step (24h, 7d) "
+    "\\[default: 24h].", show_default=False)]
 app.add_typer(funnel_app, name="funnel")
 
 
@@ -35,14 +40,15 @@ def funnel(
     attribution: Annotated[str, typer.Option(
         "--attribution", help="Whose --by values a unit carries: its 'first' step's, the "
         "'last' step it reached, or step:N's.")] = "first",
+    value: Annotated[str | None, typer.Option(
+        "--value", help="Revenue at each step and lost at each drop-off: an events column of "
+        "money, or 'orders' (order_id to its paid order, sku to its paid price per unit).",
+        show_default=False)] = None,
     times: Annotated[bool, typer.Option(
         "--times", help="Time to convert per step: median, p90, a histogram and the share "
         "converting within 1h, 1d and 7d.")] = False,
-    unit: Annotated[Unit, typer.Option(
-        "--unit", help="Count 'session's or 'user's.")] = Unit.session,
-    window: Annotated[str | None, typer.Option(
-        "--window", help="With --unit user: time allowed from the first step (24h, 7d) "
-        "\\[default: 24h].", show_default=False)] = None,
+    unit: UnitOption = Unit.session,
+    window: WindowOption = None,
     period: Annotated[FunnelPeriod, typer.Option(
         "--period", help="Periods by 'day' or ISO 'week' of the step-1 time.")] = (
         FunnelPeriod.day),
@@ -83,6 +89,8 @@ def funnel(
 
     Time to convert: cust funnel --times
 
+    Value (revenue reached and lost per step, abandoned carts in yuan): cust funnel --value orders
+
     Behaviour paths: cust funnel paths --from home --top 10
     """
     from cust.pipelines import funnel as fn
@@ -96,7 +104,8 @@ def funnel(
         spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=str(unit),
                              window=fn.window_for(window, str(unit)), period=str(period),
                              by=groups, order=str(order), exclude=excluded, same=same,
-                             count=str(count), attribution=attribution.strip())
+                             count=str(count), attribution=attribution.strip(),
+                             value=value.strip() if value else None)
         check = (DriftSpec(baseline=baseline, correction=correction.value)
                  if (drift or explain or fail_on_drift) else None)
         return fn.funnel(inputs, spec, period=span, drift=check, explain=explain,
@@ -167,3 +176,48 @@ def paths(
 
 command(funnel_app, "paths")(paths)
 command(app, "paths")(paths)
+
+
+@command(funnel_app, "drivers")
+def drivers(
+    g: GlobalOptions,
+    steps: Annotated[str | None, typer.Option(
+        "--steps", help="Event names in order \\[default: \\[funnel] steps in cust.toml, else "
+        "product_view, add_to_cart, purchase].", show_default=False)] = None,
+    step: Annotated[str | None, typer.Option(
+        "--step", help="The units at this step (number or name, or 'all') and whether they "
+        "reached the next \\[default: the step before the last].", show_default=False)] = None,
+    properties: Annotated[str | None, typer.Option(
+        "--properties", help="Event columns whose values are tested (on the event that "
+        "reached the step) \\[default: platform, channel, category].",
+        show_default=False)] = None,
+    prior: Annotated[bool, typer.Option(
+        "--prior/--no-prior", help="Also test each event done before reaching the step.")] = True,
+    min_units: Annotated[int, typer.Option(
+        "--min-units", help="Test a driver only with this many units with and without it.")] = 30,
+    top: Annotated[int, typer.Option("--top", help="Show the N strongest drivers.")] = 20,
+    unit: UnitOption = Unit.session,
+    window: WindowOption = None,
+) -> None:
+    """Which properties and earlier events go with converting (PostHog-style correlation).
+
+    For the units at a step: each value of the properties and each event done before, as
+    units with and without it that converted to the next step; odds ratio with a 95%
+    interval, Fisher's exact p-value and Benjamini-Hochberg q-value, strongest first.
+
+    Example: cust funnel drivers --step add_to_cart --top 10
+    """
+    from cust.pipelines import funnel as fn
+
+    span = g.period()
+    chosen = (tuple(p.strip() for p in properties.split(",") if p.strip())
+              if properties is not None else None)
+
+    def job(inputs, config):
+        spec = fn.FunnelSpec(steps=fn.steps_from(steps, config), unit=str(unit),
+                             window=fn.window_for(window, str(unit)))
+        return fn.drivers(inputs, spec, step=step.strip() if step else None,
+                          properties=chosen, prior=prior, min_units=min_units, top=top,
+                          period=span)
+
+    run(g, job)

@@ -1,14 +1,16 @@
 """Conversion funnels.
 
 What a funnel counts (:mod:`.spec`), drift alerts grouped in runs (:mod:`.alerts`), the
-drift test (:mod:`.drift`), the runs' explanations (:mod:`.explain`), the counting
-(:mod:`.count`) and next-step paths (:mod:`.paths`): each module imports only those before
-it in that list.
+drift test (:mod:`.drift`), the runs' explanations (:mod:`.explain`), the money at each
+step (:mod:`.value`), the counting (:mod:`.count`), next-step paths (:mod:`.paths`) and the
+drivers of conversion (:mod:`.drivers`): each module imports only those before it in that
+list.
 """
 
 from .alerts import AlertRun, runs
 from .count import FunnelResult, funnel
 from .drift import DriftSpec, level_alerts
+from .drivers import DriversResult, drivers
 from .paths import MultiPathsResult, PathsResult, multi_step_paths, next_steps
 from .spec import (
     DEFAULT_WINDOW,
@@ -24,10 +26,12 @@ __all__ = [
     "AlertRun",
     "DEFAULT_WINDOW",
     "DriftSpec",
+    "DriversResult",
     "FunnelResult",
     "FunnelSpec",
     "MultiPathsResult",
     "PathsResult",
+    "drivers",
     "funnel",
     "judged_until",
     "level_alerts",

@@ -35,6 +35,16 @@ from .spec import (
     FunnelSpec,
     segment_text,
 )
+from .value import (
+    VALUE,
+    priced,
+    step_columns,
+    step_values,
+    value_columns,
+    value_counts,
+    value_names,
+    yuan,
+)
 
 # A unit is keyed by one 128-bit integer made of 64-bit hashes: h1(user) in the high half,
 # h2(user) xor h3(session) in the low half (for a user unit, h2(user) alone). Joins and
@@ -297,10 +307,13 @@ def abandonment(units: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     it entered the funnel's first step; it abandoned when it has no ``purchase`` at or
     after its first ``add_to_cart`` (for ``--unit user``: within ``--window`` of it), in
     whatever order the funnel's other steps came. One row: ``units_with_cart``,
-    ``abandoned``.
+    ``abandoned`` (with ``--value``, also ``abandoned_value``: the micro-units of the
+    abandoned units' ``add_to_cart`` events).
     """
+    valued = spec.value is not None
     carts = (units.filter(pl.col("event") == CART).group_by(*UNIT)
-             .agg(pl.col("event_time").min().alias("__cart")))
+             .agg(pl.col("event_time").min().alias("__cart"),
+                  *([pl.col(VALUE).sum().alias("__cart_value")] if valued else [])))
     after = pl.col("event_time") >= pl.col("__cart")
     if spec.unit == "user":
         after = after & (pl.col("event_time") <= pl.col("__cart") + spec.window)
@@ -310,9 +323,22 @@ def abandonment(units: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
                       how="left").select(
         pl.len().cast(pl.Int64).alias("units_with_cart"),
         pl.col("__bought").is_null().sum().cast(pl.Int64).alias("abandoned"),
+        *([pl.col("__cart_value").filter(pl.col("__bought").is_null()).sum()
+           .cast(pl.Int64).alias("abandoned_value")] if valued else []),
     )
 
 
+VALUE_COLUMNS = ("value", "value_lost", "gross_profit", "gross_profit_lost")
+VALUE_NOTES = {
+    "column": "Value: the sum of {column} over each unit's events of a step from the time it "
+              "reached the step; value_lost: the value at the step before of the units that "
+              "did not reach this one.",
+    "orders": "Value from the orders export: an event's order_id takes its paid order's value "
+              "and gross profit (once per unit and step), else its sku the SKU's paid price "
+              "per unit; summed over each unit's events of a step from the time it reached "
+              "it; value_lost: the value at the step before of the units that did not "
+              "reach this one.",
+}
 ORDER_NOTES = {
     "strict": "Order strict: the steps are consecutive events of the unit, nothing between.",
     "any": "Order any: a unit reaches step k when it did steps 1..k in any order within its "
@@ -366,6 +392,8 @@ class FunnelResult(Result):
             doc["same"], doc["count"] = self.spec.same, self.spec.count
         if self.spec.attribution != "first":
             doc["attribution"] = self.spec.attribution
+        if self.spec.value is not None:
+            doc["value"] = self.spec.value
         if any(self.spec.optional):
             doc["optional_steps"] = [s for s, o in zip(self.spec.steps, self.spec.optional,
                                                        strict=True) if o]
@@ -389,6 +417,7 @@ class FunnelResult(Result):
         tables = [
             Table("steps", "Funnel", self.steps.drop("median_seconds_to_convert"),
                   shares=("conversion_from_previous", "conversion_from_first"),
+                  money=VALUE_COLUMNS,
                   bar="conversion_from_first"),
         ]
         if self.times_to_convert is not None:
@@ -468,6 +497,13 @@ class FunnelResult(Result):
                     "that added to cart did not purchase after it (in whatever order "
                     "the other steps came)."
                 )
+        if self.spec.value is not None:
+            notes.append(VALUE_NOTES["orders" if self.spec.value == "orders" else "column"]
+                         .format(column=self.spec.value))
+            lost = (self.behaviour.get("cart_abandonment") or {}).get("abandoned_value")
+            if lost is not None:
+                notes.append(f"Abandoned carts held {lost:,.2f} (the value of every item the "
+                             "abandoning units added to cart).")
         drop = self.behaviour.get("cart_step_drop_off")
         if drop and drop.get("rate") is not None:
             notes.append(
@@ -554,13 +590,28 @@ def funnel(
     # breakdowns behind an alert come out of the same pass.
     extra = explain_columns(source.has, spec.by) if explain and drift is not None else ()
     wide = replace(spec, by=(*spec.by, *extra))
-    keep = ["user_id", "event", "event_time", *wide.by, *([spec.same] if spec.same else [])]
+    priced_by = value_columns(spec, source)
+    orders = inputs.get("orders") if spec.value == "orders" else None
+    keep = ["user_id", "event", "event_time", *wide.by, *([spec.same] if spec.same else []),
+            *priced_by]
     if has_session:
         keep.append("session_id")
     keep = list(dict.fromkeys(keep))
     n = len(spec.steps)
     entered = [f"entered_{k}" for k in range(1, n + 1)]
     counts = [pl.col(f"t{k}").is_not_null().sum().alias(entered[k - 1]) for k in range(1, n + 1)]
+    if spec.value is not None:
+        counts += value_counts(spec)
+    profit = False
+
+    def kept(ev: pl.LazyFrame) -> pl.LazyFrame:
+        """The columns read, with each event's value when ``--value`` is given."""
+        nonlocal profit
+        ev = ev.select(keep)
+        if spec.value is None:
+            return ev
+        ev, profit = priced(ev, spec, priced_by, orders)
+        return ev
     cart = CART in spec.steps and PURCHASE in spec.steps
     ci = spec.steps.index(CART) + 1 if cart else 0
     pi = spec.steps.index(PURCHASE) + 1 if cart else 0
@@ -581,17 +632,19 @@ def funnel(
         if every:
             # The export's order breaks ties of time in a strict run (numbered before a
             # derived session's sort).
-            units = unit_frame(ev.select(keep).with_row_index("__row"), spec, has_session)
+            units = unit_frame(kept(ev).with_row_index("__row"), spec, has_session)
         elif spec.unit == "session" and not has_session:
-            units = unit_frame(ev.select(keep), spec, False).filter(
+            units = unit_frame(kept(ev), spec, False).filter(
                 pl.col("event").is_in(list(wanted))
             )
         else:
-            units = unit_frame(ev.filter(pl.col("event").is_in(list(wanted))).select(keep),
+            units = unit_frame(kept(ev.filter(pl.col("event").is_in(list(wanted)))),
                                spec, has_session)
         if spec.same:
             units = same_item(units, spec.same)
         per_unit = reached(units, wide)
+        if spec.value is not None:
+            per_unit = step_values(units, per_unit, spec, UNIT)
         if spec.same and spec.count == "units":
             per_unit = deepest(per_unit, n)
         carts = [abandonment(units, spec)] if cart else []
@@ -616,7 +669,7 @@ def funnel(
     # With --explain the prices are an input too, counted whether or not an alert reads
     # them: their bad rows are reported and fail --strict like the events' (CONTRACT 1).
     prices = inputs.optional("prices") if explain and drift is not None else None
-    side = [prices] if prices is not None else []
+    side = [s for s in (prices, orders) if s is not None]
     whole = [_tally(source, window), *([_banner_counts(source, window)] if banners else []),
              *(s.tally() for s in side)]
     passes = passes or _passes(source)
@@ -659,6 +712,10 @@ def funnel(
             msg, hint="check --steps against the event names (cust check --events ...)"
         )
     steps = _steps_frame(spec, tot)
+    if spec.value is not None:
+        worth = fine.select(pl.col(c).sum() for c in value_names(spec)).row(0, named=True)
+        steps = steps.with_columns(pl.Series(c, v, dtype=pl.Float64)
+                                   for c, v in step_columns(spec, worth, profit).items())
     distribution = (_times_to_convert(time_counts, spec, tot)
                     if timing and time_counts is not None else None)
     by_period = fine.group_by("period", *spec.by).agg(sums).sort("period", *spec.by)
@@ -671,6 +728,9 @@ def funnel(
             "abandoned": abandoned,
             "rate": abandoned / with_cart if with_cart else None,
         }
+        if spec.value is not None:
+            behaviour["cart_abandonment"]["abandoned_value"] = yuan(
+                cart_parts[0]["abandoned_value"].sum())
         if spec.same:  # a purchase of the same item: per unit and item
             behaviour["cart_abandonment"]["per"] = f"unit and {spec.same}"
     if step_drop:

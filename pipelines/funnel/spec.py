@@ -99,6 +99,7 @@ class FunnelSpec:
     ``attribution``: whose ``--by`` values a unit carries: its step-1 event's (``first``),
     those of the event of the last step it reached (``last``), or of step N's (``step:N``;
     ``(none)`` for units that did not reach step N).
+    ``value``: an events column of money, or ``orders`` (see :mod:`.value`).
     """
 
     steps: tuple[str, ...] = DEFAULT_STEPS
@@ -112,6 +113,7 @@ class FunnelSpec:
     same: str | None = None
     count: str = "units"
     attribution: str = "first"
+    value: str | None = None
 
     def __post_init__(self) -> None:
         """Validate the choices; ``name?`` steps become optional flags."""
@@ -147,6 +149,11 @@ class FunnelSpec:
             msg = "--same works with --order ordered and required steps only"
             raise InvalidOptionError(msg, hint="drop --order and the '?' from --steps")
         self.attributed_step()  # validates --attribution
+        if self.value is not None and (self.value in NOT_BREAKDOWNS
+                                       or RESERVED.fullmatch(self.value)):
+            msg = f"--value {self.value}: {self.value} is not a column of money"
+            raise InvalidOptionError(msg, hint="--value COL (an events column holding the "
+                                     "value of each event) or --value orders")
         both = sorted(set(self.exclude) & set(self.steps))
         if both:
             msg = f"--exclude {','.join(both)} is also a step of the funnel"

@@ -26,6 +26,8 @@ COMMANDS = [
     ("paths", ["funnel", "paths", "--from", "home"]),
     ("paths", ["funnel", "paths", "--from", "home", "--depth", "3", "--matrix"]),
     ("paths", ["paths", "--to", "purchase", "--depth", "3"]),
+    ("funnel", ["funnel", "--value", "orders"]),
+    ("funnel drivers", ["funnel", "drivers", "--step", "all"]),
     ("cohort", ["cohort", "--split", "promo"]),
     ("promo simulate", ["promo", "simulate", "--threshold", "500", "--reward-amount", "50",
                         "--response", "fixed", "--reach", "100", "--uptake", "0.2",
