@@ -1,27 +1,30 @@
 """An orders export of several files, cached file by file.
 
 A cron job that drops this week's (or today's) file into the export folder should not pay
-for re-reading the year before it. Each file's orders and rows are kept in an entry of
-their own (:meth:`.cache.Cache.file_locations`), as if the file were the whole export but
-with the whole export's columns and date order; the export's answer is put together from
-those entries, so the next run reads only the new or changed files.
+for re-reading the year before it. The export's cache entry keeps, beside its orders and
+tally, each file's own orders, rows and order ids as if the file were the whole export (but
+with the whole export's columns and date order), under a key of the file's content
+(:meth:`.cache.Cache.file_keys`). When a file is added, changed, removed or renamed, the
+entry of the export as it was is the starting point: the files it knows are not read, the
+others are read in one pass, and the export's answer is put together from the files'.
 
-The rules across files stay exact. An order whose accepted lines are in one file is the
-same order whether that file is read alone or with the others. The orders that two or more
-files share (an order split across daily files, overlapping weekly exports) are found from
-each file's order ids (a hash of each: two ids colliding only sends their files to be read
-again), and the files holding them are read again together, where the lines' own checks
-say which file's lines count (``--dedupe``) and whether the order names two customers.
+The rules across files stay exact. An order whose accepted lines are all in one file is the
+same order whether that file is read alone or with the others. The orders two or more files
+share (an order split across daily files, overlapping weekly exports) are found from each
+file's order ids (a 64-bit hash of each: two ids colliding only sends their files to be read
+again), and the files holding them are read again together, where the lines' own checks say
+which file's lines count (``--dedupe``) and whether the order names two customers.
 """
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
-from .cache import ORDERS_FILES, Cache
+from .cache import Cache
 from .loader import (
     FILE_INDEX,
     IN_LATER_FILE,
@@ -36,38 +39,43 @@ from .loader import (
 from .orders import order_pass, rows_apart, settle
 from .sources import scratch_dir
 
-ID = "__id"  # a hash of an order id in a file's entry
-FILE = "__file"
+ID, NUMBER = "__id", "__file"  # a hash of an order id; the file's position in the export
 ID_SEED = 29
+# The tables the export's entry keeps beside its orders (Cache.write's ``tables``).
+FILES_TABLE, TALLIES_TABLE, IDS_TABLE = "files.parquet", "file_tallies.parquet", "ids.parquet"
 
 
 def orders_by_file(
-    source: Source, cache: Cache, options: LoadOptions
-) -> tuple[list[Path], pl.DataFrame]:
-    """The per-order parts and the rows' tally of ``source``, an export of several files.
+    source: Source, cache: Cache, options: LoadOptions, slot: tuple[Path, str]
+) -> tuple[list[Path], pl.DataFrame, dict[str, pl.DataFrame]]:
+    """The per-order parts, the rows' tally and the tables to keep of ``source``.
 
-    Files with an entry are not read; the others are read in one pass and get one each.
+    ``source`` is an export of several files; ``slot`` its entry (to be written by the
+    caller), whose older entry says which files are known.
     """
     from .inputs import orders_and_tally, run_plans
 
-    slots = cache.file_locations(source, options)
-    entries = [cache.read(slot, source) for slot in slots]
-    missing = [i for i, e in enumerate(entries) if e is None]
+    keys = cache.file_keys(source, options)
     scratch = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
+    known = _known(cache, slot, source)
     parts: dict[int, Path] = {}
     tallies: dict[int, pl.DataFrame] = {}
-    ids: dict[int, pl.LazyFrame] = {}
-    for i, entry in enumerate(entries):
-        if entry is not None and entry.ids is not None:
-            parts[i] = next(slots[i][0].glob(ORDERS_FILES))
-            tallies[i], ids[i] = entry.tally, entry.ids
+    ids: list[pl.LazyFrame] = []
+    missing = []
+    for i, key in enumerate(keys):
+        if key not in known:
+            missing.append(i)
+            continue
+        part, tally, file_ids = known[key]
+        parts[i], tallies[i] = part, tally
+        ids.append(file_ids.with_columns(pl.lit(i, dtype=pl.Int32).alias(NUMBER)))
     if missing:
         fresh = source.subset(missing)
         lines = fresh.marked
-        assert lines is not None
+        assert lines is not None  # subset() builds them
         if FILE_INDEX not in lines.collect_schema():
             lines = lines.with_columns(pl.lit(0, dtype=pl.Int32).alias(FILE_INDEX))
-            fresh = _with_marked(fresh, lines)
+            fresh = replace(fresh, marked=lines)
         grouped, apart = run_plans(
             [order_pass(fresh, lines, by_file=True), rows_apart(fresh, by_file=True)], [source]
         )
@@ -79,55 +87,66 @@ def orders_by_file(
             settled = settle(mine, apart_of.get((k,), empty_apart))
             if settled is None:  # the lines' own checks (see settle), this file alone
                 settled = orders_and_tally(fresh.subset([k]))
-            per_order, tally = settled
-            file_ids = mine.select(pl.col("order_id").hash(seed=ID_SEED).alias(ID))
-            part = scratch / f"file-{i:05d}" / "per_order-000.parquet"
-            part.parent.mkdir()
-            per_order.write_parquet(part, statistics=True, compression="lz4")
-            written = cache.write(slots[i], source, [part], tally, ids=file_ids, evict=False,
-                                  files=source.files[i:i + 1])
-            parts[i] = next(written.glob(ORDERS_FILES)) if written else part
-            tallies[i], ids[i] = tally, file_ids.lazy()
-    cache.keep_only(slots[0][1], [slot for slot, _ in slots])
-    order = range(len(source.files))
-    shared = _files_sharing_orders([ids[i] for i in order])
-    kept = [parts[i] for i in order if i not in shared]
-    counted = [tallies[i] for i in order if i not in shared]
+            per_order, tallies[i] = settled
+            parts[i] = scratch / f"file-{i:05d}.parquet"
+            per_order.write_parquet(parts[i], statistics=True, compression="lz4")
+            ids.append(mine.select(pl.col("order_id").hash(seed=ID_SEED).alias(ID),
+                                   pl.lit(i, dtype=pl.Int32).alias(NUMBER)).lazy())
+    every_id = pl.concat(ids).collect() if ids else pl.DataFrame(
+        schema={ID: pl.UInt64, NUMBER: pl.Int32})
+    shared = set(every_id.filter(pl.col(ID).is_duplicated())[NUMBER].unique().to_list())
+    # The export's parts: each file's orders (per_order-*, counted) unless it shares an
+    # order with another file (alone-*, kept for the next run only), and the shared files'
+    # orders read together.
+    named, counted = [], []
+    for i in range(len(keys)):
+        stem = "alone" if i in shared else "per_order"
+        named.append(_link(parts[i], scratch / "entry" / f"{stem}-{i:05d}.parquet"))
+        if i not in shared:
+            counted.append(tallies[i])
     if shared:
         per_order, tally = orders_and_tally(source.subset(sorted(shared)))
-        part = scratch / "shared" / "per_order-000.parquet"
-        part.parent.mkdir()
+        part = scratch / "entry" / "per_order-shared.parquet"
         per_order.write_parquet(part, statistics=True, compression="lz4")
-        kept.append(part)
+        named.append(part)
         counted.append(tally)
-    # Every part is named per_order-000: the export's entry numbers them.
-    named = []
-    for n, part in enumerate(kept):
-        link = scratch / "parts" / f"per_order-{n:05d}.parquet"
-        link.parent.mkdir(exist_ok=True)
-        try:
-            link.hardlink_to(part)
-        except OSError:
-            link.write_bytes(part.read_bytes())
-        named.append(link)
-    return named, merge_tallies([_aligned(t) for t in counted])
+    tables = {
+        FILES_TABLE: pl.DataFrame({NUMBER: pl.Series(range(len(keys)), dtype=pl.Int32),
+                                   "key": keys, "part": [p.name for p in named[:len(keys)]]}),
+        TALLIES_TABLE: pl.concat([_aligned(tallies[i]).with_columns(
+            pl.lit(i, dtype=pl.Int32).alias(NUMBER)) for i in range(len(keys))]),
+        IDS_TABLE: every_id,
+    }
+    return named, merge_tallies([_aligned(t) for t in counted]), tables
 
 
-def _with_marked(source: Source, lines: pl.LazyFrame) -> Source:
-    from dataclasses import replace
+def _known(
+    cache: Cache, slot: tuple[Path, str], source: Source
+) -> dict[str, tuple[Path, pl.DataFrame, pl.LazyFrame]]:
+    """Each file the export's older entry knows, by key: its orders, tally and ids."""
+    entry = cache.older(slot, source)
+    if entry is None or not {FILES_TABLE, TALLIES_TABLE, IDS_TABLE} <= set(entry.tables):
+        return {}
+    files = pl.read_parquet(entry.tables[FILES_TABLE])
+    tallies = pl.read_parquet(entry.tables[TALLIES_TABLE])
+    ids = pl.read_parquet(entry.tables[IDS_TABLE])
+    where = entry.tables[FILES_TABLE].parent
+    by_number = tallies.partition_by(NUMBER, as_dict=True, include_key=False)
+    ids_of = ids.partition_by(NUMBER, as_dict=True, include_key=False)
+    empty = ids.drop(NUMBER).clear()
+    return {
+        key: (where / part, by_number[(n,)], ids_of.get((n,), empty).lazy())
+        for n, key, part in files.iter_rows()
+    }
 
-    return replace(source, marked=lines)
 
-
-def _files_sharing_orders(ids: list[pl.LazyFrame]) -> set[int]:
-    """The positions of the files that hold an order id another file holds too."""
-    if len(ids) < 2:
-        return set()
-    every = pl.concat(
-        [f.with_columns(pl.lit(i, dtype=pl.Int32).alias(FILE)) for i, f in enumerate(ids)]
-    )
-    found = every.filter(pl.col(ID).is_duplicated()).select(pl.col(FILE).unique()).collect()
-    return set(found[FILE].to_list())
+def _link(part: Path, to: Path) -> Path:
+    to.parent.mkdir(exist_ok=True)
+    try:
+        to.hardlink_to(part)
+    except OSError:
+        to.write_bytes(part.read_bytes())
+    return to
 
 
 def _aligned(tally: pl.DataFrame) -> pl.DataFrame:

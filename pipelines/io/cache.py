@@ -36,7 +36,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,6 @@ CODE = ("io/loader.py", "io/parse.py", "io/schema.py", "io/sources.py", "io/orde
 HASH_CHUNK = 8 << 20  # bytes read at a time when hashing a file
 ORDERS_FILES = "per_order-*.parquet"  # one file per pass over the export
 TALLY_FILE = "tally.parquet"
-IDS_FILE = "ids.parquet"
 META_FILE = "meta.json"
 
 
@@ -73,9 +72,8 @@ class Entry:
     per_order: pl.LazyFrame
     tally: pl.DataFrame
     sorted_by: tuple[str, ...] = ()  # the columns the per-order rows are sorted by
-    # One file's entry (see :meth:`Cache.file_locations`): a hash of each order id that
-    # has an accepted line in the file, to find the orders files share.
-    ids: pl.LazyFrame | None = None
+    # Tables an export of several files keeps beside (see :mod:`.by_file`), by file name.
+    tables: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,18 +98,24 @@ class Cache:
         _HASHED.clear()  # a new load: files may have changed since the last one
         return self.root / f"{prefix}{_key(source, options)[:32]}", prefix
 
-    def file_locations(self, source: Source, options: LoadOptions) -> list[tuple[Path, str]]:
-        """The entry of each of the export's files read alone (:meth:`.Source.subset`).
+    def file_keys(self, source: Source, options: LoadOptions) -> list[str]:
+        """A key for each of the export's files read alone (:meth:`.Source.subset`).
 
-        Its key is the file's content (not its name: a renamed file is not read again),
-        what the whole export's reading depends on (columns, date order, options) and
-        the code. The prefix is shared by the entries of files of the same directory.
+        Over the file's content (not its name: a renamed file is not read again), what
+        the whole export's reading depends on (columns, date order, options) and the code.
         """
-        place = os.path.commonpath([str(f.path.resolve().parent) for f in source.files])
-        where = hashlib.sha256(place.encode()).hexdigest()[:16]
-        prefix = f"{source.name}-file-{where}-"
         base = _digest(source, options, (), names=False)
-        return [(self.root / f"{prefix}{base.file(f)[:32]}", prefix) for f in source.files]
+        return [base.file(f)[:32] for f in source.files]
+
+    def older(self, slot: tuple[Path, str], source: Source) -> Entry | None:
+        """The newest other entry of ``slot``'s prefix (the export before a file changed)."""
+        path, prefix = slot
+        others = [p for p in self.root.glob(f"{prefix}*") if p != path and p.is_dir()]
+        for other in sorted(others, key=lambda p: p.stat().st_mtime, reverse=True):
+            entry = self.read((other, prefix), source)
+            if entry is not None:
+                return entry
+        return None
 
     def keep_only(self, prefix: str, kept: Sequence[Path]) -> None:
         """Remove the entries of ``prefix`` other than ``kept`` (files gone or changed)."""
@@ -148,16 +152,12 @@ class Cache:
         tally: pl.DataFrame,
         sorted_by: Sequence[str] = (),
         *,
-        ids: pl.DataFrame | None = None,
-        evict: bool = True,
-        files: Sequence[OpenedFile] | None = None,
+        tables: dict[str, pl.DataFrame] | None = None,
     ) -> Path | None:
         """Keep the per-order ``parts`` and ``tally`` of ``source`` at ``slot``; the entry.
 
         ``sorted_by`` names the columns the rows of the parts (taken in order) are sorted by.
-        ``ids``: a file's order ids (see :class:`Entry`). ``evict``: remove the older
-        entries of the slot's prefix (not for a file's entry: see :meth:`keep_only`).
-        ``files``: the files the entry is of, when not all the export's (a file's entry).
+        ``tables``: more tables to keep, by file name (see :class:`Entry`).
         Parts are hard-linked where the file system allows (parts of files' entries).
 
         None when the disk refused: the command goes on without the cache.
@@ -175,14 +175,14 @@ class Cache:
                 except OSError:
                     shutil.copyfile(part, staging / part.name)
             tally.write_parquet(staging / TALLY_FILE)
-            if ids is not None:
-                ids.write_parquet(staging / IDS_FILE)
+            for name, table in (tables or {}).items():
+                table.write_parquet(staging / name)
             names = sorted(p.name for p in staging.iterdir())
             for name in names:
                 os.chmod(staging / name, 0o600)
             schema = pl.scan_parquet(staging / ORDERS_FILES).collect_schema()
             meta = {"format": FORMAT, "source": source.name, "columns": list(source.columns),
-                    "files": [str(f.path.resolve()) for f in files or source.files],
+                    "files": [str(f.path.resolve()) for f in source.files],
                     "sorted_by": list(sorted_by),
                     "schema": {"per_order": _schema_text(schema),
                                "tally": _schema_text(tally.schema)},
@@ -198,8 +198,7 @@ class Cache:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
             return None
-        if evict:
-            self.keep_only(prefix, [path])
+        self.keep_only(prefix, [path])
         return path
 
 
@@ -349,7 +348,6 @@ def _checked(path: Path, source: Source) -> Entry | None:
             return None
         if _file_hash(file).hex() != hashes[name]:
             return None
-    ids = pl.scan_parquet(path / IDS_FILE) if IDS_FILE in files else None
     tally = pl.read_parquet(path / TALLY_FILE)
     per_order = pl.scan_parquet(path / ORDERS_FILES)
     per_order_schema = per_order.collect_schema()
@@ -359,7 +357,9 @@ def _checked(path: Path, source: Source) -> Entry | None:
         return None
     if not all(isinstance(c, str) and c in per_order_schema for c in sorted_by):
         return None
-    return Entry(per_order, tally, tuple(sorted_by), ids)
+    tables = {name: file for name, file in files.items()
+              if name != TALLY_FILE and not file.match(ORDERS_FILES)}
+    return Entry(per_order, tally, tuple(sorted_by), tables)
 
 
 def _sweep(root: Path, older_than: float = 3600.0) -> None:

@@ -217,8 +217,8 @@ class Inputs:
                            per_order_sorted_by=sorted_by)
         if cache is not None and slot is not None and n == 1 and len(source.files) > 1:
             # Several files: each file's orders kept apart, so a new file is read alone.
-            parts, counts = orders_by_file(source, cache, self.options)
-            where = cache.write(slot, source, parts, counts)
+            parts, counts, tables = orders_by_file(source, cache, self.options, slot)
+            where = cache.write(slot, source, parts, counts, tables=tables)
             self._materialized.add(source.name)
             lazy = pl.scan_parquet(where / ORDERS_FILES) if where else pl.scan_parquet(parts)
             return replace(source, per_order=lazy, counts=counts, per_order_sorted_by=())
