@@ -211,10 +211,11 @@ class Inputs:
         # Parts of a larger export split each customer's orders: they stay unsorted.
         sorted_by = CUSTOMER_ORDER if n == 1 else ()
         if cache is None and n == 1:  # kept in memory for this run's pipelines
+            # Unsorted: a pipeline over customers sorts them (customer_orders), the others
+            # need no order, and no later run gains from a sort now.
             per_order, tally = orders_and_tally(source)
             self._materialized.add(source.name)
-            return replace(source, per_order=per_order.sort(sorted_by).lazy(), counts=tally,
-                           per_order_sorted_by=sorted_by)
+            return replace(source, per_order=per_order.lazy(), counts=tally)
         if cache is not None and slot is not None and n == 1 and len(source.files) > 1:
             # Several files: each file's orders kept apart, so a new file is read alone.
             parts, counts, tables = orders_by_file(source, cache, self.options, slot)
@@ -224,6 +225,7 @@ class Inputs:
             return replace(source, per_order=lazy, counts=counts, per_order_sorted_by=())
         folder = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
         tallies = []
+        kept = None
         for i in range(n):
             part = source if n == 1 else source.part("order_id", i, n)
             per_order, tally = orders_and_tally(part)
@@ -235,14 +237,16 @@ class Inputs:
                 folder / f"per_order-{i:03d}.parquet", statistics=True, compression="lz4"
             )
             tallies.append(tally)
+            # One pass: this run goes on from the frame in memory (not read back).
+            kept = per_order if n == 1 else None
             del per_order
         counts = merge_tallies(tallies)
         if cache is not None and slot is not None:
             parts = sorted(folder.iterdir())
             folder = cache.write(slot, source, parts, counts, sorted_by) or folder
         self._materialized.add(source.name)
-        return replace(source, per_order=pl.scan_parquet(folder / ORDERS_FILES), counts=counts,
-                       per_order_sorted_by=sorted_by)
+        frame = kept.lazy() if kept is not None else pl.scan_parquet(folder / ORDERS_FILES)
+        return replace(source, per_order=frame, counts=counts, per_order_sorted_by=sorted_by)
 
     def optional(self, name: str) -> Source | None:
         """The source ``name`` when it was given (or the sample is in use), else None."""
