@@ -22,10 +22,11 @@ import polars as pl
 
 from .. import calendar
 from ..errors import EmptySelectionError, InvalidOptionError, MissingColumnError
-from ..io.inputs import Inputs, collect, report_of, run_plans
+from ..io.inputs import Inputs, collect, report_of
 from ..io.loader import REASON, Source, parquet_passes
 from ..io.orders import Period
 from ..io.parse import lookup
+from ..io.passes import run_plans
 from ..result import Result, Table
 from .drift import detect
 from .explain import explain as explain_runs

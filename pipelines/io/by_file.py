@@ -37,6 +37,7 @@ from .loader import (
     merge_tallies,
 )
 from .orders import order_pass, rows_apart, settle
+from .passes import orders_and_tally, run_plans
 from .sources import scratch_dir
 
 ID, NUMBER = "__id", "__file"  # a hash of an order id; the file's position in the export
@@ -53,8 +54,6 @@ def orders_by_file(
     ``source`` is an export of several files; ``slot`` its entry (to be written by the
     caller), whose older entry says which files are known.
     """
-    from .inputs import orders_and_tally, run_plans
-
     keys = cache.file_keys(source, options)
     scratch = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
     known = _known(cache, slot, source)

@@ -49,7 +49,7 @@ from .sources import OpenedFile
 FORMAT = 3  # 2: the per-order frame kept in customer order; 3: file hashes and schemas
 # The modules whose code decides what a validated order is.
 CODE = ("io/loader.py", "io/parse.py", "io/schema.py", "io/sources.py", "io/orders.py", "money.py",
-        "io/cache.py", "io/by_file.py")
+        "io/cache.py", "io/by_file.py", "io/passes.py")
 HASH_CHUNK = 8 << 20  # bytes read at a time when hashing a file
 ORDERS_FILES = "per_order-*.parquet"  # one file per pass over the export
 TALLY_FILE = "tally.parquet"
