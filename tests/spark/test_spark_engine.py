@@ -1,9 +1,9 @@
 """``--engine spark`` gives the Polars engine's figures exactly (issue 25).
 
-One Spark session in local mode (``local[2]``) for the module: every command's JSON
-document on the bundled sample and on small hostile exports is compared with the Polars
-engine's, key by key, as are the rejected rows written by ``--rejects``. A small export
-checks the Spark path's orders by hand.
+One Spark session in local mode (``local[2]``, conftest.py's, shared by the modules):
+every command's JSON document on the bundled sample and on small hostile exports is
+compared with the Polars engine's, key by key, as are the rejected rows written by
+``--rejects``. A small export checks the Spark path's orders by hand.
 """
 
 import json
@@ -19,17 +19,11 @@ if shutil.which("java") is None:
     pytest.skip("no Java runtime for Spark", allow_module_level=True)
 
 from cust.cli.main import app
-from tests.spark.session import start_session
 
 pytestmark = pytest.mark.spark
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    yield from start_session("local[2]", "cust-tests", tmp_path_factory.mktemp("spark"))
 
 
 def _run(args, engine, tmp_path):
