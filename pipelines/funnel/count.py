@@ -23,14 +23,14 @@ import polars as pl
 from .. import calendar
 from ..errors import EmptySelectionError, InvalidOptionError, MissingColumnError
 from ..io.inputs import Inputs, collect, report_of
-from ..io.loader import REASON, Source, parquet_passes
+from ..io.loader import REASON, Source, merge_tallies, parquet_passes
 from ..io.orders import Period
 from ..io.parse import lookup
-from ..io.passes import run_plans
+from ..io.passes import ENGINE, run_plans
 from ..result import Result, Table
 from .drift import detect
+from .explain import Plan, explain_columns, sentence
 from .explain import explain as explain_runs
-from .explain import explain_columns, sentence
 from .spec import (
     SESSION_GAP,
     FunnelSpec,
@@ -623,13 +623,13 @@ def funnel(
         counts.append((pl.col(f"t{ci}").is_not_null() & pl.col(f"t{pi}").is_null()).sum()
                       .alias("__dropped_after_cart"))
 
-    def unit_plans(part: pl.Expr | None) -> list[pl.LazyFrame]:
-        """The units' counts and their seconds to convert.
+    def unit_plans(ev: pl.LazyFrame, split: bool) -> list[pl.LazyFrame]:
+        """The units' counts and their seconds to convert, over the events ``ev``.
 
         One group-by by period, breakdowns and explain columns; the totals, per-period and
-        explain counts are sums over it.
+        explain counts are sums over it. ``split``: ``ev`` are the events of some of the
+        users (a pass, a Spark partition), whose frames add up with the others'.
         """
-        ev = events if part is None else events.filter(part)
         if every:
             # The export's order breaks ties of time in a strict run (numbered before a
             # derived session's sort).
@@ -653,7 +653,7 @@ def funnel(
             (pl.col(f"t{k}") - pl.col(f"t{spec.reference(k)}")).dt.total_seconds(fractional=True)
             for k in range(2, n + 1)
         ]
-        if part is None:
+        if not split:
             # The seconds travel as lists in the counting group-by: a second plan over the
             # units (for the medians) ran the joins of reached() again (14.0 -> 10.4 s).
             lists = [s.alias(f"{SECONDS}{k}") for k, s in enumerate(seconds, start=2)]
@@ -664,7 +664,9 @@ def funnel(
             .drop_nulls("s").group_by("k", "s").agg(pl.len().alias("units"))
             for k, s in enumerate(seconds, start=2)
         ])
-        return [per_unit.group_by("period", *wide.by).agg(counts), times, *carts]
+        # The breakdowns as text: the parts' frames are concatenated.
+        fine = per_unit.group_by("period", *wide.by).agg(counts)
+        return [fine.with_columns(pl.col(b).cast(pl.String) for b in wide.by), times, *carts]
 
     # Whole-file figures: the rows read and rejected with the data's end, and the banners.
     # With --explain the prices are an input too, counted whether or not an alert reads
@@ -673,11 +675,40 @@ def funnel(
     side = [s for s in (prices, orders) if s is not None]
     whole = [_tally(source, window), *([_banner_counts(source, window)] if banners else []),
              *(s.tally() for s in side)]
-    passes = passes or _passes(source)
-    if passes == 1:
+    spark = inputs.engine.name == "spark"
+    seen: set[str] | None = None
+    time_counts: pl.DataFrame | None = None
+    passes = 0 if spark else passes or _passes(source)
+    if spark:
+        from ..io.spark import spark_parts
+
+        steps_only = list(spec.steps)
+
+        def work(part: Source) -> list[pl.DataFrame]:
+            """One Spark partition (some users, all their events): its parts of the figures."""
+            ev = (part if derived else part.where("event", sorted(wanted))).valid.filter(window)
+            named = (part.where("event", steps_only).valid
+                     .filter(window & pl.col("event").is_in(steps_only))
+                     .select(pl.col("event").unique()))
+            return pl.collect_all(
+                [*unit_plans(ev, True), _tally(part, window), named,
+                 *([_banner_counts(part, window)] if banners else [])],
+                engine=ENGINE,
+            )
+
+        got = spark_parts(source, "user_id", work, inputs.engine)
+        fines, time_counts = got[0], got[1]
+        cart_parts = [got[2]] if cart else []
+        tallies, named, *shown = got[3 if cart else 2:]
+        seen = set(named["event"].to_list())
+        end = tallies["end"].max()
+        # The prices (--explain) are small: read here.
+        counted = [merge_tallies([tallies.drop("end")]).with_columns(pl.lit(end).alias("end")),
+                   *shown, *(run_plans([s.tally() for s in side], side) if side else [])]
+    elif passes == 1:
         # Apart: together, Polars caches the rows the plans share (the whole export's
         # when the banners read it too: 3.6 GB), and the units' plan gains nothing.
-        fine, *cart_parts = run_plans(unit_plans(None), [source])
+        fine, *cart_parts = run_plans(unit_plans(events, False), [source])
         counted = run_plans(whole, [source, *side], share=False)
         lists = [f"{SECONDS}{k}" for k in range(2, n + 1)]
         times = fine.select(
@@ -695,15 +726,18 @@ def funnel(
         # the medians come from the merged value counts, so the figures are the same.
         user = pl.col("user_id").hash(seed=13) % passes
         counted = run_plans(whole, [source, *side], share=False)  # apart from the passes
-        parts = [collect(unit_plans(user == i), [])[0] for i in range(passes)]
-        names = [c.meta.output_name() for c in counts]
+        parts = [collect(unit_plans(events.filter(user == i), True), [])[0]
+                 for i in range(passes)]
         fines = pl.concat(p[0] for p in parts)
+        time_counts = pl.concat(p[1] for p in parts)
+        cart_parts = [pl.concat(p[2] for p in parts)] if cart else []
+    if spark or passes > 1:  # the parts' frames (Spark's partitions, or the passes) merged
+        assert time_counts is not None
+        names = [c.meta.output_name() for c in counts]
         fine = fines.group_by("period", *wide.by).agg(
             pl.col(c).sum().cast(fines.schema[c]) for c in names
         )
-        time_counts = pl.concat(p[1] for p in parts)
         times = _medians(time_counts, n)
-        cart_parts = [pl.concat(p[2] for p in parts)] if cart else []
     fine = fine.with_columns(pl.col(b).cast(pl.String).fill_null("(none)") for b in wide.by)
     sums = [pl.col(c).sum().cast(fine.schema[c]) for c in entered]
     tot = {**fine.select(sums).row(0, named=True), **times.row(0, named=True)}
@@ -752,7 +786,7 @@ def funnel(
     data_end: Any = tallied["end"].max()
     report = report_of([source, *side], [tallied, *counted[len(counted) - len(side):]])
     unseen = _unseen(source, window, [s for k, s in enumerate(spec.steps, start=1)
-                                      if not tot[f"entered_{k}"]])
+                                      if not tot[f"entered_{k}"]], seen)
     result = FunnelResult(
         input=report, spec=spec, steps=steps, periods=by_period, behaviour=behaviour,
         data_end=data_end, unseen_steps=unseen, times_to_convert=distribution,
@@ -763,28 +797,45 @@ def funnel(
     # confined to one platform or category is flagged even where the whole funnel hides it.
     alerts, method = detect(by_period, spec, drift, data_end,
                             breakdowns if explain else None)
+    if spark:
+        from ..io.spark import spark_parts
+
+        def over_events(plan: Plan) -> pl.DataFrame:
+            """``plan`` over each Spark partition's events, the counts added up."""
+            (views,) = spark_parts(
+                source, "user_id",
+                lambda part: [plan(part.valid.filter(window)).collect(engine=ENGINE)],
+                inputs.engine)
+            return views.group_by(pl.exclude("views")).agg(pl.col("views").sum())
+    else:
+        def over_events(plan: Plan) -> pl.DataFrame:
+            return collect([plan(events)], [])[0][0]
+
     explanations = (
         explain_runs(alerts, breakdowns, spec.steps, spec.period, drift.periods(spec), inputs,
-                     events, source.has("sku"))
+                     over_events, source.has("sku"))
         if explain and alerts else []
     )
     return replace(result, alerts=alerts, drift_method=method, explanations=explanations)
 
 
-def _unseen(source: Source, window: pl.Expr, empty: list[str]) -> tuple[str, ...]:
+def _unseen(source: Source, window: pl.Expr, empty: list[str],
+            found: set[str] | None = None) -> tuple[str, ...]:
     """The steps of ``empty`` (steps no unit reached) with no valid event in the period.
 
     Run only when a step counts 0, which real funnels rarely do, so the common case
     costs no pass: the zeros of a step never seen (a typo in --steps) are not the zeros
-    of a step seen but never reached in order.
+    of a step seen but never reached in order. ``found``: the steps' event names seen in
+    the period, when known already (Spark's partitions).
     """
     if not empty:
         return ()
-    (seen,) = run_plans([
-        source.where("event", empty).valid
-        .filter(window & pl.col("event").is_in(empty)).select(pl.col("event").unique())
-    ], [source])
-    found = set(seen["event"].to_list())
+    if found is None:
+        (seen,) = run_plans([
+            source.where("event", empty).valid
+            .filter(window & pl.col("event").is_in(empty)).select(pl.col("event").unique())
+        ], [source])
+        found = set(seen["event"].to_list())
     return tuple(s for s in empty if s not in found)
 
 

@@ -33,6 +33,7 @@ with their views; otherwise the rises in the segment's ``category`` (all rises w
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,9 @@ import polars as pl
 
 from ..io.inputs import Inputs, collect
 from .alerts import runs
+
+# A plan over the events (the view counts behind an alert), run by the funnel's engine.
+Plan = Callable[[pl.LazyFrame], pl.LazyFrame]
 
 EXPLAIN_COLUMNS = ("category", "platform", "channel")
 TOP_RISES = 10
@@ -146,13 +150,15 @@ def explain(
     period: str,
     baseline: int,
     inputs: Inputs,
-    events: pl.LazyFrame,
+    over_events: Callable[[Plan], pl.DataFrame],
     has_sku: bool,
 ) -> list[dict[str, Any]]:
     """One explanation per run of alerts: contributors and price rises (module doc).
 
-    ``breakdowns`` maps each explain column to its per-period counts; ``events`` are the
-    (valid, period-filtered) events, read again only when there are alerts and prices.
+    ``breakdowns`` maps each explain column to its per-period counts; ``over_events``
+    runs a plan of view counts (a ``views`` column) over the (valid, period-filtered)
+    events, read again only when there are alerts and prices: on one machine, or on each
+    Spark partition with the counts added up.
     """
     out = runs_of(alerts)
     for run in out:
@@ -185,10 +191,12 @@ def explain(
     keys = list(dict.fromkeys(
         c for run in out for c in run["segment"] if c not in ("event", "sku")
     ))
-    if has_sku:
-        plans.append(
+    froms = list({run["from_step"] for run in out})
+
+    def viewed(events: pl.LazyFrame) -> pl.LazyFrame:
+        return (
             events.filter(
-                pl.col("event").is_in(list({run["from_step"] for run in out}))
+                pl.col("event").is_in(froms)
                 & (pl.col("event_time") >= _midnight(first))
                 & (pl.col("event_time") < _midnight(last))
             )
@@ -198,9 +206,12 @@ def explain(
                 pl.col("sku").cast(pl.String),
                 *[pl.col(c).cast(pl.String).fill_null("(none)") for c in keys],
             )
-            .agg(pl.len().alias("views"))
+            .agg(pl.len().cast(pl.Int64).alias("views"))
         )
+
     frames, _ = collect(plans, [])
+    if has_sku:
+        frames.append(over_events(viewed))
     all_rises = frames[0]
     for run, (start, _since, end) in zip(out, spans, strict=True):
         rises = all_rises.filter(

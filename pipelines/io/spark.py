@@ -19,7 +19,7 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -83,17 +83,7 @@ def spark_orders(spec: str | Path, options: LoadOptions, engine: EngineSettings)
         # The driver opens each file's header only (nothing else is read here): the same
         # checks and messages as the Polars engine for a missing file or column.
         local = load_source("orders", spec, options)
-    if any(f.format != local.files[0].format for f in local.files):
-        msg = f"--engine spark reads an orders export of one format; {spec} mixes CSV and Parquet"
-        raise InputFileError(msg, hint="convert the files to one format, or use --engine polars")
-    files, frames = [], []
-    for i, f in enumerate(local.files):
-        fspec, frame = _read(spark, f, i, options)
-        files.append(fspec)
-        frames.append(frame)
-    rows = frames[0]
-    for frame in frames[1:]:
-        rows = rows.unionByName(frame, allowMissingColumns=True)
+    files, rows = _rows(spark, local, options, str(spec), "order_id")
     parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 4)
     # The schema of the per-order rows, from the Polars plan over the files' headers.
     want = orders_frame(local).collect_schema()
@@ -101,18 +91,7 @@ def spark_orders(spec: str | Path, options: LoadOptions, engine: EngineSettings)
     # The date order is decided here, over the whole export, and the same in every partition.
     validate = partial(_validate, files=tuple(files), options=_partition_options(options),
                        names=tuple(want.names()), dates=local.dates)
-    answer = rows.repartition(parts, KEY).mapInArrow(validate, out)
-    try:
-        table = pl.from_arrow(answer.toArrow())
-    except Exception as exc:
-        if "MALFORMED_RECORD_IN_PARSING" not in str(exc):
-            raise  # a bug: exit 1 with its traceback
-        names = ", ".join(f.path for f in files)
-        msg = (f"could not read {names}: a row has more or fewer fields than the header "
-               "(Spark: malformed record)")
-        hint = "check the rows near the problem (unbalanced quotes, more fields than headers)"
-        raise InputFileError(msg, hint=hint) from None
-    assert isinstance(table, pl.DataFrame)
+    table = _collect(rows.repartition(parts, KEY).mapInArrow(validate, out), files)
     per_order = (
         table.filter(pl.col(KIND) == ORDER)
         .select([pl.col(c).cast(want[c]) for c in want.names()])
@@ -139,6 +118,74 @@ def spark_orders(spec: str | Path, options: LoadOptions, engine: EngineSettings)
         counts=counts,
         engine="spark",
     )
+
+
+def spark_parts(
+    local: Source, key: str, work: Callable[[Source], Sequence[pl.DataFrame]],
+    engine: EngineSettings,
+) -> list[pl.DataFrame]:
+    """``work`` run by cust's Polars code on every partition of ``local``'s rows, on Spark.
+
+    ``local`` is the export as the driver opened it (headers only). Spark reads its rows
+    and shuffles them by ``key`` (``user_id``: all events of a user, so all of a session,
+    meet in one partition); each partition becomes a :class:`Source` of its rows (the
+    loader's rules, with the driver's date order) and ``work`` returns the same frames for
+    it as for the whole export, frames that add up over parts of it (counts by group, value
+    counts). The i-th frames of all partitions come back concatenated, in the i-th place.
+    """
+    spark = session(engine)
+    options = local.options or LoadOptions()
+    files, rows = _rows(spark, local, options, str(local.files[0].path), key)
+    from pyspark.sql.types import BinaryType, StringType, StructField, StructType
+
+    out = StructType([StructField(KIND, StringType()), StructField(BLOB, BinaryType())])
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 4)
+    run = partial(_work, files=tuple(files), options=_partition_options(options),
+                  name=local.name, dates=local.dates, work=work)
+    table = _collect(rows.repartition(parts, KEY).mapInArrow(run, out), files)
+    got: dict[int, list[pl.DataFrame]] = {}
+    for kind, blob in table.iter_rows():
+        got.setdefault(int(kind), []).append(_frame(blob))
+    if not got:  # an export of no rows: nothing to read, the driver's plan gives the frames
+        return list(work(local))
+    return [pl.concat(got[i], how="vertical_relaxed") for i in range(len(got))]
+
+
+def _rows(spark: Any, local: Source, options: LoadOptions, spec: str,
+          key: str) -> tuple[list[FileSpec], Any]:
+    """The files of ``local`` as one Spark frame of their cells, file index, row and key."""
+    if any(f.format != local.files[0].format for f in local.files):
+        msg = (f"--engine spark reads an {local.name} export of one format; {spec} mixes CSV "
+               "and Parquet")
+        raise InputFileError(msg, hint="convert the files to one format, or use --engine polars")
+    files, frames = [], []
+    for i, f in enumerate(local.files):
+        fspec, frame = _read(spark, f, i, options, local.name, key)
+        files.append(fspec)
+        frames.append(frame)
+    rows = frames[0]
+    for frame in frames[1:]:
+        rows = rows.unionByName(frame, allowMissingColumns=True)
+    return files, rows
+
+
+def _collect(answer: Any, files: Sequence[FileSpec]) -> pl.DataFrame:
+    """The partitions' answer on the driver; a malformed CSV row is exit 2, not a traceback."""
+    try:
+        table = pl.from_arrow(answer.toArrow())
+    except Exception as exc:
+        # FAILFAST: a row of more fields than headers, or of fewer (which Polars reads with
+        # empty cells: the one case where the engines differ, see tests/spark).
+        if not any(m in str(exc) for m in ("MALFORMED_RECORD_IN_PARSING",
+                                            "MALFORMED_CSV_RECORD")):
+            raise  # a bug: exit 1 with its traceback
+        names = ", ".join(f.path for f in files)
+        msg = (f"could not read {names}: a row has more or fewer fields than the header "
+               "(Spark: malformed record)")
+        hint = "check the rows near the problem (unbalanced quotes, more fields than headers)"
+        raise InputFileError(msg, hint=hint) from None
+    assert isinstance(table, pl.DataFrame)
+    return table
 
 
 def is_uri(spec: str | Path) -> bool:
@@ -196,11 +243,12 @@ def _partition_options(options: LoadOptions) -> LoadOptions:
     return LoadOptions(timezone=options.timezone, dedupe=options.dedupe)
 
 
-def _read(spark: Any, f: OpenedFile, index: int, options: LoadOptions) -> tuple[FileSpec, Any]:
+def _read(spark: Any, f: OpenedFile, index: int, options: LoadOptions, name: str = "orders",
+          key: str = "order_id") -> tuple[FileSpec, Any]:
     """File ``f`` as a Spark frame of its mapped cells, file index, row number and key."""
     from pyspark.sql import functions as F
 
-    mapping, _ = match_headers("orders", list(f.headers), options.explicit_map("orders"))
+    mapping, _ = match_headers(name, list(f.headers), options.explicit_map(name))
     path = str(f.path)
     if f.format == "parquet":
         raw = spark.read.parquet(path)
@@ -235,7 +283,7 @@ def _read(spark: Any, f: OpenedFile, index: int, options: LoadOptions) -> tuple[
         frame = raw.select(*picked).coalesce(1)
     columns = tuple(mapping.values())
     keyed = frame.mapInArrow(
-        partial(_number, index=index, numbered=f.format == "parquet"),
+        partial(_number, index=index, numbered=f.format == "parquet", key=key),
         _keyed_schema(frame.schema),
     )
     return FileSpec(path, f.format, f.text, columns), keyed
@@ -264,11 +312,13 @@ def _keyed_schema(schema: Any) -> Any:
     ])
 
 
-def _number(batches: Iterator[Any], *, index: int, numbered: bool) -> Iterator[Any]:
-    """Each row with its file's index, its row number and its order id as cust parses it.
+def _number(batches: Iterator[Any], *, index: int, numbered: bool,
+            key: str = "order_id") -> Iterator[Any]:
+    """Each row with its file's index, its row number and its ``key`` as cust parses it.
 
-    Runs on the executors. The key is the id after the loader's own text rule (stripped,
-    the empty string as null), so `` A1`` and ``A1`` meet in one partition.
+    Runs on the executors. The key (an order id, a user id) is the id after the loader's
+    own text rule (stripped, the empty string as null), so `` A1`` and ``A1`` meet in one
+    partition.
     """
     seen = 0
     for batch in batches:
@@ -282,7 +332,7 @@ def _number(batches: Iterator[Any], *, index: int, numbered: bool) -> Iterator[A
         frame = frame.with_columns(
             pl.col(ROW).cast(pl.Int64),
             pl.lit(index, dtype=pl.Int32).alias(FILE_INDEX_COL),
-            text(pl.col("order_id")).alias(KEY),
+            text(pl.col(key)).alias(KEY),
         )
         yield from frame.to_arrow(compat_level=pl.CompatLevel.oldest()).to_batches()
 
@@ -293,23 +343,11 @@ def _validate(
 ) -> Iterator[Any]:
     """Validate one partition's lines and group them into orders, with cust's loader.
 
-    Runs on the executors. Every file of the export is passed (empty where the partition
-    holds none of its rows), so a file's index is the one the Polars engine gives it.
+    Runs on the executors (the partition's rows: :func:`_partition`).
     """
-    import pyarrow as pa
-
-    got = list(batches)
-    if not got:
+    source = _partition(batches, "orders", files, options, dates)
+    if source is None:
         return
-    rows = pl.from_arrow(pa.Table.from_batches(got))
-    assert isinstance(rows, pl.DataFrame)
-    opened = []
-    for i, f in enumerate(files):
-        cells = rows.filter(pl.col(FILE_INDEX_COL) == i).select(*f.columns, ROW)
-        # The path as text: a URI would lose a slash of its scheme as a Path.
-        opened.append(OpenedFile(f.path, "csv" if f.text else "parquet", None, None,  # type: ignore[arg-type]
-                                 list(f.columns), cells.lazy(), f.text, numbered=True))
-    source = _build("orders", opened, options, dates)
     per_order, tally, rejected = pl.collect_all(
         [orders_frame(source), source.tally(), source.rejected()]
     )
@@ -326,6 +364,44 @@ def _validate(
         ],
         how="diagonal_relaxed",
     )
+    yield from out.to_arrow(compat_level=pl.CompatLevel.oldest()).to_batches()
+
+
+def _partition(batches: Iterator[Any], name: str, files: Sequence[FileSpec],
+               options: LoadOptions, dates: DateOrder) -> Source | None:
+    """One partition's rows as a :class:`Source` checked by the loader (None: no rows).
+
+    Every file of the export is passed (empty where the partition holds none of its rows),
+    so a file's index is the one the Polars engine gives it.
+    """
+    import pyarrow as pa
+
+    got = list(batches)
+    if not got:
+        return None
+    rows = pl.from_arrow(pa.Table.from_batches(got))
+    assert isinstance(rows, pl.DataFrame)
+    opened = []
+    for i, f in enumerate(files):
+        # In the file's order: a tie (two events of one time) is read as on one machine.
+        cells = rows.filter(pl.col(FILE_INDEX_COL) == i).select(*f.columns, ROW).sort(ROW)
+        # The path as text: a URI would lose a slash of its scheme as a Path.
+        opened.append(OpenedFile(f.path, "csv" if f.text else "parquet", None, None,  # type: ignore[arg-type]
+                                 list(f.columns), cells.lazy(), f.text, numbered=True))
+    return _build(name, opened, options, dates)
+
+
+def _work(
+    batches: Iterator[Any], *, files: Sequence[FileSpec], options: LoadOptions, name: str,
+    dates: DateOrder, work: Callable[[Source], Sequence[pl.DataFrame]],
+) -> Iterator[Any]:
+    """Run on the executors: ``work``'s frames over one partition, as Arrow IPC blobs."""
+    source = _partition(batches, name, files, options, dates)
+    if source is None:
+        return
+    blobs = [_blob(frame) for frame in work(source)]
+    out = pl.DataFrame({KIND: [str(i) for i in range(len(blobs))], BLOB: blobs},
+                       schema={KIND: pl.String, BLOB: pl.Binary})
     yield from out.to_arrow(compat_level=pl.CompatLevel.oldest()).to_batches()
 
 

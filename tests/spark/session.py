@@ -31,3 +31,14 @@ def start_session(master: str, app_name: str, folder: Path) -> Iterator[Any]:
     os.chdir(here)
     yield session
     session.stop()
+
+
+def same_or_refused_on_both(polars: tuple[int, Any], spark: tuple[int, Any]) -> None:
+    """The engines' (exit code, JSON document or output): the same figures, or exit 2 on both."""
+    assert spark[0] == polars[0], spark[1]
+    if polars[0] == 0:
+        assert spark == polars
+    else:
+        assert polars[0] == 2
+        assert "error:" in spark[1]
+        assert "Traceback" not in spark[1]

@@ -25,6 +25,11 @@ pytestmark = pytest.mark.spark
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:  # the shared local[2] session: one SparkContext at a time
+        active.stop()
     yield from start_session("local-cluster[2,1,1024]", "cust-tests-cluster",
                              tmp_path_factory.mktemp("cluster"))
 

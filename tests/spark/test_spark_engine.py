@@ -1,9 +1,9 @@
 """``--engine spark`` gives the Polars engine's figures exactly (issue 25).
 
-One Spark session in local mode (``local[2]``) for the module: every command's JSON
-document on the bundled sample and on small hostile exports is compared with the Polars
-engine's, key by key, as are the rejected rows written by ``--rejects``. A small export
-checks the Spark path's orders by hand.
+One Spark session in local mode (``local[2]``, conftest.py's, shared by the modules):
+every command's JSON document on the bundled sample and on small hostile exports is
+compared with the Polars engine's, key by key, as are the rejected rows written by
+``--rejects``. A small export checks the Spark path's orders by hand.
 """
 
 import json
@@ -19,17 +19,13 @@ if shutil.which("java") is None:
     pytest.skip("no Java runtime for Spark", allow_module_level=True)
 
 from cust.cli.main import app
-from tests.spark.session import start_session
+from tests.spark.session import same_or_refused_on_both
+from tests.test_hostile_corpus import ORDER_FILES
 
 pytestmark = pytest.mark.spark
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    yield from start_session("local[2]", "cust-tests", tmp_path_factory.mktemp("spark"))
 
 
 def _run(args, engine, tmp_path):
@@ -54,6 +50,7 @@ SAMPLE = [
     ["segment", "profile", "--by", "customer_type,tier"],
     ["cohort", "--split", "promo"],
     ["promo", "simulate", "--threshold", "500", "--reward-amount", "50"],
+    ["promo", "compare"],
     ["clv", "--as-of", "2026-06-30", "--holdout-until", "2026-10-25"],
 ]
 
@@ -105,6 +102,30 @@ def test_hostile_exports_give_the_same_figures_and_rejects(spark, name, tmp_path
         assert result.exit_code == 0, result.output
         written[engine] = out.read_text(encoding="utf-8") if out.exists() else None
     assert written["spark"] == written["polars"]
+
+
+# The rest of the hostile corpus (tests/test_hostile_corpus.py): unreadable files, odd
+# headers and cells. Each gives the same figures on both engines, or exit 2 on both.
+# mixed_delimiters.csv has a row of fewer fields than headers (";" delimiters): Polars
+# reads it with empty cells and rejects it, Spark's FAILFAST reader refuses the file (exit 2).
+FEWER_FIELDS = "mixed_delimiters.csv"
+REST = [n for n in ORDER_FILES if n not in HOSTILE and n not in ("ragged.csv", FEWER_FIELDS)]
+
+
+def test_a_row_of_fewer_fields_is_refused_on_spark(spark, tmp_path):
+    args = ["--orders", str(BAD / FEWER_FIELDS), "segment", "buckets"]
+    polars, spark_run = _run(args, "polars", tmp_path), _run(args, "spark", tmp_path)
+    assert polars[0] == 0
+    assert polars[1]["input"]["orders"]["rows_rejected"] >= 1
+    assert spark_run[0] == 2
+    assert "could not read" in spark_run[1]
+    assert "Traceback" not in spark_run[1]
+
+
+@pytest.mark.parametrize("name", REST)
+def test_rest_of_the_hostile_corpus(spark, name, tmp_path):
+    args = ["--orders", str(BAD / name), "segment", "buckets"]
+    same_or_refused_on_both(_run(args, "polars", tmp_path), _run(args, "spark", tmp_path))
 
 
 def test_mixed_customers_rejected_on_spark_by_hand(spark, tmp_path):

@@ -22,10 +22,14 @@ def _cust(args, tmp_path, env=None):
                           cwd=tmp_path, env={**os.environ, **(env or {})}, timeout=120)
 
 
-def test_no_pyspark_names_the_extra(monkeypatch):
+@pytest.mark.parametrize("args", [["segment", "buckets"], ["cohort"], ["funnel"],
+                                  ["report", "weekly"]])
+def test_no_pyspark_names_the_extra(monkeypatch, args):
+    # Each command takes the Spark path (cohorts and the report through the orders, the
+    # funnel through the events): without PySpark it says so, never runs on Polars.
     monkeypatch.setitem(sys.modules, "pyspark", None)
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
-    result = CliRunner().invoke(app, ["--engine", "spark", "segment", "buckets"])
+    result = CliRunner().invoke(app, ["--engine", "spark", "--no-cache", *args])
     assert result.exit_code == 2, result.output
     assert "error:" in result.output
     assert 'pip install "cust[spark]"' in result.output
