@@ -340,6 +340,9 @@ def _paths(inputs: Inputs, config: Config, edition: Edition) -> MultiPathsResult
     """
     if inputs.optional("events") is None:
         return None
+    if inputs.engine.name != "polars":  # paths read every event in order: one machine
+        msg = f"paths read the events on this machine only, not with --engine {inputs.engine.name}"
+        raise EmptySelectionError(msg)
     period = Period(since=edition.start, until=edition.end)
     first = steps_from(None, config)[0]
     for anchor in dict.fromkeys((PATHS_FROM, first)):
