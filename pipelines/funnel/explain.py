@@ -181,16 +181,21 @@ def explain(
         pl.col("sku").cast(pl.String),
         (pl.col("new_price") / pl.col("old_price") - 1).alias("change"),
     )
-    plans = [rises_plan]
+    (all_rises,), _ = collect([rises_plan], [])
     keys = list(dict.fromkeys(
         c for run in out for c in run["segment"] if c not in ("event", "sku")
     ))
+    views_of: pl.DataFrame | None = None
     if has_sku:
-        plans.append(
+        # Only the views of SKUs that rose count (a run's rises are joined to its views):
+        # the rises first, then the views of those SKUs alone. Grouping the views of every
+        # SKU gave millions of groups (10M events: 2.3M groups, 8.6 s; now a fraction).
+        (views_of,), _ = collect([
             events.filter(
                 pl.col("event").is_in(list({run["from_step"] for run in out}))
                 & (pl.col("event_time") >= _midnight(first))
                 & (pl.col("event_time") < _midnight(last))
+                & pl.col("sku").cast(pl.String).is_in(all_rises["sku"].unique().to_list())
             )
             .group_by(
                 "event",
@@ -199,16 +204,14 @@ def explain(
                 *[pl.col(c).cast(pl.String).fill_null("(none)") for c in keys],
             )
             .agg(pl.len().alias("views"))
-        )
-    frames, _ = collect(plans, [])
-    all_rises = frames[0]
+        ], [])
     for run, (start, _since, end) in zip(out, spans, strict=True):
         rises = all_rises.filter(
             (pl.col("changed_at") >= _midnight(start)) & (pl.col("changed_at") < _midnight(end))
         )
-        if has_sku:
+        if views_of is not None:
             views = (
-                frames[1].filter(
+                views_of.filter(
                     (pl.col("event") == run["from_step"])
                     & pl.col("__day").is_between(start, end, closed="left")
                     & _in_segment(run["segment"])
