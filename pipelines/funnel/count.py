@@ -29,7 +29,7 @@ from ..io.parse import lookup
 from ..result import Result, Table
 from .drift import detect
 from .explain import explain as explain_runs
-from .explain import explain_columns, rising_skus, sentence, sku_views
+from .explain import explain_columns, sentence
 from .spec import (
     SESSION_GAP,
     FunnelSpec,
@@ -619,19 +619,11 @@ def funnel(
     side = [prices] if prices is not None else []
     whole = [_tally(source, window), *([_banner_counts(source, window)] if banners else []),
              *(s.tally() for s in side)]
-    # The views of the SKUs whose price rose, for the explanations: with the units, from
-    # the same rows (a pass of their own validated the steps' events again).
-    views_plan = (sku_views(events, spec.steps, wide.by, rising_skus(prices))
-                  if prices is not None and source.has("sku") else None)
-    views_of: pl.DataFrame | None = None
     passes = passes or _passes(source)
     if passes == 1:
         # Apart: together, Polars caches the rows the plans share (the whole export's
         # when the banners read it too: 3.6 GB), and the units' plan gains nothing.
-        fine, *cart_parts = run_plans(
-            [*unit_plans(None), *([views_plan] if views_plan is not None else [])], [source])
-        if views_plan is not None:
-            views_of = cart_parts.pop()
+        fine, *cart_parts = run_plans(unit_plans(None), [source])
         counted = run_plans(whole, [source, *side], share=False)
         lists = [f"{SECONDS}{k}" for k in range(2, n + 1)]
         times = fine.select(
@@ -649,8 +641,6 @@ def funnel(
         # the medians come from the merged value counts, so the figures are the same.
         user = pl.col("user_id").hash(seed=13) % passes
         counted = run_plans(whole, [source, *side], share=False)  # apart from the passes
-        if views_plan is not None:
-            (views_of,), _ = collect([views_plan], [])
         parts = [collect(unit_plans(user == i), [])[0] for i in range(passes)]
         names = [c.meta.output_name() for c in counts]
         fines = pl.concat(p[0] for p in parts)
@@ -714,7 +704,7 @@ def funnel(
                             breakdowns if explain else None)
     explanations = (
         explain_runs(alerts, breakdowns, spec.steps, spec.period, drift.periods(spec), inputs,
-                     views_of)
+                     events, source.has("sku"))
         if explain and alerts else []
     )
     return replace(result, alerts=alerts, drift_method=method, explanations=explanations)

@@ -39,7 +39,6 @@ from typing import Any
 import polars as pl
 
 from ..io.inputs import Inputs, collect
-from ..io.loader import Source
 from .alerts import runs
 
 EXPLAIN_COLUMNS = ("category", "platform", "channel")
@@ -147,13 +146,13 @@ def explain(
     period: str,
     baseline: int,
     inputs: Inputs,
-    views: pl.DataFrame | None,
+    events: pl.LazyFrame,
+    has_sku: bool,
 ) -> list[dict[str, Any]]:
     """One explanation per run of alerts: contributors and price rises (module doc).
 
-    ``breakdowns`` maps each explain column to its per-period counts; ``views`` the views of
-    the SKUs that rose (:func:`sku_views`, counted in the funnel's pass over the events),
-    None when the events have no ``sku``.
+    ``breakdowns`` maps each explain column to its per-period counts; ``events`` are the
+    (valid, period-filtered) events, read again only when there are alerts and prices.
     """
     out = runs_of(alerts)
     for run in out:
@@ -172,8 +171,8 @@ def explain(
     if prices.has("category"):
         cols.append("category")
     first, last = min(s[0] for s in spans), max(s[2] for s in spans)
-    # Every rise of the runs' span in one pass; the runs then pick theirs from it and from
-    # the views (a pass over the events per run cost seconds).
+    # Every rise and every view count of the runs' span in one pass each; the runs then
+    # pick theirs from these small frames (a pass over the events per run cost seconds).
     rises_plan = prices.valid.filter(
         (pl.col("new_price") > pl.col("old_price"))
         & (pl.col("changed_at") >= _midnight(first))
@@ -183,13 +182,36 @@ def explain(
         (pl.col("new_price") / pl.col("old_price") - 1).alias("change"),
     )
     (all_rises,), _ = collect([rises_plan], [])
+    keys = list(dict.fromkeys(
+        c for run in out for c in run["segment"] if c not in ("event", "sku")
+    ))
+    views_of: pl.DataFrame | None = None
+    if has_sku:
+        # Only the views of SKUs that rose count (a run's rises are joined to its views):
+        # the rises first, then the views of those SKUs alone. Grouping the views of every
+        # SKU gave millions of groups (10M events: 2.3M groups, 8.6 s; now a fraction).
+        (views_of,), _ = collect([
+            events.filter(
+                pl.col("event").is_in(list({run["from_step"] for run in out}))
+                & (pl.col("event_time") >= _midnight(first))
+                & (pl.col("event_time") < _midnight(last))
+                & pl.col("sku").cast(pl.String).is_in(all_rises["sku"].unique().to_list())
+            )
+            .group_by(
+                "event",
+                pl.col("event_time").dt.date().alias("__day"),
+                pl.col("sku").cast(pl.String),
+                *[pl.col(c).cast(pl.String).fill_null("(none)") for c in keys],
+            )
+            .agg(pl.len().alias("views"))
+        ], [])
     for run, (start, _since, end) in zip(out, spans, strict=True):
         rises = all_rises.filter(
             (pl.col("changed_at") >= _midnight(start)) & (pl.col("changed_at") < _midnight(end))
         )
-        if views is not None:
-            views_of = (
-                views.filter(
+        if views_of is not None:
+            views = (
+                views_of.filter(
                     (pl.col("event") == run["from_step"])
                     & pl.col("__day").is_between(start, end, closed="left")
                     & _in_segment(run["segment"])
@@ -197,7 +219,7 @@ def explain(
                 .group_by("sku")
                 .agg(pl.col("views").sum())
             )
-            rises = rises.join(views_of, on="sku", how="inner").sort(
+            rises = rises.join(views, on="sku", how="inner").sort(
                 ["views", "change", "sku"], descending=[True, True, False]
             )
         else:
@@ -212,37 +234,6 @@ def explain(
             run["median_price_rise"] = float(median)
             run["price_rise_summary"] = _summary(rises)
     return out
-
-
-def rising_skus(prices: Source) -> list[str]:
-    """The SKUs whose price ever rose: the only ones whose views an explanation lists."""
-    (skus,), _ = collect([
-        prices.valid.filter(pl.col("new_price") > pl.col("old_price"))
-        .select(pl.col("sku").cast(pl.String).unique())
-    ], [])
-    return skus["sku"].to_list()
-
-
-def sku_views(events: pl.LazyFrame, steps: tuple[str, ...], by: tuple[str, ...],
-              skus: list[str]) -> pl.LazyFrame:
-    """Views of ``skus`` per event of ``steps`` but the last, day and ``by`` values.
-
-    Every run's views are sums of these (the event of its step before, its days, its
-    segment), so they are counted in the funnel's own pass over the events; grouping
-    the views of every SKU gave millions of groups (10M events: 2.3M groups, 8.6 s).
-    """
-    keys = [c for c in by if c not in ("event", "sku")]
-    return (
-        events.filter(pl.col("event").is_in(list(steps[:-1]))
-                      & pl.col("sku").cast(pl.String).is_in(skus))
-        .group_by(
-            "event",
-            pl.col("event_time").dt.date().alias("__day"),
-            pl.col("sku").cast(pl.String),
-            *[pl.col(c).cast(pl.String).fill_null("(none)") for c in keys],
-        )
-        .agg(pl.len().alias("views"))
-    )
 
 
 def _summary(frame: pl.DataFrame) -> list[dict[str, Any]]:
