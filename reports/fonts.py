@@ -68,8 +68,10 @@ def _subset(path: Path, chars: str) -> tuple[bytes, str] | None:
 
     # fontTools logs each table it drops (FFTM, ...): not news for the report's reader.
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    # The font's own timestamp kept, so that the same page gives the same bytes.
-    font = TTFont(str(path), fontNumber=0, lazy=False, recalcTimestamp=False)
+    # The font's own timestamp kept, so that the same page gives the same bytes. The tables
+    # are read as the subsetter needs them (lazy=None): decompiling all 30,000 glyphs of
+    # WenQuanYi Micro Hei first (lazy=False) took 5 s and gave the same bytes.
+    font = TTFont(str(path), fontNumber=0, recalcTimestamp=False)
     options = subset.Options()
     options.flavor = flavor
     options.layout_features = []

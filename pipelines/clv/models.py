@@ -137,11 +137,30 @@ def _standard_errors(nll: Callable[[np.ndarray], float], at: np.ndarray,
     return np.where(var > 0, params * np.sqrt(np.abs(var)), np.nan)
 
 
+def distinct(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Distinct rows of ``columns``, how many customers share each, and each one's row.
+
+    The rows in ascending order of the first column, then the second...: those of
+    ``np.unique(axis=0)``, found by one ``lexsort`` (``np.unique`` sorts the rows as
+    records: 0.4 s for 170k customers, several times the lexsort).
+    """
+    order = np.lexsort(columns[::-1])
+    ranked = [c[order] for c in columns]
+    new = np.zeros(len(order), dtype=bool)
+    new[:1] = True
+    for c in ranked:
+        new[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, len(order))).astype(float)
+    inverse = np.empty(len(order), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return [c[starts] for c in ranked], counts, inverse
+
+
 def _grouped(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Distinct rows of ``columns`` and how many customers share each."""
-    stacked = np.column_stack(columns)
-    rows, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [rows[:, i] for i in range(rows.shape[1])], counts.astype(float)
+    rows, counts, _ = distinct(*columns)
+    return rows, counts
 
 
 def fit_bgnbd(x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> Fit:

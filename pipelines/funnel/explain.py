@@ -192,6 +192,12 @@ def explain(
         c for run in out for c in run["segment"] if c not in ("event", "sku")
     ))
     froms = list({run["from_step"] for run in out})
+    frames, _ = collect(plans, [])
+    all_rises = frames[0]
+    # Only the views of SKUs that rose count (a run's rises are joined to its views): the
+    # rises first, then the views of those SKUs alone. Grouping the views of every SKU gave
+    # millions of groups (10M events: 2.3M groups, 8.6 s; now a fraction).
+    risen = all_rises["sku"].unique().to_list()
 
     def viewed(events: pl.LazyFrame) -> pl.LazyFrame:
         return (
@@ -199,6 +205,7 @@ def explain(
                 pl.col("event").is_in(froms)
                 & (pl.col("event_time") >= _midnight(first))
                 & (pl.col("event_time") < _midnight(last))
+                & pl.col("sku").cast(pl.String).is_in(risen)
             )
             .group_by(
                 "event",
@@ -209,10 +216,8 @@ def explain(
             .agg(pl.len().cast(pl.Int64).alias("views"))
         )
 
-    frames, _ = collect(plans, [])
     if has_sku:
         frames.append(over_events(viewed))
-    all_rises = frames[0]
     for run, (start, _since, end) in zip(out, spans, strict=True):
         rises = all_rises.filter(
             (pl.col("changed_at") >= _midnight(start)) & (pl.col("changed_at") < _midnight(end))
