@@ -44,7 +44,7 @@ def split_by_day(orders: Path, folder: Path, new_day: Path) -> None:
         part.drop("__day").write_parquet(folder / f"orders-{day}.parquet")
     last = frame["__day"].max()
     extra = frame.filter(pl.col("__day") == last).drop("__day").with_columns(
-        pl.col("order_time") + pl.duration(days=1), "N" + pl.col("order_id")
+        pl.col("order_time") + pl.duration(days=1), ("N" + pl.col("order_id")).alias("order_id")
     )
     new_day.parent.mkdir(parents=True, exist_ok=True)
     extra.write_parquet(new_day)

@@ -56,18 +56,20 @@ def orders_by_file(
     """
     keys = cache.file_keys(source, options)
     scratch = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
-    known = _known(cache, slot, source)
+    known, old_tallies, old_ids = _known(cache, slot, source)
     parts: dict[int, Path] = {}
-    tallies: dict[int, pl.DataFrame] = {}
-    ids: list[pl.LazyFrame] = []
+    moved: list[tuple[int, int]] = []  # (number in the older entry, number now)
     missing = []
     for i, key in enumerate(keys):
-        if key not in known:
+        if key in known:
+            number, parts[i] = known[key]
+            moved.append((number, i))
+        else:
             missing.append(i)
-            continue
-        part, tally, file_ids = known[key]
-        parts[i], tallies[i] = part, tally
-        ids.append(file_ids.with_columns(pl.lit(i, dtype=pl.Int32).alias(NUMBER)))
+    # The known files' tallies and ids, renumbered (one join each, not one per file).
+    renumber = pl.DataFrame(moved, schema={NUMBER: pl.Int32, "__now": pl.Int32}, orient="row")
+    tallies = [_renumbered(old_tallies, renumber)]
+    ids = [_renumbered(old_ids, renumber)]
     if missing:
         fresh = source.subset(missing)
         lines = fresh.marked
@@ -86,57 +88,66 @@ def orders_by_file(
             settled = settle(mine, apart_of.get((k,), empty_apart))
             if settled is None:  # the lines' own checks (see settle), this file alone
                 settled = orders_and_tally(fresh.subset([k]))
-            per_order, tallies[i] = settled
+            per_order, tally = settled
             parts[i] = scratch / f"file-{i:05d}.parquet"
             per_order.write_parquet(parts[i], statistics=True, compression="lz4")
-            ids.append(mine.select(pl.col("order_id").hash(seed=ID_SEED).alias(ID),
-                                   pl.lit(i, dtype=pl.Int32).alias(NUMBER)).lazy())
-    every_id = pl.concat(ids).collect() if ids else pl.DataFrame(
-        schema={ID: pl.UInt64, NUMBER: pl.Int32})
+            position = pl.lit(i, dtype=pl.Int32).alias(NUMBER)
+            tallies.append(_aligned(tally).with_columns(position))
+            ids.append(mine.select(pl.col("order_id").hash(seed=ID_SEED).alias(ID), position))
+    every_id = pl.concat(ids)
+    every_tally = pl.concat(tallies)
     shared = set(every_id.filter(pl.col(ID).is_duplicated())[NUMBER].unique().to_list())
     # The export's parts: each file's orders (per_order-*, counted) unless it shares an
     # order with another file (alone-*, kept for the next run only), and the shared files'
     # orders read together.
-    named, counted = [], []
+    named = []
     for i in range(len(keys)):
         stem = "alone" if i in shared else "per_order"
         named.append(_link(parts[i], scratch / "entry" / f"{stem}-{i:05d}.parquet"))
-        if i not in shared:
-            counted.append(tallies[i])
+    counted = [every_tally.filter(~pl.col(NUMBER).is_in(list(shared))).drop(NUMBER)]
     if shared:
         per_order, tally = orders_and_tally(source.subset(sorted(shared)))
         part = scratch / "entry" / "per_order-shared.parquet"
         per_order.write_parquet(part, statistics=True, compression="lz4")
         named.append(part)
-        counted.append(tally)
+        counted.append(_aligned(tally))
     tables = {
         FILES_TABLE: pl.DataFrame({NUMBER: pl.Series(range(len(keys)), dtype=pl.Int32),
                                    "key": keys, "part": [p.name for p in named[:len(keys)]]}),
-        TALLIES_TABLE: pl.concat([_aligned(tallies[i]).with_columns(
-            pl.lit(i, dtype=pl.Int32).alias(NUMBER)) for i in range(len(keys))]),
+        TALLIES_TABLE: every_tally,
         IDS_TABLE: every_id,
     }
-    return named, merge_tallies([_aligned(t) for t in counted]), tables
+    return named, merge_tallies(counted), tables
+
+
+TALLY_SCHEMA = pl.Schema([
+    (REASON, pl.String), (IN_LATER_FILE, pl.Boolean), (ODD_DAY, pl.Date), ("rows", pl.Int64),
+    (ODD_FIRST, pl.Datetime("us")), (ODD_LAST, pl.Datetime("us")), (NUMBER, pl.Int32),
+])
 
 
 def _known(
     cache: Cache, slot: tuple[Path, str], source: Source
-) -> dict[str, tuple[Path, pl.DataFrame, pl.LazyFrame]]:
-    """Each file the export's older entry knows, by key: its orders, tally and ids."""
+) -> tuple[dict[str, tuple[int, Path]], pl.DataFrame, pl.DataFrame]:
+    """The files the export's older entry knows, and its tallies and ids of every file.
+
+    Files by key: their number in that entry and their orders. Empty without an entry.
+    """
     entry = cache.older(slot, source)
     if entry is None or not {FILES_TABLE, TALLIES_TABLE, IDS_TABLE} <= set(entry.tables):
-        return {}
+        return {}, pl.DataFrame(schema=TALLY_SCHEMA), pl.DataFrame(
+            schema={ID: pl.UInt64, NUMBER: pl.Int32})
     files = pl.read_parquet(entry.tables[FILES_TABLE])
-    tallies = pl.read_parquet(entry.tables[TALLIES_TABLE])
-    ids = pl.read_parquet(entry.tables[IDS_TABLE])
     where = entry.tables[FILES_TABLE].parent
-    by_number = tallies.partition_by(NUMBER, as_dict=True, include_key=False)
-    ids_of = ids.partition_by(NUMBER, as_dict=True, include_key=False)
-    empty = ids.drop(NUMBER).clear()
-    return {
-        key: (where / part, by_number[(n,)], ids_of.get((n,), empty).lazy())
-        for n, key, part in files.iter_rows()
-    }
+    known = {key: (n, where / part) for n, key, part in files.iter_rows()}
+    return (known, pl.read_parquet(entry.tables[TALLIES_TABLE]),
+            pl.read_parquet(entry.tables[IDS_TABLE]))
+
+
+def _renumbered(frame: pl.DataFrame, renumber: pl.DataFrame) -> pl.DataFrame:
+    """The rows of the files kept, under their number now."""
+    return (frame.join(renumber, on=NUMBER, how="inner").drop(NUMBER)
+            .rename({"__now": NUMBER}).select(frame.columns))
 
 
 def _link(part: Path, to: Path) -> Path:
@@ -153,4 +164,5 @@ def _aligned(tally: pl.DataFrame) -> pl.DataFrame:
     if IN_LATER_FILE not in tally.columns:
         tally = tally.with_columns(pl.lit(False).alias(IN_LATER_FILE))
     return tally.select(REASON, IN_LATER_FILE, ODD_DAY, pl.col("rows").cast(pl.Int64),
-                        ODD_FIRST, ODD_LAST)
+                        ODD_FIRST, ODD_LAST).cast(
+        {ODD_FIRST: pl.Datetime("us"), ODD_LAST: pl.Datetime("us")})
