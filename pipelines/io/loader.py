@@ -289,8 +289,10 @@ def parquet_passes(source: Source, rows_per_pass: int) -> int:
     if any(f.format != "parquet" for f in source.files):
         return 1
     try:
-        rows = sum(pl.scan_parquet(f.path).select(pl.len()).collect().item() for f in source.files)
-    except (pl.exceptions.PolarsError, OSError):
+        import pyarrow.parquet as pq  # the footers alone (one scan per file cost 0.2 s on 365)
+
+        rows = sum(pq.read_metadata(f.path).num_rows for f in source.files)
+    except (pl.exceptions.PolarsError, OSError, ValueError):  # ArrowInvalid: a ValueError
         return 1
     return max(1, -(-rows // rows_per_pass))
 
