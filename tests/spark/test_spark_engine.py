@@ -68,7 +68,8 @@ def test_weekly_report_is_the_same(spark, tmp_path, monkeypatch):
     assert polars[0] == spark_code == 0
     # Every section the same, but the paths (every event in order: this machine only),
     # left out on Spark with its reason.
-    assert "paths" in polars[1] and "paths" not in doc
+    assert "paths" in polars[1]
+    assert "paths" not in doc
     spark_left = doc["left_out"]["paths"]
     assert "--engine spark" in spark_left
     del polars[1]["paths"], doc["left_out"]
