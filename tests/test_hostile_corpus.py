@@ -37,6 +37,7 @@ EVENT_COMMANDS = {
     "funnel": ["funnel", "--drift", "--explain"],  # --explain reads the prices too
     "paths": ["paths", "--from", "product_view"],
     "funnel paths": ["funnel", "paths", "--from", "product_view"],
+    "funnel drivers": ["funnel", "drivers"],
 }
 NO_SOURCE = {"sample"}  # writes data, reads none
 # The secondary sources, and the commands that read them (the others ignore the option).

@@ -68,8 +68,9 @@ def refused(result, *says):
 
 
 def test_the_command_list_is_complete():
-    assert len(ANALYSES) == 13
+    assert len(ANALYSES) == 14
     assert ("clv",) in ANALYSES
+    assert ("funnel", "drivers") in ANALYSES
     assert REPORT in ANALYSES
     assert ("promo", "compare") in ANALYSES
 

@@ -407,7 +407,7 @@ def test_a_signal_during_polars_work_removes_the_scratch_at_once(tmp_path, name,
 
 
 def _gbk_export(path, lines=400_000):
-    from conftest import ZH_HEADERS
+    from tests.conftest import ZH_HEADERS
 
     body = "".join(f"O{i},C{i % 5000},2024-02-01 10:00:00,10.00,5,1,已支付\n"
                    for i in range(lines))
