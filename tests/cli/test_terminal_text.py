@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from cust.cli.main import app
 from cust.pipelines.text import printable
-from tests.test_hostile_corpus import ALL_COMMANDS, BAD
+from tests.test_hostile_corpus import ALL_COMMANDS, BAD, EVENT_COMMANDS
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 runner = CliRunner()
@@ -140,7 +140,7 @@ HOSTILE_PATH = "no\x1b[2J\x1b[31mpe\r\u202e[red]x[/][link=y]z.csv"
 
 @pytest.mark.parametrize("command", list(ALL_COMMANDS))
 def test_an_error_naming_a_hostile_path_shows_it_escaped(command, tmp_path):
-    source = "--events" if command in ("funnel", "paths", "funnel paths") else "--orders"
+    source = "--events" if command in EVENT_COMMANDS else "--orders"
     missing = tmp_path / HOSTILE_PATH
     result = runner.invoke(app, [*ALL_COMMANDS[command], source, str(missing)])
     assert result.exit_code == 2, _output(result)
@@ -227,7 +227,7 @@ def test_report_weekly_out_dir_with_markup(name, tmp_path):
 @pytest.mark.parametrize("command", list(ALL_COMMANDS))
 def test_rejects_with_markup_names_the_path_it_wrote(command, tmp_path):
     rejects = tmp_path / "[red]x[/][link=y]z.csv"
-    source = "--events" if command in ("funnel", "paths", "funnel paths") else "--orders"
+    source = "--events" if command in EVENT_COMMANDS else "--orders"
     bad = BAD / ("events_garbage.csv" if source == "--events" else "mixed_customers.csv")
     args = [*ALL_COMMANDS[command], source, str(bad), "--rejects", str(rejects),
             "--out", str(tmp_path / "[bold]o[/].json")]
@@ -246,7 +246,7 @@ def test_rejects_with_markup_names_the_path_it_wrote(command, tmp_path):
 @pytest.mark.parametrize("command", list(ALL_COMMANDS))
 @pytest.mark.parametrize("name", ["[red]x.csv", "[/]y.csv", "[link=x]z[/link].csv"])
 def test_a_missing_input_with_markup_is_named_as_given(command, name, tmp_path):
-    source = "--events" if command in ("funnel", "paths", "funnel paths") else "--orders"
+    source = "--events" if command in EVENT_COMMANDS else "--orders"
     result = runner.invoke(app, [*ALL_COMMANDS[command], source, str(tmp_path / name)])
     assert result.exit_code == 2, _output(result)
     assert str(tmp_path / name) in result.stderr.splitlines()[0]
