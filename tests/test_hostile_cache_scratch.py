@@ -127,7 +127,7 @@ def test_a_damaged_or_forged_entry_changes_nothing_in_any_orders_command(
     cold = runner.invoke(app, ["--no-cache", *args])
     assert cold.exit_code == 0, cold.output
     assert runner.invoke(app, args).exit_code == 0
-    (entry,) = [p for p in root.iterdir() if not p.name.startswith(".")]
+    (entry,) = [p for p in root.iterdir() if p.name.startswith("orders-")]
     _damage(entry, how)
     for _ in range(2):
         warm = runner.invoke(app, args)

@@ -850,6 +850,9 @@ def _tally(source: Source, window: pl.Expr) -> pl.LazyFrame:
     events once more for it. The per-row column is made before the group-by: a
     ``filter`` inside an aggregation is evaluated group by group.
     """
+    if source.prevalidated:  # the rows' tally known (the events cache): the end alone
+        end = source.valid.filter(window).select(pl.col("event_time").max().alias("end"))
+        return source.tally().join(end, how="cross")
     kept = pl.col(REASON).is_null() & window.fill_null(False)
     ends = source.checked.with_columns(__end=pl.when(kept).then(pl.col("event_time")))
     return source.tally(ends, pl.col("__end").max().alias("end"))

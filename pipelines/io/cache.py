@@ -1,10 +1,12 @@
-"""Validated orders kept between runs, so that a second command on the same export is fast.
+"""Validated orders and events kept between runs, so a second command on an export is fast.
 
 Reading an orders export means parsing and checking every line (22 reject reasons, the
 cross-row mixed-customer check) and grouping the lines into orders. The team runs several
 commands on one weekly export, so the first command that reads it keeps the result: the
 per-order frame (:func:`.orders.orders_frame` over the whole export) and the rows read and
-rejected by reason. Later commands read those instead of the lines.
+rejected by reason. Later commands read those instead of the lines. An events export (a
+click-stream read by the funnel, its drift, paths, drivers and the report) keeps its valid
+rows, every column as parsed, and the rows by reason the same way.
 
 An entry is found by a key over everything the result depends on: each file's resolved
 path, size and a hash of its whole content (XXH3-128, which reads at several GB/s: an edit
@@ -52,6 +54,7 @@ CODE = ("io/loader.py", "io/parse.py", "io/schema.py", "io/sources.py", "io/orde
         "io/cache.py", "io/by_file.py", "io/passes.py")
 HASH_CHUNK = 8 << 20  # bytes read at a time when hashing a file
 ORDERS_FILES = "per_order-*.parquet"  # one file per pass over the export
+EVENTS_FILES = "valid-*.parquet"  # the events' valid rows
 TALLY_FILE = "tally.parquet"
 META_FILE = "meta.json"
 
@@ -67,9 +70,12 @@ def default_dir() -> Path:
 
 @dataclass(frozen=True)
 class Entry:
-    """What a cache entry gives back: the per-order frame and the rows per reason."""
+    """What a cache entry gives back: its frame and the rows per reason.
 
-    per_order: pl.LazyFrame
+    The frame: the per-order frame of an orders export, the valid rows of an events one.
+    """
+
+    frame: pl.LazyFrame
     tally: pl.DataFrame
     sorted_by: tuple[str, ...] = ()  # the columns the per-order rows are sorted by
     # Tables an export of several files keeps beside (see :mod:`.by_file`), by file name.
@@ -180,7 +186,7 @@ class Cache:
             names = sorted(p.name for p in staging.iterdir())
             for name in names:
                 os.chmod(staging / name, 0o600)
-            schema = pl.scan_parquet(staging / ORDERS_FILES).collect_schema()
+            schema = pl.scan_parquet(staging / parts_of(source.name)).collect_schema()
             meta = {"format": FORMAT, "source": source.name, "columns": list(source.columns),
                     "files": [str(f.path.resolve()) for f in source.files],
                     "sorted_by": list(sorted_by),
@@ -200,6 +206,11 @@ class Cache:
             return None
         self.keep_only(prefix, [path])
         return path
+
+
+def parts_of(source: str) -> str:
+    """The file names of the frame an entry of ``source`` keeps (a glob)."""
+    return EVENTS_FILES if source == "events" else ORDERS_FILES
 
 
 def _key(source: Source, options: LoadOptions) -> str:
@@ -349,17 +360,17 @@ def _checked(path: Path, source: Source) -> Entry | None:
         if _file_hash(file).hex() != hashes[name]:
             return None
     tally = pl.read_parquet(path / TALLY_FILE)
-    per_order = pl.scan_parquet(path / ORDERS_FILES)
-    per_order_schema = per_order.collect_schema()
-    if _schema_text(per_order_schema) != schema.get("per_order"):
+    frame = pl.scan_parquet(path / parts_of(source.name))
+    frame_schema = frame.collect_schema()
+    if _schema_text(frame_schema) != schema.get("per_order"):
         return None
     if _schema_text(tally.schema) != schema.get("tally"):
         return None
-    if not all(isinstance(c, str) and c in per_order_schema for c in sorted_by):
+    if not all(isinstance(c, str) and c in frame_schema for c in sorted_by):
         return None
     tables = {name: file for name, file in files.items()
-              if name != TALLY_FILE and not file.match(ORDERS_FILES)}
-    return Entry(per_order, tally, tuple(sorted_by), tables)
+              if name != TALLY_FILE and not file.match(parts_of(source.name))}
+    return Entry(frame, tally, tuple(sorted_by), tables)
 
 
 def _sweep(root: Path, older_than: float = 3600.0) -> None:

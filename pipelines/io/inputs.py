@@ -19,7 +19,7 @@ import polars as pl
 from ..errors import InputFileError
 from ..settings import EngineSettings
 from .by_file import orders_by_file
-from .cache import ORDERS_FILES, Cache
+from .cache import EVENTS_FILES, ORDERS_FILES, Cache
 from .loader import (
     IN_LATER_FILE,
     REASON,
@@ -173,8 +173,37 @@ class Inputs:
                 return source
             source = load_source(name, spec, self.options)
             check_unique_files([*self._loaded.values(), source])
-            self._loaded[name] = self._orders(source) if name == "orders" else source
+            if name == "orders":
+                source = self._orders(source)
+            elif name == "events":
+                source = self._events(source)
+            self._loaded[name] = source
         return self._loaded[name]
+
+    def _events(self, source: Source) -> Source:
+        """The events with their valid rows from the cache, kept there by the first run.
+
+        A click-stream is read by several commands (a funnel, its drift, paths, drivers, the
+        report): the first run validates every event once, in one pass that writes the
+        valid rows (every column, as parsed) and counts the rows by reason, and later runs
+        read those instead of parsing and checking 50M events again. Without a cache, or on
+        Spark (which reads the files on the cluster), the events are read as before.
+        """
+        cache = self.cache
+        if cache is None or self.engine.name == "spark":
+            return source
+        slot = cache.location(source, self.options)
+        entry = cache.read(slot, source)
+        if entry is not None:
+            return source.kept(entry.frame, entry.tally)
+        folder = Path(tempfile.mkdtemp(prefix="events-", dir=scratch_dir()))
+        part = folder / "valid-000.parquet"
+        # lz4: 50M events written faster than zstd's, read back as fast.
+        sink = source.valid.sink_parquet(part, compression="lz4", lazy=True)
+        _, tally = run_plans([sink, source.tally()], [source])
+        where = cache.write(slot, source, [part], tally)
+        rows = pl.scan_parquet(where / EVENTS_FILES if where else part)
+        return source.kept(rows, tally)
 
     def _orders(self, source: Source) -> Source:
         """The orders, with their per-order frame and row counts ready where that pays.
@@ -192,7 +221,7 @@ class Inputs:
             entry = cache.read(slot, source)
             if entry is not None:
                 self._materialized.add(source.name)
-                return replace(source, per_order=entry.per_order, counts=entry.tally,
+                return replace(source, per_order=entry.frame, counts=entry.tally,
                                per_order_sorted_by=entry.sorted_by)
         n = parquet_passes(source, ORDER_PASS_ROWS)
         # One part is kept in customer order, which the pipelines over customers read

@@ -115,6 +115,9 @@ class Source:
     # What computed ``per_order``: "spark" keeps the lines on the cluster (only the orders,
     # the counts and the rejected rows came back), so nothing can read them here.
     engine: str = "polars"
+    # ``checked`` is the valid rows as validated by an earlier run (the events cache: see
+    # :meth:`kept`), with ``counts`` the whole export's tally; ``located`` reads the files.
+    prevalidated: bool = False
 
     def where(self, column: str, values: Sequence[str]) -> Source:
         """The rows whose ``column`` (a plain text column) is one of ``values``, checked.
@@ -125,6 +128,8 @@ class Source:
         whole source. Not for sources with checks across rows (orders, customers).
         """
         spec = {c.name: c for c in SCHEMAS[self.name]}.get(column)
+        if self.prevalidated:  # the cells are parsed already: the rows that hold one of values
+            return replace(self, checked=self.checked.filter(pl.col(column).is_in(list(values))))
         plain = spec is None or (spec.kind in (Kind.ID, Kind.TEXT) and not spec.values)
         if self.name in CROSS_ROW_CHECKED or not plain or self.options is None:
             msg = f"where() cannot select {self.name} rows by {column}"
@@ -158,6 +163,16 @@ class Source:
         schema = self.marked.collect_schema()
         return _build(self.name, [self.files[i] for i in indices], self.options, self.dates,
                       like=(self.columns, {c: schema[c] for c in self.columns}))
+
+    def kept(self, rows: pl.LazyFrame, counts: pl.DataFrame) -> Source:
+        """The source with its valid ``rows`` as validated before, and its rows' ``counts``.
+
+        ``rows``: :attr:`valid` of this export, written by an earlier run (the events
+        cache); ``counts``: its :meth:`tally`. The cells are not parsed or checked again;
+        the rejected rows (``--rejects``) are still read from the files.
+        """
+        checked = rows.with_columns(pl.lit(None, dtype=pl.String).alias(REASON))
+        return replace(self, checked=checked, marked=None, counts=counts, prevalidated=True)
 
     @property
     def _dedupe(self) -> bool:
