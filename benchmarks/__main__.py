@@ -192,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         "cache: every line parsed and validated), first (empty orders cache, filled by the "
         "run), warm (cache filled by an earlier run on the same file), DuckDB (SQL on the "
         "same file). Ratios are cust / DuckDB. cust runs on Polars' streaming engine. "
-        "Funnels read events, which are not cached, so they run cold only; `load` measures "
-        "parsing and validating every line, which a warm cache skips, so it runs cold only.",
+        "Funnels run cold only here (the events cache has a section of its own below); "
+        "`load` measures parsing and validating every line, which a warm cache skips, so it "
+        "runs cold only.",
         "",
         "The `report weekly` DuckDB column computes only the report's headline figures, so "
         "its ratio is not like for like; the report's own goal is under 60 s. The promo "

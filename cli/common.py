@@ -35,7 +35,7 @@ def open_inputs(g: GlobalOptions):
 
 
 def cache_of(g: GlobalOptions, config: Any):
-    """The validated-orders cache: off with --no-cache or ``[cache] enabled = false``."""
+    """The validated orders and events cache: off with --no-cache or ``[cache] enabled = false``."""
     from cust.pipelines.errors import ConfigError
     from cust.pipelines.io import Cache, default_dir
 

@@ -314,8 +314,8 @@ NoCache = Annotated[
     bool,
     typer.Option(
         "--no-cache",
-        help="Read the orders export again instead of the validated copy kept from the last "
-        "run on the same file \\[cache: $CUST_CACHE_DIR or ~/.cache/cust].",
+        help="Read the orders and events exports again instead of the validated copies kept "
+        "from the last run on the same file \\[cache: $CUST_CACHE_DIR or ~/.cache/cust].",
         rich_help_panel=INPUT,
     ),
 ]
