@@ -239,7 +239,10 @@ class Inputs:
             parts, counts, tables = orders_by_file(source, cache, self.options, slot)
             where = cache.write(slot, source, parts, counts, tables=tables)
             self._materialized.add(source.name)
-            lazy = pl.scan_parquet(where / ORDERS_FILES) if where else pl.scan_parquet(parts)
+            # Without the entry (the disk refused it), the parts that count: not the files'
+            # own orders kept for a next run (alone-*), which the shared part holds read together.
+            counted = [p for p in parts if p.match(ORDERS_FILES)]
+            lazy = pl.scan_parquet(where / ORDERS_FILES if where else counted)
             return replace(source, per_order=lazy, counts=counts, per_order_sorted_by=())
         folder = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
         tallies = []

@@ -169,3 +169,14 @@ def test_a_run_of_parquet_files_is_read_as_its_csv_twins(tmp_path):
     assert rows == [("day0", "2", "bad_amount"), ("day1", "1", "mixed_customers"),
                     ("day2", "1", "mixed_customers"), ("day4", "2", "missing_customer_id")]
     assert rows == got["csv"][2].select("source_file", "source_row", "reason").rows()
+
+
+def test_a_cache_that_refuses_the_entry_counts_shared_orders_once(folder, tmp_path, monkeypatch):
+    """Cache.write refusing (a full disk): the run goes on from its scratch parts, where the
+    files sharing S and M keep their own orders too (alone-*, for a next run): only the
+    orders read together count."""
+    monkeypatch.setattr(Cache, "write", lambda *args, **kwargs: None)
+    orders, rep = _same_as_uncached(folder, Cache(tmp_path / "cache"))
+    assert orders["order_id"].to_list() == ["A1", "B1", "S"]
+    assert orders["value"].to_list() == [20.0, 30.0, 15.0]
+    assert (rep["rows_read"], rep["rows_rejected"]) == (8, 3)
