@@ -48,8 +48,8 @@ FILES_TABLE, TALLIES_TABLE, IDS_TABLE = "files.parquet", "file_tallies.parquet",
 
 def orders_by_file(
     source: Source, cache: Cache, options: LoadOptions, slot: tuple[Path, str]
-) -> tuple[list[Path], pl.DataFrame, dict[str, pl.DataFrame]]:
-    """The per-order parts, the rows' tally and the tables to keep of ``source``.
+) -> tuple[dict[str, Path], pl.DataFrame, dict[str, pl.DataFrame]]:
+    """The per-order parts (entry name -> file), the rows' tally and the tables to keep.
 
     ``source`` is an export of several files; ``slot`` its entry (to be written by the
     caller), whose older entry says which files are known.
@@ -68,8 +68,8 @@ def orders_by_file(
             missing.append(i)
     # The known files' tallies and ids, renumbered (one join each, not one per file).
     renumber = pl.DataFrame(moved, schema={NUMBER: pl.Int32, "__now": pl.Int32}, orient="row")
-    tallies = [_renumbered(old_tallies, renumber)]
-    ids = [_renumbered(old_ids, renumber)]
+    tallies = [] if old_tallies is None else [_renumbered(old_tallies, renumber)]
+    ids = [] if old_ids is None else [_renumbered(old_ids, renumber)]
     if missing:
         fresh = source.subset(missing)
         lines = fresh.marked
@@ -100,43 +100,36 @@ def orders_by_file(
     # The export's parts: each file's orders (per_order-*, counted) unless it shares an
     # order with another file (alone-*, kept for the next run only), and the shared files'
     # orders read together.
-    named = []
-    for i in range(len(keys)):
-        stem = "alone" if i in shared else "per_order"
-        named.append(_link(parts[i], scratch / "entry" / f"{stem}-{i:05d}.parquet"))
+    named = {f"{'alone' if i in shared else 'per_order'}-{i:05d}.parquet": parts[i]
+             for i in range(len(keys))}
+    files = list(named)
     counted = [every_tally.filter(~pl.col(NUMBER).is_in(list(shared))).drop(NUMBER)]
     if shared:
         per_order, tally = orders_and_tally(source.subset(sorted(shared)))
-        part = scratch / "entry" / "per_order-shared.parquet"
+        part = scratch / "shared.parquet"
         per_order.write_parquet(part, statistics=True, compression="lz4")
-        named.append(part)
+        named["per_order-shared.parquet"] = part
         counted.append(_aligned(tally))
     tables = {
         FILES_TABLE: pl.DataFrame({NUMBER: pl.Series(range(len(keys)), dtype=pl.Int32),
-                                   "key": keys, "part": [p.name for p in named[:len(keys)]]}),
+                                   "key": keys, "part": files}),
         TALLIES_TABLE: every_tally,
         IDS_TABLE: every_id,
     }
     return named, merge_tallies(counted), tables
 
 
-TALLY_SCHEMA = pl.Schema([
-    (REASON, pl.String), (IN_LATER_FILE, pl.Boolean), (ODD_DAY, pl.Date), ("rows", pl.Int64),
-    (ODD_FIRST, pl.Datetime("us")), (ODD_LAST, pl.Datetime("us")), (NUMBER, pl.Int32),
-])
-
-
 def _known(
     cache: Cache, slot: tuple[Path, str], source: Source
-) -> tuple[dict[str, tuple[int, Path]], pl.DataFrame, pl.DataFrame]:
+) -> tuple[dict[str, tuple[int, Path]], pl.DataFrame | None, pl.DataFrame | None]:
     """The files the export's older entry knows, and its tallies and ids of every file.
 
-    Files by key: their number in that entry and their orders. Empty without an entry.
+    Files by key: their number in that entry and their orders. Without an entry: no file
+    known, and no tallies or ids (every file is read).
     """
     entry = cache.older(slot, source)
     if entry is None or not {FILES_TABLE, TALLIES_TABLE, IDS_TABLE} <= set(entry.tables):
-        return {}, pl.DataFrame(schema=TALLY_SCHEMA), pl.DataFrame(
-            schema={ID: pl.UInt64, NUMBER: pl.Int32})
+        return {}, None, None
     files = pl.read_parquet(entry.tables[FILES_TABLE])
     where = entry.tables[FILES_TABLE].parent
     known = {key: (n, where / part) for n, key, part in files.iter_rows()}
@@ -148,15 +141,6 @@ def _renumbered(frame: pl.DataFrame, renumber: pl.DataFrame) -> pl.DataFrame:
     """The rows of the files kept, under their number now."""
     return (frame.join(renumber, on=NUMBER, how="inner").drop(NUMBER)
             .rename({"__now": NUMBER}).select(frame.columns))
-
-
-def _link(part: Path, to: Path) -> Path:
-    to.parent.mkdir(exist_ok=True)
-    try:
-        to.hardlink_to(part)
-    except OSError:
-        to.write_bytes(part.read_bytes())
-    return to
 
 
 def _aligned(tally: pl.DataFrame) -> pl.DataFrame:

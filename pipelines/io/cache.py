@@ -37,7 +37,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,13 +154,13 @@ class Cache:
         self,
         slot: tuple[Path, str],
         source: Source,
-        parts: Sequence[Path],
+        parts: Mapping[str, Path],
         tally: pl.DataFrame,
         sorted_by: Sequence[str] = (),
         *,
         tables: dict[str, pl.DataFrame] | None = None,
     ) -> Path | None:
-        """Keep the per-order ``parts`` and ``tally`` of ``source`` at ``slot``; the entry.
+        """Keep ``parts`` (entry name -> file) and ``tally`` of ``source`` at ``slot``; the entry.
 
         ``sorted_by`` names the columns the rows of the parts (taken in order) are sorted by.
         ``tables``: more tables to keep, by file name (see :class:`Entry`).
@@ -175,11 +175,11 @@ class Cache:
                 return None
             _sweep(self.root)
             staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
-            for part in parts:
+            for name, part in parts.items():
                 try:
-                    os.link(part, staging / part.name)
+                    os.link(part, staging / name)
                 except OSError:
-                    shutil.copyfile(part, staging / part.name)
+                    shutil.copyfile(part, staging / name)
             tally.write_parquet(staging / TALLY_FILE)
             for name, table in (tables or {}).items():
                 table.write_parquet(staging / name)

@@ -201,7 +201,7 @@ class Inputs:
         # lz4: 50M events written faster than zstd's, read back as fast.
         sink = source.valid.sink_parquet(part, compression="lz4", lazy=True)
         _, tally = run_plans([sink, source.tally()], [source])
-        where = cache.write(slot, source, [part], tally)
+        where = cache.write(slot, source, {part.name: part}, tally)
         rows = pl.scan_parquet(where / EVENTS_FILES if where else part)
         return source.kept(rows, tally)
 
@@ -241,7 +241,7 @@ class Inputs:
             self._materialized.add(source.name)
             # Without the entry (the disk refused it), the parts that count: not the files'
             # own orders kept for a next run (alone-*), which the shared part holds read together.
-            counted = [p for p in parts if p.match(ORDERS_FILES)]
+            counted = [p for name, p in parts.items() if Path(name).match(ORDERS_FILES)]
             lazy = pl.scan_parquet(where / ORDERS_FILES if where else counted)
             return replace(source, per_order=lazy, counts=counts, per_order_sorted_by=())
         folder = Path(tempfile.mkdtemp(prefix="orders-", dir=scratch_dir()))
@@ -263,8 +263,8 @@ class Inputs:
             del per_order
         counts = merge_tallies(tallies)
         if cache is not None and slot is not None:
-            parts = sorted(folder.iterdir())
-            folder = cache.write(slot, source, parts, counts, sorted_by) or folder
+            written = {p.name: p for p in sorted(folder.iterdir())}
+            folder = cache.write(slot, source, written, counts, sorted_by) or folder
         self._materialized.add(source.name)
         frame = kept.lazy() if kept is not None else pl.scan_parquet(folder / ORDERS_FILES)
         return replace(source, per_order=frame, counts=counts, per_order_sorted_by=sorted_by)
